@@ -1,0 +1,47 @@
+//! `cargo run --example demo`: the gate against a simulated job on a local mock of the API
+//! (active, active, then completed with a PR). No key, no network.
+
+use std::collections::HashMap;
+
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> std::process::ExitCode {
+    let server = MockServer::start().await;
+    let job = |status: &str, pr: Option<&str>| {
+        ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "id": "job_demo",
+            "status": status,
+            "source": {"repository": "https://github.com/acme/docs", "ref": "main"},
+            "prLink": pr,
+        }))
+    };
+    let endpoint = || {
+        Mock::given(method("GET"))
+            .and(path("/v2/agent/proj_demo/job/job_demo"))
+            .and(header("authorization", "Bearer mint_demo_not_a_real_key"))
+    };
+    endpoint().respond_with(job("active", None)).up_to_n_times(2).with_priority(1).mount(&server).await;
+    endpoint()
+        .respond_with(job("completed", Some("https://github.com/acme/docs/pull/42")))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+
+    let outputs = tempfile::NamedTempFile::new().expect("a temporary file for $GITHUB_OUTPUT");
+    let env: HashMap<&str, String> = HashMap::from([
+        ("MINTLIFY_API_KEY", "mint_demo_not_a_real_key".to_owned()),
+        ("MINTLIFY_PROJECT_ID", "proj_demo".to_owned()),
+        ("MINTLIFY_JOB_ID", "job_demo".to_owned()),
+        ("MINTLIFY_API_URL", server.uri()),
+        ("MINTLIFY_POLL_INITIAL", "500ms".to_owned()),
+        ("MINTLIFY_LOG", "debug".to_owned()),
+        ("GITHUB_OUTPUT", outputs.path().display().to_string()),
+    ]);
+    eprintln!("demo: a mock Mintlify API on {}; the gate's log follows (stderr), then its stdout line", server.uri());
+    let code = mintlify_agent_gate::run(&|name| env.get(name).cloned(), &[]).await;
+    let written = std::fs::read_to_string(outputs.path()).unwrap_or_default();
+    eprintln!("\ndemo: exit code {code}; $GITHUB_OUTPUT now holds:\n{written}");
+    std::process::ExitCode::from(code)
+}

@@ -1,0 +1,23 @@
+//! Waits on one Mintlify agent job and turns its final status into an exit code and CI outputs.
+//!
+//! `main.rs` only hands the process environment to [`run`]; everything else lives here so the
+//! demo and the tests drive exactly the code a CI job runs.
+#![forbid(unsafe_code)]
+
+mod app;
+mod client;
+mod config;
+mod duration;
+mod job;
+mod logging;
+mod outcome;
+mod outputs;
+mod poll;
+mod sanitize;
+mod schedule;
+
+pub use app::run;
+pub use client::{Failure, Permanent, Transient};
+pub use job::{Job, Status};
+pub use outcome::Outcome;
+pub use poll::{Ending, JobSource, PollSettings, Progress, poll_until_final};

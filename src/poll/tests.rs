@@ -1,0 +1,192 @@
+//! The schedule on tokio's paused clock: minutes of polling run in microseconds, and the times
+//! asserted are exact, not lucky.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+
+use super::*;
+use crate::client::Transient;
+
+enum Step {
+    Answer(Result<Job, Failure>),
+    /// A request that never gets an answer.
+    Hang,
+}
+
+struct Script {
+    steps: RefCell<VecDeque<Step>>,
+    calls: RefCell<Vec<Instant>>,
+    start: Instant,
+}
+
+impl Script {
+    fn new(steps: impl IntoIterator<Item = Step>) -> Self {
+        Script {
+            steps: RefCell::new(steps.into_iter().collect()),
+            calls: RefCell::default(),
+            start: Instant::now(),
+        }
+    }
+
+    /// Seconds from the start to each request.
+    fn call_times(&self) -> Vec<f64> {
+        self.calls
+            .borrow()
+            .iter()
+            .map(|t| t.duration_since(self.start).as_secs_f64())
+            .collect()
+    }
+}
+
+impl JobSource for Script {
+    async fn fetch(&self) -> Result<Job, Failure> {
+        self.calls.borrow_mut().push(Instant::now());
+        // Once the script runs out, the job stays active.
+        let step = self
+            .steps
+            .borrow_mut()
+            .pop_front()
+            .unwrap_or_else(|| status("active"));
+        match step {
+            Step::Answer(answer) => answer,
+            Step::Hang => std::future::pending().await,
+        }
+    }
+}
+
+fn status(status: &str) -> Step {
+    let body = format!(r#"{{"status":"{status}"}}"#);
+    Step::Answer(Ok(Job::from_json(body.as_bytes()).unwrap()))
+}
+
+fn transient(retry_after: Option<u64>) -> Step {
+    Step::Answer(Err(Failure::Transient(Transient {
+        reason: "HTTP 503".into(),
+        retry_after: retry_after.map(Duration::from_secs),
+    })))
+}
+
+fn settings(deadline_secs: u64) -> PollSettings {
+    PollSettings {
+        initial: Duration::from_secs(1),
+        max: Duration::from_secs(10),
+        deadline: Instant::now() + Duration::from_secs(deadline_secs),
+    }
+}
+
+async fn run(script: &Script, settings: &PollSettings) -> Ending {
+    poll_until_final(script, settings, &mut Progress::new("job_1")).await
+}
+
+fn gaps(times: &[f64]) -> Vec<f64> {
+    times.windows(2).map(|w| w[1] - w[0]).collect()
+}
+
+fn assert_near(actual: f64, expected: f64) {
+    assert!(
+        (actual - expected).abs() <= expected * 0.1 + 1e-6,
+        "{actual} is not {expected} ±10%"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn first_poll_at_once_then_doubling_waits_capped_at_ten_seconds() {
+    let mut steps: Vec<Step> = (0..7).map(|_| status("active")).collect();
+    steps.push(status("completed"));
+    let script = Script::new(steps);
+    let ending = run(&script, &settings(1800)).await;
+    assert!(
+        matches!(ending, Ending::Final(ref job, _) if job.status.as_str() == "completed"),
+        "{ending:?}"
+    );
+    let times = script.call_times();
+    assert_eq!(times[0], 0.0);
+    let gaps = gaps(&times);
+    assert_eq!(gaps.len(), 7);
+    for (gap, expected) in gaps.iter().zip([1.0, 2.0, 4.0, 8.0, 10.0, 10.0, 10.0]) {
+        assert_near(*gap, expected);
+    }
+    let calls = script.calls.borrow();
+    for pair in calls.windows(2) {
+        assert!(
+            pair[1] - pair[0] <= Duration::from_secs(10),
+            "a wait passed the cap: {:?}",
+            pair[1] - pair[0]
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn transient_failures_are_retried_on_the_same_schedule() {
+    let script = Script::new([transient(None), transient(None), status("failed")]);
+    let ending = run(&script, &settings(1800)).await;
+    assert!(matches!(ending, Ending::Final(ref job, _) if job.status.as_str() == "failed"));
+    let gaps = gaps(&script.call_times());
+    assert_near(gaps[0], 1.0);
+    assert_near(gaps[1], 2.0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_is_honoured_above_the_cap() {
+    let script = Script::new([transient(Some(30)), status("completed")]);
+    run(&script, &settings(1800)).await;
+    let gaps = gaps(&script.call_times());
+    assert!(
+        gaps[0] >= 30.0 && gaps[0] < 30.1,
+        "waited {}s for a Retry-After of 30s",
+        gaps[0]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_past_the_deadline_ends_the_run_at_once() {
+    let script = Script::new([transient(Some(600))]);
+    let start = Instant::now();
+    let ending = run(&script, &settings(60)).await;
+    assert!(matches!(ending, Ending::TimedOut), "{ending:?}");
+    assert_eq!(start.elapsed(), Duration::ZERO);
+    assert_eq!(script.call_times().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_deadline_ends_the_run_exactly_and_no_request_follows_it() {
+    let script = Script::new([]);
+    let start = Instant::now();
+    let ending = run(&script, &settings(60)).await;
+    assert!(matches!(ending, Ending::TimedOut), "{ending:?}");
+    assert_eq!(start.elapsed(), Duration::from_secs(60));
+    assert!(script.call_times().iter().all(|&t| t < 60.0));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_request_in_flight_is_cut_off_by_the_deadline() {
+    let script = Script::new([status("active"), Step::Hang]);
+    let start = Instant::now();
+    let ending = run(&script, &settings(5)).await;
+    assert!(matches!(ending, Ending::TimedOut), "{ending:?}");
+    assert_eq!(start.elapsed(), Duration::from_secs(5));
+    assert_eq!(script.call_times().len(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_permanent_failure_stops_at_once() {
+    let refusal = Permanent {
+        message: "HTTP 401".into(),
+    };
+    let script = Script::new([Step::Answer(Err(Failure::Permanent(refusal.clone())))]);
+    let ending = run(&script, &settings(1800)).await;
+    assert!(
+        matches!(ending, Ending::Refused(ref p) if *p == refusal),
+        "{ending:?}"
+    );
+    assert_eq!(script.call_times(), vec![0.0]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unknown_status_keeps_the_poll_going() {
+    let script = Script::new([status("queued"), status("queued"), status("archived")]);
+    let mut progress = Progress::new("job_1");
+    let ending = poll_until_final(&script, &settings(1800), &mut progress).await;
+    assert!(matches!(ending, Ending::Final(ref job, _) if job.status.as_str() == "archived"));
+    assert_eq!(progress.polls, 3);
+}

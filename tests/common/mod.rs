@@ -1,0 +1,245 @@
+//! Shared helpers for the tests that drive the real binary: a scripted mock of the API, the
+//! runner's own reading of `$GITHUB_OUTPUT`, and a scan of everything a run wrote for the key.
+#![allow(dead_code)] // each test file uses its own part of these helpers
+
+use std::collections::{HashMap, VecDeque};
+use std::io::{Read as _, Write as _};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::Output;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+pub const KEY: &str = "mint_e2e_s3cr3t_key_value";
+pub const PROJECT: &str = "proj_1";
+pub const JOB: &str = "job_1";
+pub const JOB_PATH: &str = "/v2/agent/proj_1/job/job_1";
+
+pub fn job(status: &str, pr_link: Option<&str>) -> serde_json::Value {
+    serde_json::json!({
+        "id": JOB,
+        "status": status,
+        "source": {"repository": "https://github.com/acme/docs", "ref": "main"},
+        "model": "agent",
+        "prLink": pr_link,
+        "createdAt": "2026-11-22T10:00:00Z",
+        "archivedAt": null,
+    })
+}
+
+pub fn ok(body: serde_json::Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(body)
+}
+
+/// Answers in order, then repeats the last answer: a job's life as the server tells it.
+pub struct Script {
+    answers: Mutex<VecDeque<ResponseTemplate>>,
+}
+
+impl Script {
+    pub fn new(answers: impl IntoIterator<Item = ResponseTemplate>) -> Self {
+        Script {
+            answers: Mutex::new(answers.into_iter().collect()),
+        }
+    }
+}
+
+impl Respond for Script {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let mut answers = self.answers.lock().unwrap();
+        if answers.len() > 1 {
+            answers.pop_front().unwrap()
+        } else {
+            answers[0].clone()
+        }
+    }
+}
+
+/// A mock API whose job answers follow `answers`.
+pub async fn api(answers: impl IntoIterator<Item = ResponseTemplate>) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(JOB_PATH))
+        .respond_with(Script::new(answers))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// A server that drops the first `drops` connections without a word, then answers each
+/// connection with `body` as a 200: what a restarting load balancer looks like.
+pub fn flaky_server(drops: usize, body: String) -> (String, &'static AtomicUsize) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let connections: &'static AtomicUsize = Box::leak(Box::new(AtomicUsize::new(0)));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            if connections.fetch_add(1, Ordering::SeqCst) < drops {
+                drop(stream);
+                continue;
+            }
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    (url, connections)
+}
+
+/// One run of the binary with a clean environment: only what the test sets.
+pub struct Gate {
+    pub command: Command,
+    pub dir: TempDir,
+}
+
+impl Gate {
+    /// The three required settings, fast polling, a short deadline and a `$GITHUB_OUTPUT`.
+    pub fn new(api_url: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut command = Command::cargo_bin("mintlify-agent-gate").unwrap();
+        command
+            .env_clear()
+            .env("MINTLIFY_API_KEY", KEY)
+            .env("MINTLIFY_PROJECT_ID", PROJECT)
+            .env("MINTLIFY_JOB_ID", JOB)
+            .env("MINTLIFY_API_URL", api_url)
+            .env("MINTLIFY_POLL_INITIAL", "10ms")
+            .env("MINTLIFY_POLL_MAX", "40ms")
+            .env("MINTLIFY_TIMEOUT", "20s")
+            .env("GITHUB_OUTPUT", dir.path().join("output"))
+            .timeout(Duration::from_secs(30));
+        Gate { command, dir }
+    }
+
+    pub fn env(mut self, name: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.command.env(name, value);
+        self
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn run(mut self) -> Run {
+        let output = self.command.output().unwrap();
+        Run::new(output, self.dir)
+    }
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub dir: TempDir,
+}
+
+impl Run {
+    /// Every run is scanned for the key: stdout, stderr and every file it wrote.
+    pub fn new(output: Output, dir: TempDir) -> Self {
+        let run = Run {
+            code: output
+                .status
+                .code()
+                .expect("the gate was killed by a signal"),
+            stdout: String::from_utf8(output.stdout).unwrap(),
+            stderr: String::from_utf8(output.stderr).unwrap(),
+            dir,
+        };
+        assert!(
+            !run.stdout.contains(KEY),
+            "the key is on stdout:\n{}",
+            run.stdout
+        );
+        assert!(
+            !run.stderr.contains(KEY),
+            "the key is on stderr:\n{}",
+            run.stderr
+        );
+        for entry in std::fs::read_dir(run.dir.path()).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            assert!(
+                !text.contains(KEY),
+                "the key is in {}:\n{text}",
+                path.display()
+            );
+        }
+        run
+    }
+
+    pub fn file(&self, name: &str) -> Option<String> {
+        std::fs::read_to_string(self.dir.path().join(name)).ok()
+    }
+
+    /// `$GITHUB_OUTPUT` as the runner reads it.
+    pub fn outputs(&self) -> HashMap<String, String> {
+        parse_github_output(&self.file("output").expect("no $GITHUB_OUTPUT was written"))
+    }
+
+    pub fn assert_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "exit code\nstderr:\n{}\nstdout:\n{}",
+            self.stderr, self.stdout
+        );
+        self
+    }
+}
+
+/// The runner's file-command parser (actions/runner, `FileCommandManager`): `name=value`
+/// lines, and `name<<DELIMITER` blocks that end at a line equal to the delimiter. A later entry
+/// for a name wins. An unterminated block is an error, as it is for the runner.
+pub fn parse_github_output(text: &str) -> HashMap<String, String> {
+    let mut outputs = HashMap::new();
+    let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+    while let Some(line) = lines.next() {
+        if line.is_empty() {
+            continue;
+        }
+        let equals = line.find('=');
+        let heredoc = line.find("<<");
+        match (equals, heredoc) {
+            (Some(e), h) if h.is_none_or(|h| e < h) => {
+                outputs.insert(line[..e].to_owned(), line[e + 1..].to_owned());
+            }
+            (_, Some(h)) => {
+                let (name, delimiter) = (&line[..h], &line[h + 2..]);
+                assert!(
+                    !name.is_empty() && !delimiter.is_empty(),
+                    "invalid entry {line:?}"
+                );
+                let mut value = Vec::new();
+                loop {
+                    let next = lines
+                        .next()
+                        .unwrap_or_else(|| panic!("delimiter {delimiter} not found"));
+                    if next == delimiter {
+                        break;
+                    }
+                    value.push(next);
+                }
+                outputs.insert(name.to_owned(), value.join("\n"));
+            }
+            _ => panic!("invalid line {line:?}"),
+        }
+    }
+    outputs
+}
+
+/// Lines a runner would take as a workflow command.
+pub fn workflow_commands(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter(|l| l.trim_start().starts_with("::") || l.trim_start().starts_with("##["))
+        .collect()
+}

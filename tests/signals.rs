@@ -1,0 +1,81 @@
+//! SIGINT and SIGTERM end a run within a second, with its outputs written.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+async fn cancel_with(signal: &str, expected_code: i32) {
+    let server = api([ok(job("active", None))]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("mintlify-agent-gate"))
+        .env_clear()
+        .env("MINTLIFY_API_KEY", KEY)
+        .env("MINTLIFY_PROJECT_ID", PROJECT)
+        .env("MINTLIFY_JOB_ID", JOB)
+        .env("MINTLIFY_API_URL", server.uri())
+        .env("MINTLIFY_POLL_INITIAL", "5s")
+        .env("GITHUB_OUTPUT", dir.path().join("output"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Signal it while it waits between polls, once the job has been seen.
+    let seen = Instant::now();
+    while server.received_requests().await.unwrap().is_empty() {
+        assert!(
+            seen.elapsed() < Duration::from_secs(10),
+            "the gate sent no request"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let sent = Instant::now();
+    let exited = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            sent.elapsed() < Duration::from_secs(1),
+            "still running a second after SIG{signal}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(exited.code(), Some(expected_code));
+    let run = Run::new(output, dir);
+    let outputs = run.outputs();
+    assert_eq!(
+        (outputs["result"].as_str(), outputs["status"].as_str()),
+        ("cancelled", "active")
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "cancelled by {}",
+            if signal == "INT" {
+                "Interrupt"
+            } else {
+                "Terminate"
+            }
+        )),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn sigterm_exits_143_with_outputs() {
+    cancel_with("TERM", 143).await;
+}
+
+#[tokio::test]
+async fn sigint_exits_130_with_outputs() {
+    cancel_with("INT", 130).await;
+}
