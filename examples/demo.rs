@@ -22,9 +22,17 @@ async fn main() -> std::process::ExitCode {
             .and(path("/v2/agent/proj_demo/job/job_demo"))
             .and(header("authorization", "Bearer mint_demo_not_a_real_key"))
     };
-    endpoint().respond_with(job("active", None)).up_to_n_times(2).with_priority(1).mount(&server).await;
     endpoint()
-        .respond_with(job("completed", Some("https://github.com/acme/docs/pull/42")))
+        .respond_with(job("active", None))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    endpoint()
+        .respond_with(job(
+            "completed",
+            Some("https://github.com/acme/docs/pull/42"),
+        ))
         .with_priority(2)
         .mount(&server)
         .await;
@@ -39,7 +47,10 @@ async fn main() -> std::process::ExitCode {
         ("MINTLIFY_LOG", "debug".to_owned()),
         ("GITHUB_OUTPUT", outputs.path().display().to_string()),
     ]);
-    eprintln!("demo: a mock Mintlify API on {}; the gate's log follows (stderr), then its stdout line", server.uri());
+    eprintln!(
+        "demo: a mock Mintlify API on {}; the gate's log follows (stderr), then its stdout line",
+        server.uri()
+    );
     let code = mintlify_agent_gate::run(&|name| env.get(name).cloned(), &[]).await;
     let written = std::fs::read_to_string(outputs.path()).unwrap_or_default();
     eprintln!("\ndemo: exit code {code}; $GITHUB_OUTPUT now holds:\n{written}");

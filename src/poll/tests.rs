@@ -190,3 +190,44 @@ async fn an_unknown_status_keeps_the_poll_going() {
     assert!(matches!(ending, Ending::Final(ref job, _) if job.status.as_str() == "archived"));
     assert_eq!(progress.polls, 3);
 }
+
+/// The log lines written while `body` runs, as the binary formats them.
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_heartbeat_about_once_a_minute_keeps_the_log_alive() {
+    let buffer = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || Captured(writer.clone()))
+        .with_ansi(false)
+        .without_time()
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let script = Script::new([]);
+    let ending = run(&script, &settings(300)).await;
+    assert!(matches!(ending, Ending::TimedOut));
+    let log = String::from_utf8(buffer.lock().unwrap().clone()).unwrap();
+    let heartbeats: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("still active after"))
+        .collect();
+    // Polls at most 10 s apart and a beat once 60 s have passed: at 60-70 s, 120-140 s, ...
+    assert_eq!(heartbeats.len(), 4, "{log}");
+    assert!(
+        heartbeats[0].contains("INFO") && heartbeats[0].contains("next check in"),
+        "{}",
+        heartbeats[0]
+    );
+}
