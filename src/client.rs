@@ -117,6 +117,47 @@ pub fn classify(answer: Answer, target: Target<'_>) -> Result<Job, Failure> {
     }
 }
 
+/// Decides what a request that got no answer means: worth a retry, unless the server's
+/// certificate is not trusted, which waiting will not change.
+fn unsent(error: &reqwest::Error, request_timeout: Duration) -> Failure {
+    if error.is_timeout() {
+        return transient(
+            format!(
+                "no answer within MINTLIFY_REQUEST_TIMEOUT ({})",
+                crate::duration::display(request_timeout)
+            ),
+            None,
+        );
+    }
+    if causes(error).any(is_untrusted_certificate) {
+        return permanent(format!(
+            "the API's TLS certificate is not trusted ({}): behind a proxy or a private CA, point SSL_CERT_FILE at a PEM bundle of the roots to trust",
+            error_chain(error)
+        ));
+    }
+    transient(format!("the request failed: {}", error_chain(error)), None)
+}
+
+/// An error and every cause behind it, looking inside `io::Error`s, whose `source` skips the
+/// error they wrap (that is where hyper keeps a TLS failure).
+fn causes<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(error), |e| {
+        e.downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .map(|inner| inner as _)
+            .or_else(|| e.source())
+    })
+}
+
+fn is_untrusted_certificate(error: &(dyn std::error::Error + 'static)) -> bool {
+    matches!(
+        error.downcast_ref::<rustls::Error>(),
+        Some(rustls::Error::InvalidCertificate(_))
+    )
+}
+
 /// The server's own words, from `{"error": "..."}` or the start of the body, escaped and short.
 fn server_error(body: &Result<Vec<u8>, String>) -> String {
     let Ok(body) = body else { return String::new() };
@@ -197,7 +238,7 @@ impl Client {
             .timeout(self.request_timeout);
         let result = match request.send().await {
             Ok(response) => classify(read(response).await, target),
-            Err(error) => Err(transient(self.describe(&error), None)),
+            Err(error) => Err(unsent(&error, self.request_timeout)),
         };
         result.map_err(|failure| self.redact(failure))
     }
@@ -208,17 +249,6 @@ impl Client {
         match failure {
             Failure::Transient(t) => transient(clean(t.reason), t.retry_after),
             Failure::Permanent(p) => permanent(clean(p.message)),
-        }
-    }
-
-    fn describe(&self, error: &reqwest::Error) -> String {
-        if error.is_timeout() {
-            format!(
-                "no answer within MINTLIFY_REQUEST_TIMEOUT ({})",
-                crate::duration::display(self.request_timeout)
-            )
-        } else {
-            format!("the request failed: {}", error_chain(error))
         }
     }
 }

@@ -1,0 +1,106 @@
+//! The real TLS path: rustls with the ring provider, against a local HTTPS server whose
+//! private CA is trusted only through `SSL_CERT_FILE`.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls::ServerConfig;
+use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+
+/// Serves a completed job over HTTPS for `localhost`; returns its URL and the CA's PEM.
+async fn https_api() -> (String, String) {
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_pem = ca_params.self_signed(&ca_key).unwrap().pem();
+    let ca = Issuer::new(ca_params, ca_key);
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .signed_by(&leaf_key, &ca)
+        .unwrap();
+
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf.der().clone()],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
+        )
+        .unwrap();
+    let acceptor = TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "https://localhost:{}",
+        listener.local_addr().unwrap().port()
+    );
+    let body = job("completed", Some("https://github.com/acme/docs/pull/7")).to_string();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let (acceptor, body) = (acceptor.clone(), body.clone());
+            tokio::spawn(async move {
+                // A client that does not trust the CA hangs up here; that is the point.
+                let Ok(mut tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let mut request = vec![0u8; 8192];
+                let _ = tls.read(&mut request).await;
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = tls.write_all(answer.as_bytes()).await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    (url, ca_pem)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_works_with_a_private_ca_from_ssl_cert_file() {
+    let (url, ca_pem) = https_api().await;
+    let gate = Gate::new(&url);
+    let ca_file = gate.path("ca.pem");
+    std::fs::write(&ca_file, ca_pem).unwrap();
+    let run = tokio::task::spawn_blocking(move || gate.env("SSL_CERT_FILE", &ca_file).run())
+        .await
+        .unwrap();
+    run.assert_code(0);
+    assert_eq!(
+        run.outputs()["pr_link"],
+        "https://github.com/acme/docs/pull/7"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_untrusted_certificate_stops_the_run_with_advice() {
+    let (url, _) = https_api().await;
+    let gate = Gate::new(&url);
+    let run = tokio::task::spawn_blocking(move || gate.run())
+        .await
+        .unwrap();
+    run.assert_code(5);
+    assert!(
+        run.stderr.contains("TLS certificate is not trusted"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("SSL_CERT_FILE"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("trying again"),
+        "an untrusted certificate was retried:\n{}",
+        run.stderr
+    );
+}
