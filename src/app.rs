@@ -5,10 +5,13 @@ use tokio::time::Instant;
 use tracing::{error, info, warn};
 
 use crate::client::Client;
-use crate::config::{self, Command, Config};
+use crate::config::{self, Command, Config, Task};
 use crate::outcome::{EXIT_CONFIG, EXIT_OUTPUTS, Outcome, Signal};
 use crate::outputs::{self, Report};
-use crate::poll::{Ending, JobSource, PollSettings, Progress, poll_until_final};
+use crate::poll::{
+    Ending, JobSource, PollSettings, Progress, poll_until_final, send_until_answered,
+};
+use crate::sanitize::untrusted;
 use crate::{job::Job, logging};
 
 /// Runs the gate as the binary does, with `env` standing in for the process environment.
@@ -30,7 +33,7 @@ pub async fn run(env: &dyn Fn(&str) -> Option<String>, args: &[String]) -> u8 {
         }
     };
     logging::init(config.log_level);
-    let mut progress = Progress::new(&config.job_id);
+    let mut progress = Progress::new(config.task.job_id());
     let outcome = wait(&config, &mut progress).await;
     report(&config, &progress, &outcome)
 }
@@ -58,14 +61,74 @@ async fn wait(config: &Config, progress: &mut Progress) -> Outcome {
         max: config.poll_max,
         deadline: progress.started + config.timeout,
     };
+    tokio::select! {
+        outcome = start_and_wait(config, &client, &settings, progress) => outcome,
+        signal = signals.recv() => Outcome::Cancelled(signal),
+    }
+}
+
+async fn start_and_wait(
+    config: &Config,
+    client: &Client,
+    settings: &PollSettings,
+    progress: &mut Progress,
+) -> Outcome {
+    if let Err(ending) = start(config, client, settings, progress).await {
+        return outcome_of(ending, config);
+    }
+    if !config.wait {
+        return Outcome::Started;
+    }
+    let job_id = progress.job_id.clone();
     let source = Remote {
-        client: &client,
-        job_id: &config.job_id,
+        client,
+        job_id: &job_id,
     };
-    let ending = tokio::select! {
-        ending = poll_until_final(&source, &settings, progress) => ending,
-        signal = signals.recv() => return Outcome::Cancelled(signal),
+    outcome_of(poll_until_final(&source, settings, progress).await, config)
+}
+
+/// Starts the agent when the task asks for it. The job in the answer is the first one seen.
+async fn start(
+    config: &Config,
+    client: &Client,
+    settings: &PollSettings,
+    progress: &mut Progress,
+) -> Result<(), Ending> {
+    let job = match &config.task {
+        Task::Watch { .. } => return Ok(()),
+        Task::Create { prompt } => {
+            let create = async || client.create_job(prompt, settings.deadline).await;
+            let job = send_until_answered(create, "creating a job", settings).await?;
+            // The classifier accepts a create's answer only with a usable id.
+            progress.job_id = job.id.clone().unwrap_or_default();
+            let length = prompt.chars().count();
+            info!(
+                "job {}: created from a prompt of {length} characters",
+                progress.label()
+            );
+            job
+        }
+        Task::FollowUp { job_id, prompt } => {
+            let what = format!("job {}: sending the follow-up", progress.label());
+            let send = async || {
+                client
+                    .send_follow_up(job_id, prompt, settings.deadline)
+                    .await
+            };
+            let job = send_until_answered(send, &what, settings).await?;
+            let length = prompt.chars().count();
+            info!(
+                "job {}: follow-up sent ({length} characters)",
+                progress.label()
+            );
+            job
+        }
     };
+    progress.observe(&job);
+    Ok(())
+}
+
+fn outcome_of(ending: Ending, config: &Config) -> Outcome {
     match ending {
         Ending::Final(job, status) => Outcome::of_final(
             status,
@@ -111,13 +174,13 @@ impl Signals {
 fn report(config: &Config, progress: &Progress, outcome: &Outcome) -> u8 {
     let report = Report {
         outcome,
-        job_id: &config.job_id,
+        job_id: &progress.job_id,
         last: progress.last.as_ref(),
         elapsed: Instant::now().duration_since(progress.started),
         polls: progress.polls,
         timeout: config.timeout,
     };
-    let verdict = crate::sanitize::untrusted(&report.verdict());
+    let verdict = untrusted(&report.verdict());
     if outcome.is_success() {
         info!("{verdict}");
     } else {

@@ -4,11 +4,12 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, LOCATION, RETRY_AFTER};
-use reqwest::{Response, Url, redirect};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION, RETRY_AFTER};
+use reqwest::{RequestBuilder, Response, Url, redirect};
+use tokio::time::Instant;
 
 use crate::config::{ApiKey, Config};
-use crate::job::Job;
+use crate::job::{Job, check_id};
 use crate::sanitize::untrusted;
 
 /// Bodies above this are not a job, and reading them further would only cost memory.
@@ -57,11 +58,28 @@ fn permanent(message: String) -> Failure {
     Failure::Permanent(Permanent { message })
 }
 
-/// What a request was for: it decides the wording of errors.
+/// The calls this program makes. A read may be repeated freely; starting the agent may not,
+/// since a repeated create or follow-up could start it twice (and spend the project's hourly
+/// quota), so those are repeated only when they certainly did not happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Call {
+    Read,
+    Start(Start),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    Create,
+    FollowUp,
+}
+
+/// What a request was for: it decides what may be retried and the wording of errors.
 #[derive(Debug, Clone, Copy)]
 pub struct Target<'a> {
+    pub call: Call,
     pub project_id: &'a str,
-    pub job_id: &'a str,
+    /// `None` for a create, whose job has no id yet.
+    pub job_id: Option<&'a str>,
 }
 
 /// An HTTP answer reduced to what classification needs, so it can be tested without a server.
@@ -74,24 +92,47 @@ pub struct Answer {
     pub body: Result<Vec<u8>, String>,
 }
 
-/// Decides what an answer to a job read means. Every retry decision is made here.
+/// Decides what an answer means. Every retry decision is made here and in [`unsent`].
 pub fn classify(answer: Answer, target: Target<'_>) -> Result<Job, Failure> {
     let status = answer.status;
+    // Trouble on the server's side: a read tries again; a start cannot know what happened.
+    let server_trouble = |reason: String, retry_after: Option<Duration>| match target.call {
+        Call::Read => transient(reason, retry_after),
+        Call::Start(start) => uncertain(start, target, &reason),
+    };
     match status {
         200..=299 => {
-            let body = answer.body.map_err(|reason| transient(reason, None))?;
-            Job::from_json(&body).map_err(|reason| transient(reason, None))
+            let job = answer
+                .body
+                .and_then(|body| Job::from_json(&body))
+                .map_err(|reason| server_trouble(reason, None))?;
+            if target.call == Call::Start(Start::Create)
+                && let Err(problem) = check_id(job.id.as_deref().unwrap_or_default())
+            {
+                return Err(permanent(format!(
+                    "the job was created (HTTP {status}), but the id in the answer {problem}: find the job in the Mintlify dashboard and wait on it with MINTLIFY_JOB_ID"
+                )));
+            }
+            Ok(job)
         }
-        408 | 500..=599 => Err(transient(
+        429 => Err(transient(
+            "the API is rate limiting (HTTP 429)".to_owned(),
+            answer.retry_after,
+        )),
+        // 503 means the request was not served, so even a start may be sent again.
+        503 => Err(transient(
+            format!(
+                "the API is unavailable (HTTP 503{})",
+                server_error(&answer.body)
+            ),
+            answer.retry_after,
+        )),
+        408 | 500..=599 => Err(server_trouble(
             format!(
                 "the API answered HTTP {status}{}",
                 server_error(&answer.body)
             ),
-            answer.retry_after.filter(|_| status == 503),
-        )),
-        429 => Err(transient(
-            "the API is rate limiting (HTTP 429)".to_owned(),
-            answer.retry_after,
+            None,
         )),
         300..=399 => Err(permanent(format!(
             "the API answered with a redirect (HTTP {status}) to {}, which is not followed so the key cannot travel elsewhere: check MINTLIFY_API_URL",
@@ -104,12 +145,19 @@ pub fn classify(answer: Answer, target: Target<'_>) -> Result<Job, Failure> {
             "the API refused the key (HTTP {status}{}): is it expired, not an admin key (mint_...), or from another organization? Check MINTLIFY_API_KEY",
             server_error(&answer.body)
         ))),
-        404 => Err(permanent(format!(
-            "job {:?} was not found in project {:?} (HTTP 404{}): check MINTLIFY_PROJECT_ID and MINTLIFY_JOB_ID",
-            untrusted(target.job_id),
-            untrusted(target.project_id),
-            server_error(&answer.body)
-        ))),
+        404 => Err(permanent(match target.job_id {
+            Some(job_id) => format!(
+                "job {:?} was not found in project {:?} (HTTP 404{}): check MINTLIFY_PROJECT_ID and MINTLIFY_JOB_ID",
+                untrusted(job_id),
+                untrusted(target.project_id),
+                server_error(&answer.body)
+            ),
+            None => format!(
+                "project {:?} was not found (HTTP 404{}): check MINTLIFY_PROJECT_ID",
+                untrusted(target.project_id),
+                server_error(&answer.body)
+            ),
+        })),
         _ => Err(permanent(format!(
             "the API refused the request (HTTP {status}{}): check the settings against the Mintlify API docs",
             server_error(&answer.body)
@@ -117,25 +165,62 @@ pub fn classify(answer: Answer, target: Target<'_>) -> Result<Job, Failure> {
     }
 }
 
-/// Decides what a request that got no answer means: worth a retry, unless the server's
-/// certificate is not trusted, which waiting will not change.
-fn unsent(error: &reqwest::Error, request_timeout: Duration) -> Failure {
-    if error.is_timeout() {
-        return transient(
-            format!(
-                "no answer within MINTLIFY_REQUEST_TIMEOUT ({})",
-                crate::duration::display(request_timeout)
-            ),
-            None,
-        );
-    }
+/// Decides what a request that got no answer means. A read tries again, unless the server's
+/// certificate is not trusted, which waiting will not change. A start tries again only if it
+/// never reached the server.
+fn unsent(error: &reqwest::Error, target: Target<'_>, limit: Limit) -> Failure {
     if causes(error).any(is_untrusted_certificate) {
         return permanent(format!(
             "the API's TLS certificate is not trusted ({}): behind a proxy or a private CA, point SSL_CERT_FILE at a PEM bundle of the roots to trust",
             error_chain(error)
         ));
     }
-    transient(format!("the request failed: {}", error_chain(error)), None)
+    let reason = if error.is_timeout() {
+        match limit {
+            Limit::RequestTimeout(limit) => format!(
+                "no answer within MINTLIFY_REQUEST_TIMEOUT ({})",
+                crate::duration::display(limit)
+            ),
+            Limit::Deadline(_) => "no answer before the deadline (MINTLIFY_TIMEOUT)".to_owned(),
+        }
+    } else {
+        format!("the request failed: {}", error_chain(error))
+    };
+    match target.call {
+        Call::Read => transient(reason, None),
+        Call::Start(_) if error.is_connect() => transient(reason, None),
+        Call::Start(start) => uncertain(start, target, &reason),
+    }
+}
+
+/// How long one request may take, and why.
+#[derive(Debug, Clone, Copy)]
+enum Limit {
+    RequestTimeout(Duration),
+    /// Less time is left before the run's deadline than a request may take.
+    Deadline(Duration),
+}
+
+impl Limit {
+    fn duration(self) -> Duration {
+        match self {
+            Limit::RequestTimeout(limit) | Limit::Deadline(limit) => limit,
+        }
+    }
+}
+
+/// A start whose fate is unknown: stop, and say what to check before trying again.
+fn uncertain(start: Start, target: Target<'_>, reason: &str) -> Failure {
+    permanent(match start {
+        Start::Create => format!(
+            "the request to create a job may or may not have reached Mintlify ({reason}), so a job may or may not exist: check the agent jobs of project {:?} in the Mintlify dashboard before running this again, or the agent may run twice",
+            untrusted(target.project_id)
+        ),
+        Start::FollowUp => format!(
+            "the follow-up to job {:?} may or may not have reached Mintlify ({reason}): check the job in the Mintlify dashboard before sending it again, or the agent may run it twice",
+            untrusted(target.job_id.unwrap_or_default())
+        ),
+    })
 }
 
 /// An error and every cause behind it, looking inside `io::Error`s, whose `source` skips the
@@ -215,30 +300,69 @@ impl Client {
         })
     }
 
-    /// `base/v2/agent/{project}/job/{id}`, each id one percent-encoded segment, so an id such
-    /// as `../../x` stays inside its segment.
-    fn job_url(&self, job_id: &str) -> Url {
+    /// `base/v2/agent/{project}/` and then `tail`, each part one percent-encoded segment, so an
+    /// id such as `../../x` stays inside its segment.
+    fn url(&self, tail: &[&str]) -> Url {
         let mut url = self.base.clone();
         // http(s) URLs always have a path, so this cannot fail for a URL the config accepted.
         if let Ok(mut path) = url.path_segments_mut() {
             path.pop_if_empty()
-                .extend(["v2", "agent", &self.project_id, "job", job_id]);
+                .extend(["v2", "agent", &self.project_id])
+                .extend(tail);
         }
         url
     }
 
-    pub async fn get_job(&self, job_id: &str) -> Result<Job, Failure> {
-        let target = Target {
+    fn target<'a>(&'a self, call: Call, job_id: Option<&'a str>) -> Target<'a> {
+        Target {
+            call,
             project_id: &self.project_id,
             job_id,
+        }
+    }
+
+    pub async fn get_job(&self, job_id: &str) -> Result<Job, Failure> {
+        let request = self.http.get(self.url(&["job", job_id]));
+        self.send(request, self.target(Call::Read, Some(job_id)), None)
+            .await
+    }
+
+    /// Creates a job. The request ends by `deadline` at the latest.
+    pub async fn create_job(&self, prompt: &str, deadline: Instant) -> Result<Job, Failure> {
+        let request = with_prompt(self.http.post(self.url(&["job"])), prompt);
+        let target = self.target(Call::Start(Start::Create), None);
+        self.send(request, target, Some(deadline)).await
+    }
+
+    /// Sends a follow-up message to a job. The request ends by `deadline` at the latest.
+    pub async fn send_follow_up(
+        &self,
+        job_id: &str,
+        prompt: &str,
+        deadline: Instant,
+    ) -> Result<Job, Failure> {
+        let request = with_prompt(
+            self.http.post(self.url(&["job", job_id, "message"])),
+            prompt,
+        );
+        let target = self.target(Call::Start(Start::FollowUp), Some(job_id));
+        self.send(request, target, Some(deadline)).await
+    }
+
+    async fn send(
+        &self,
+        request: RequestBuilder,
+        target: Target<'_>,
+        deadline: Option<Instant>,
+    ) -> Result<Job, Failure> {
+        let left = deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()));
+        let limit = match left {
+            Some(left) if left < self.request_timeout => Limit::Deadline(left),
+            _ => Limit::RequestTimeout(self.request_timeout),
         };
-        let request = self
-            .http
-            .get(self.job_url(job_id))
-            .timeout(self.request_timeout);
-        let result = match request.send().await {
+        let result = match request.timeout(limit.duration()).send().await {
             Ok(response) => classify(read(response).await, target),
-            Err(error) => Err(unsent(&error, self.request_timeout)),
+            Err(error) => Err(unsent(&error, target, limit)),
         };
         result.map_err(|failure| self.redact(failure))
     }
@@ -251,6 +375,11 @@ impl Client {
             Failure::Permanent(p) => permanent(clean(p.message)),
         }
     }
+}
+
+fn with_prompt(request: RequestBuilder, prompt: &str) -> RequestBuilder {
+    let body = serde_json::json!({ "prompt": prompt }).to_string();
+    request.header(CONTENT_TYPE, "application/json").body(body)
 }
 
 async fn read(mut response: Response) -> Answer {

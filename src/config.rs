@@ -34,8 +34,23 @@ pub const SETTINGS: &[Setting] = &[
     },
     Setting {
         var: "MINTLIFY_JOB_ID",
-        default: "required",
-        help: "job id",
+        default: "required unless MINTLIFY_PROMPT",
+        help: "job to wait on (with a prompt: the job to send it to)",
+    },
+    Setting {
+        var: "MINTLIFY_PROMPT",
+        default: "unset",
+        help: "start the agent: create a job with this prompt, or send it to MINTLIFY_JOB_ID as a follow-up",
+    },
+    Setting {
+        var: "MINTLIFY_PROMPT_FILE",
+        default: "unset",
+        help: "read the prompt from this file instead",
+    },
+    Setting {
+        var: "MINTLIFY_WAIT",
+        default: "true",
+        help: "false: start the agent, write the outputs and exit 0 without waiting",
     },
     Setting {
         var: "MINTLIFY_API_URL",
@@ -99,7 +114,9 @@ pub enum Command {
 pub struct Config {
     pub api_key: ApiKey,
     pub project_id: String,
-    pub job_id: String,
+    pub task: Task,
+    /// `false`: start the agent and report without waiting for a verdict.
+    pub wait: bool,
     pub api_url: Url,
     pub timeout: Duration,
     pub poll_initial: Duration,
@@ -109,6 +126,27 @@ pub struct Config {
     pub require_pr: bool,
     pub log_level: LevelFilter,
     pub destinations: Destinations,
+}
+
+/// What the run does before it waits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Task {
+    /// Wait on an existing job.
+    Watch { job_id: String },
+    /// Create a job with this prompt, then wait on it.
+    Create { prompt: String },
+    /// Send this prompt to an existing job, then wait on it.
+    FollowUp { job_id: String, prompt: String },
+}
+
+impl Task {
+    /// The job id the run starts with: none until a created job has one.
+    pub fn job_id(&self) -> Option<&str> {
+        match self {
+            Task::Watch { job_id } | Task::FollowUp { job_id, .. } => Some(job_id),
+            Task::Create { .. } => None,
+        }
+    }
 }
 
 /// Where the outputs go. The GitHub paths are the runner's own variables, not settings.
@@ -195,9 +233,7 @@ impl Sources<'_> {
     }
 
     fn boolean(&self, var: &str) -> Result<bool, ConfigError> {
-        let Some(text) = self.get(var) else {
-            return Ok(false);
-        };
+        let text = self.get(var).unwrap_or_else(|| default_of(var).to_owned());
         match text.to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" => Ok(true),
             "false" | "0" | "no" => Ok(false),
@@ -209,20 +245,55 @@ impl Sources<'_> {
     }
 
     fn id(&self, var: &str) -> Result<String, ConfigError> {
-        let id = self.required(var)?;
-        if id.chars().any(char::is_control) {
-            return refuse(format!(
-                "{var} holds a control character (a stray newline?): give the bare {}",
-                describe(var)
-            ));
+        checked_id(var, self.required(var)?)
+    }
+
+    /// The prompt from `MINTLIFY_PROMPT` or `MINTLIFY_PROMPT_FILE`, exactly as written.
+    fn prompt(&self) -> Result<Option<String>, ConfigError> {
+        let prompt = match (self.get("MINTLIFY_PROMPT"), self.get("MINTLIFY_PROMPT_FILE")) {
+            (Some(_), Some(_)) => {
+                return refuse("MINTLIFY_PROMPT and MINTLIFY_PROMPT_FILE are both set: keep one");
+            }
+            (Some(prompt), None) => prompt,
+            (None, Some(path)) => std::fs::read_to_string(&path).map_err(|error| {
+                ConfigError(format!(
+                    "MINTLIFY_PROMPT_FILE={:?} cannot be read ({error}): check the path (a relative one starts from the working directory)",
+                    untrusted(&path)
+                ))
+            })?,
+            (None, None) => return Ok(None),
+        };
+        if prompt.trim().is_empty() {
+            return refuse(
+                "the prompt (MINTLIFY_PROMPT or MINTLIFY_PROMPT_FILE) is empty: write what the agent should do",
+            );
         }
-        if id == "." || id == ".." {
-            return refuse(format!(
-                "{var}={id:?} is not an id: give the {}",
-                describe(var)
-            ));
-        }
-        Ok(id)
+        Ok(Some(prompt))
+    }
+
+    fn task(&self) -> Result<Task, ConfigError> {
+        let job_id = match self.get("MINTLIFY_JOB_ID") {
+            Some(id) => Some(checked_id("MINTLIFY_JOB_ID", id)?),
+            None => None,
+        };
+        Ok(match (self.prompt()?, job_id) {
+            (None, Some(job_id)) => Task::Watch { job_id },
+            (Some(prompt), None) => Task::Create { prompt },
+            (Some(prompt), Some(job_id)) => Task::FollowUp { job_id, prompt },
+            (None, None) => {
+                return refuse(
+                    "MINTLIFY_JOB_ID is not set: set it to the job to wait on, or set MINTLIFY_PROMPT to start one",
+                );
+            }
+        })
+    }
+}
+
+/// An id goes into a URL path segment and into log lines: refuse what could leave either.
+fn checked_id(var: &str, id: String) -> Result<String, ConfigError> {
+    match crate::job::check_id(&id) {
+        Ok(()) => Ok(id),
+        Err(problem) => refuse(format!("{var} {problem}: give the bare id")),
     }
 }
 
@@ -293,7 +364,13 @@ impl Config {
     fn read(sources: &Sources<'_>) -> Result<Self, ConfigError> {
         let api_key = api_key(sources.get(API_KEY))?;
         let project_id = sources.id("MINTLIFY_PROJECT_ID")?;
-        let job_id = sources.id("MINTLIFY_JOB_ID")?;
+        let task = sources.task()?;
+        let wait = sources.boolean("MINTLIFY_WAIT")?;
+        if !wait && matches!(task, Task::Watch { .. }) {
+            return refuse(
+                "MINTLIFY_WAIT=false needs MINTLIFY_PROMPT: without a prompt there is nothing to start, only to wait on",
+            );
+        }
         let api_url = api_url(
             &sources
                 .get("MINTLIFY_API_URL")
@@ -332,7 +409,8 @@ impl Config {
         Ok(Config {
             api_key,
             project_id,
-            job_id,
+            task,
+            wait,
             api_url,
             timeout,
             poll_initial,

@@ -56,6 +56,38 @@ pub enum Final {
     Archived,
 }
 
+/// Why a string cannot serve as an id in a URL path segment and a log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdProblem {
+    Empty,
+    ControlCharacter,
+    DotSegment,
+}
+
+impl std::fmt::Display for IdProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            IdProblem::Empty => "is empty",
+            IdProblem::ControlCharacter => "holds a control character (a stray newline?)",
+            // A URL library drops `.` and `..` segments, which would send the request elsewhere.
+            IdProblem::DotSegment => "is `.` or `..`, which is not an id",
+        })
+    }
+}
+
+/// One check for ids from the user and from the server alike.
+pub fn check_id(id: &str) -> Result<(), IdProblem> {
+    if id.is_empty() {
+        Err(IdProblem::Empty)
+    } else if id.chars().any(char::is_control) {
+        Err(IdProblem::ControlCharacter)
+    } else if id == "." || id == ".." {
+        Err(IdProblem::DotSegment)
+    } else {
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Job {
     pub id: Option<String>,

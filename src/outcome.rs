@@ -24,12 +24,14 @@ pub enum Outcome {
     ApiError(String),
     CompletedWithoutPr,
     Cancelled(Signal),
+    /// The agent was started and `MINTLIFY_WAIT=false` asked not to wait for it.
+    Started,
 }
 
 impl Outcome {
     pub fn exit_code(&self) -> u8 {
         match self {
-            Outcome::Completed | Outcome::Archived { allowed: true } => 0,
+            Outcome::Completed | Outcome::Archived { allowed: true } | Outcome::Started => 0,
             Outcome::Failed => 1,
             Outcome::Archived { allowed: false } => 3,
             Outcome::TimedOut => 4,
@@ -50,6 +52,7 @@ impl Outcome {
             Outcome::ApiError(_) => "api_error",
             Outcome::CompletedWithoutPr => "no_pr",
             Outcome::Cancelled(_) => "cancelled",
+            Outcome::Started => "started",
         }
     }
 
@@ -91,6 +94,7 @@ mod tests {
             (Outcome::CompletedWithoutPr, 6, "no_pr"),
             (Outcome::Cancelled(Signal::Interrupt), 130, "cancelled"),
             (Outcome::Cancelled(Signal::Terminate), 143, "cancelled"),
+            (Outcome::Started, 0, "started"),
         ];
         for (outcome, code, result) in table {
             assert_eq!(

@@ -45,7 +45,11 @@ impl Report<'_> {
 
     /// The verdict in one sentence, with what to do when it is not a pass. Not yet escaped.
     pub fn verdict(&self) -> String {
-        let job = self.job_id;
+        let job = if self.job_id.is_empty() {
+            "(new)"
+        } else {
+            self.job_id
+        };
         let pr = self.last.and_then(|job| job.pr_link.as_deref());
         match self.outcome {
             Outcome::Completed => match pr {
@@ -68,6 +72,10 @@ impl Report<'_> {
             Outcome::CompletedWithoutPr => {
                 format!("job {job} completed without a PR, and MINTLIFY_REQUIRE_PR asks for one")
             }
+            Outcome::Started => format!(
+                "job {job} started ({}); not waiting, as MINTLIFY_WAIT=false asks",
+                self.last_status()
+            ),
             Outcome::Cancelled(signal) => {
                 format!(
                     "job {job}: cancelled by {signal:?} (last status: {})",

@@ -31,7 +31,8 @@ const HEARTBEAT: Duration = Duration::from_secs(60);
 
 /// What the run has seen so far. It outlives the poll so a cancelled run can still report.
 pub struct Progress {
-    pub label: String,
+    /// The job's id as given or as created: empty until a created job has one.
+    pub job_id: String,
     pub last: Option<Job>,
     pub polls: u32,
     pub started: Instant,
@@ -39,9 +40,9 @@ pub struct Progress {
 }
 
 impl Progress {
-    pub fn new(label: &str) -> Self {
+    pub fn new(job_id: Option<&str>) -> Self {
         Progress {
-            label: untrusted(label),
+            job_id: job_id.unwrap_or_default().to_owned(),
             last: None,
             polls: 0,
             started: Instant::now(),
@@ -49,14 +50,19 @@ impl Progress {
         }
     }
 
-    fn observe(&mut self, job: &Job) {
+    /// The job as log lines name it.
+    pub fn label(&self) -> String {
+        if self.job_id.is_empty() {
+            "(new)".to_owned()
+        } else {
+            untrusted(&self.job_id)
+        }
+    }
+
+    pub fn observe(&mut self, job: &Job) {
+        let label = self.label();
         let status = job.status.as_str();
-        debug!(
-            "job {}: poll {}: {}",
-            self.label,
-            self.polls,
-            untrusted(status)
-        );
+        debug!("job {}: poll {}: {}", label, self.polls, untrusted(status));
         let previous = self
             .last
             .as_ref()
@@ -70,11 +76,11 @@ impl Progress {
             match previous {
                 Some(previous) => info!(
                     "job {}: {} -> {}{pr}",
-                    self.label,
+                    label,
                     untrusted(&previous),
                     untrusted(status)
                 ),
-                None => info!("job {}: {}{pr}", self.label, untrusted(status)),
+                None => info!("job {}: {}{pr}", label, untrusted(status)),
             }
         }
         if let Status::Other(unknown) = &job.status
@@ -82,7 +88,7 @@ impl Progress {
         {
             warn!(
                 "job {}: status {:?} is unknown to this version; polling on as if active",
-                self.label,
+                label,
                 untrusted(unknown)
             );
             self.warned_unknown.push(unknown.clone());
@@ -127,36 +133,84 @@ pub async fn poll_until_final(
             }
             Ok(Err(Failure::Permanent(refusal))) => return Ending::Refused(refusal),
             Ok(Err(Failure::Transient(trouble))) => {
-                warn!("job {}: {trouble}; trying again", progress.label);
+                warn!("job {}: {trouble}; trying again", progress.label());
                 trouble.retry_after
             }
         };
-        let now = Instant::now();
-        if let Some(asked) = retry_after.filter(|&asked| now + asked > settings.deadline) {
-            warn!(
-                "job {}: the API asks to wait {}, past the deadline",
-                progress.label,
-                duration::display(asked)
-            );
+        let Some(wait) = next_wait(&mut schedule, retry_after, settings.deadline) else {
             return Ending::TimedOut;
-        }
-        let wait = schedule.next_wait().max(retry_after.unwrap_or_default());
+        };
+        let now = Instant::now();
         if now.duration_since(last_heartbeat) >= HEARTBEAT {
             info!(
                 "job {}: still {} after {}; next check in {}",
-                progress.label,
+                progress.label(),
                 progress.status(),
                 duration::display(now.duration_since(progress.started)),
                 duration::display(wait)
             );
             last_heartbeat = now;
         }
-        if now + wait >= settings.deadline {
-            sleep_until(settings.deadline).await;
+        if !pause(wait, settings.deadline).await {
             return Ending::TimedOut;
         }
-        sleep_until(now + wait).await;
     }
+}
+
+/// Sends a request that starts the agent until it is answered, retrying only the failures
+/// the classifier calls transient (for a start: it certainly did not happen). It is not cut
+/// off here: `send` must end by the deadline itself, so that a request in flight then is
+/// reported as one whose fate is unknown.
+pub async fn send_until_answered(
+    send: impl AsyncFn() -> Result<Job, Failure>,
+    what: &str,
+    settings: &PollSettings,
+) -> Result<Job, Ending> {
+    let mut schedule = Schedule::new(settings.initial, settings.max);
+    loop {
+        match send().await {
+            Ok(job) => return Ok(job),
+            Err(Failure::Permanent(refusal)) => return Err(Ending::Refused(refusal)),
+            Err(Failure::Transient(trouble)) => {
+                warn!("{what}: {trouble}; trying again");
+                let Some(wait) = next_wait(&mut schedule, trouble.retry_after, settings.deadline)
+                else {
+                    return Err(Ending::TimedOut);
+                };
+                if !pause(wait, settings.deadline).await {
+                    return Err(Ending::TimedOut);
+                }
+            }
+        }
+    }
+}
+
+/// The wait before the next attempt: the schedule's, or longer if the server asked for it.
+/// `None` when the server asks for a wait that ends past the deadline: waiting is pointless.
+fn next_wait(
+    schedule: &mut Schedule,
+    retry_after: Option<Duration>,
+    deadline: Instant,
+) -> Option<Duration> {
+    if let Some(asked) = retry_after.filter(|&asked| Instant::now() + asked > deadline) {
+        warn!(
+            "the API asks to wait {}, past the deadline",
+            duration::display(asked)
+        );
+        return None;
+    }
+    Some(schedule.next_wait().max(retry_after.unwrap_or_default()))
+}
+
+/// Sleeps for `wait`, or until the deadline if that comes first; `false` then.
+async fn pause(wait: Duration, deadline: Instant) -> bool {
+    let wake = Instant::now() + wait;
+    if wake >= deadline {
+        sleep_until(deadline).await;
+        return false;
+    }
+    sleep_until(wake).await;
+    true
 }
 
 #[cfg(test)]

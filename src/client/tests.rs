@@ -1,8 +1,19 @@
 use super::*;
 
 const TARGET: Target<'static> = Target {
+    call: Call::Read,
     project_id: "proj",
-    job_id: "job_1",
+    job_id: Some("job_1"),
+};
+const CREATE: Target<'static> = Target {
+    call: Call::Start(Start::Create),
+    project_id: "proj",
+    job_id: None,
+};
+const FOLLOW_UP: Target<'static> = Target {
+    call: Call::Start(Start::FollowUp),
+    project_id: "proj",
+    job_id: Some("job_1"),
 };
 
 fn answer(status: u16, body: &str) -> Answer {
@@ -135,4 +146,78 @@ fn retry_after_reads_seconds_and_http_dates() {
         Some(Duration::ZERO)
     );
     assert_eq!(parse_retry_after("soon", now), None);
+}
+
+#[test]
+fn a_start_is_retried_only_when_it_certainly_did_not_happen() {
+    for target in [CREATE, FOLLOW_UP] {
+        for status in [429, 503] {
+            assert!(
+                is_transient(&classify(answer(status, ""), target)),
+                "HTTP {status}"
+            );
+        }
+        for status in [408, 500, 502, 504] {
+            let message = permanent_message(classify(answer(status, ""), target));
+            assert!(
+                message.contains("may or may not have reached Mintlify"),
+                "HTTP {status}: {message}"
+            );
+        }
+        let cut = Answer {
+            body: Err("the answer broke off".into()),
+            ..answer(201, "")
+        };
+        assert!(permanent_message(classify(cut, target)).contains("may or may not"));
+        let unreadable = permanent_message(classify(answer(201, "<html>"), target));
+        assert!(unreadable.contains("may or may not"), "{unreadable}");
+        assert!(
+            permanent_message(classify(
+                answer(400, r#"{"error":"prompt is required"}"#),
+                target
+            ))
+            .contains("prompt is required")
+        );
+    }
+}
+
+#[test]
+fn uncertain_starts_say_what_to_check() {
+    let message = permanent_message(classify(answer(500, ""), CREATE));
+    assert!(
+        message.contains("a job may or may not exist") && message.contains("\"proj\""),
+        "{message}"
+    );
+    let message = permanent_message(classify(answer(502, ""), FOLLOW_UP));
+    assert!(message.contains("follow-up to job \"job_1\""), "{message}");
+}
+
+#[test]
+fn a_created_job_must_come_back_with_a_usable_id() {
+    let job = classify(answer(201, r#"{"id":"job_9","status":"active"}"#), CREATE).unwrap();
+    assert_eq!(job.id.as_deref(), Some("job_9"));
+    for body in [
+        r#"{"status":"active"}"#,
+        r#"{"id":"","status":"active"}"#,
+        r#"{"id":"..","status":"active"}"#,
+        r#"{"id":"a\nb","status":"active"}"#,
+    ] {
+        let message = permanent_message(classify(answer(201, body), CREATE));
+        assert!(
+            message.starts_with("the job was created (HTTP 201), but the id"),
+            "{body}: {message}"
+        );
+    }
+    // A follow-up names its job already; its answer need not.
+    assert!(classify(answer(200, r#"{"status":"active"}"#), FOLLOW_UP).is_ok());
+}
+
+#[test]
+fn a_404_on_create_names_the_project() {
+    let message = permanent_message(classify(answer(404, ""), CREATE));
+    assert!(
+        message.starts_with("project \"proj\" was not found")
+            && message.contains("MINTLIFY_PROJECT_ID"),
+        "{message}"
+    );
 }

@@ -40,10 +40,14 @@ fn refusal(args: &[&str], pairs: &[(&str, &str)]) -> String {
 fn defaults_apply_when_only_the_required_settings_are_given() {
     let config = parse(&[], &[]).unwrap();
     assert_eq!(config.api_key.expose(), KEY);
+    assert_eq!(config.project_id, "proj");
     assert_eq!(
-        (config.project_id.as_str(), config.job_id.as_str()),
-        ("proj", "job_1")
+        config.task,
+        Task::Watch {
+            job_id: "job_1".into()
+        }
     );
+    assert!(config.wait);
     assert_eq!(config.api_url.as_str(), "https://api.mintlify.com/");
     assert_eq!(config.timeout, Duration::from_secs(1800));
     assert_eq!(config.poll_initial, Duration::from_secs(1));
@@ -110,7 +114,7 @@ fn flags_win_over_the_environment_in_both_spellings() {
         &[("MINTLIFY_TIMEOUT", "5m")],
     )
     .unwrap();
-    assert_eq!(config.job_id, "from_flag");
+    assert_eq!(config.task.job_id(), Some("from_flag"));
     assert_eq!(config.timeout, Duration::from_secs(90));
     assert!(config.require_pr);
 }
@@ -129,12 +133,16 @@ fn empty_values_count_as_unset() {
     assert_eq!(config.timeout, Duration::from_secs(1800));
     assert!(!config.require_pr);
     assert!(config.destinations.github_output.is_none());
-    assert!(refusal(&[], &[("MINTLIFY_JOB_ID", "")]).starts_with("MINTLIFY_JOB_ID is not set"));
+    let message = refusal(&[], &[("MINTLIFY_JOB_ID", "")]);
+    assert!(
+        message.starts_with("MINTLIFY_JOB_ID is not set") && message.contains("MINTLIFY_PROMPT"),
+        "{message}"
+    );
 }
 
 #[test]
 fn missing_required_settings_are_named() {
-    for var in ["MINTLIFY_API_KEY", "MINTLIFY_PROJECT_ID", "MINTLIFY_JOB_ID"] {
+    for var in ["MINTLIFY_API_KEY", "MINTLIFY_PROJECT_ID"] {
         let message = refusal(&[], &[(var, "")]);
         assert!(
             message.starts_with(&format!("{var} is not set")),
@@ -248,12 +256,8 @@ fn ids_that_could_leave_their_path_segment_or_line_are_refused() {
     assert!(refusal(&[], &[("MINTLIFY_JOB_ID", "job\n")]).contains("control character"));
     assert!(refusal(&[], &[("MINTLIFY_PROJECT_ID", "p\u{1b}[31m")]).contains("control character"));
     assert!(refusal(&[], &[("MINTLIFY_JOB_ID", "..")]).contains("is not an id"));
-    assert_eq!(
-        parse(&[], &[("MINTLIFY_JOB_ID", "../../x")])
-            .unwrap()
-            .job_id,
-        "../../x"
-    );
+    let config = parse(&[], &[("MINTLIFY_JOB_ID", "../../x")]).unwrap();
+    assert_eq!(config.task.job_id(), Some("../../x"));
 }
 
 #[test]
@@ -267,11 +271,21 @@ fn unknown_arguments_are_refused() {
 fn help_lists_every_setting_with_its_variable_and_default() {
     let text = help();
     for setting in SETTINGS {
+        // A setting's line: its flag (the key has none), its variable, its help, its default.
         let line = text
             .lines()
-            .find(|l| l.contains(setting.var))
+            .find(|l| l.split_whitespace().take(3).any(|word| word == setting.var))
             .unwrap_or_else(|| panic!("{} missing", setting.var));
-        assert!(line.contains(setting.default), "{line}");
+        assert!(
+            line.contains(setting.help) && line.contains(setting.default),
+            "{line}"
+        );
+        let flag = format!("--{} ", flag_name(setting.var));
+        assert_eq!(
+            line.trim_start().starts_with(&flag),
+            setting.var != API_KEY,
+            "{line}"
+        );
     }
     assert!(text.contains("--job-id") && !text.contains("--api-key"));
     let args = vec!["--help".to_string()];
@@ -279,4 +293,92 @@ fn help_lists_every_setting_with_its_variable_and_default() {
         Command::parse(&args, &|_| None),
         Ok(Command::Help)
     ));
+}
+
+#[test]
+fn a_prompt_without_a_job_creates_one_and_with_a_job_follows_up() {
+    let config = parse(
+        &[],
+        &[
+            ("MINTLIFY_JOB_ID", ""),
+            ("MINTLIFY_PROMPT", "Document the API"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        config.task,
+        Task::Create {
+            prompt: "Document the API".into()
+        }
+    );
+    let config = parse(&["--prompt", "And the CLI"], &[]).unwrap();
+    assert_eq!(
+        config.task,
+        Task::FollowUp {
+            job_id: "job_1".into(),
+            prompt: "And the CLI".into()
+        }
+    );
+}
+
+#[test]
+fn a_prompt_file_is_read_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("prompt.md");
+    let prompt =
+        "Update the docs for this diff:\n\n```diff\n- old\n+ new\n```\n\ttabs and \u{e9}\n";
+    std::fs::write(&path, prompt).unwrap();
+    let file = path.to_str().unwrap();
+    let config = parse(
+        &[],
+        &[("MINTLIFY_JOB_ID", ""), ("MINTLIFY_PROMPT_FILE", file)],
+    )
+    .unwrap();
+    assert_eq!(
+        config.task,
+        Task::Create {
+            prompt: prompt.into()
+        }
+    );
+}
+
+#[test]
+fn prompts_that_cannot_be_sent_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let blank = dir.path().join("blank.md");
+    std::fs::write(&blank, " \n\t\n").unwrap();
+    let blank = blank.to_str().unwrap();
+    let missing = dir.path().join("missing.md");
+    let missing = missing.to_str().unwrap();
+    assert!(
+        refusal(
+            &[],
+            &[("MINTLIFY_PROMPT", "x"), ("MINTLIFY_PROMPT_FILE", blank)]
+        )
+        .contains("both set")
+    );
+    assert!(refusal(&[], &[("MINTLIFY_PROMPT", "  \n ")]).contains("is empty"));
+    assert!(refusal(&[], &[("MINTLIFY_PROMPT_FILE", blank)]).contains("is empty"));
+    let message = refusal(&[], &[("MINTLIFY_PROMPT_FILE", missing)]);
+    assert!(
+        message.starts_with("MINTLIFY_PROMPT_FILE=")
+            && message.contains("missing.md")
+            && message.contains("cannot be read"),
+        "{message}"
+    );
+}
+
+#[test]
+fn not_waiting_needs_something_to_start() {
+    let config = parse(
+        &[],
+        &[("MINTLIFY_PROMPT", "Go"), ("MINTLIFY_WAIT", "false")],
+    )
+    .unwrap();
+    assert!(!config.wait);
+    assert!(
+        refusal(&[], &[("MINTLIFY_WAIT", "no")])
+            .starts_with("MINTLIFY_WAIT=false needs MINTLIFY_PROMPT")
+    );
+    assert!(refusal(&[], &[("MINTLIFY_WAIT", "later")]).contains("is not a boolean"));
 }

@@ -64,12 +64,31 @@ impl Respond for Script {
 /// A mock API whose job answers follow `answers`.
 pub async fn api(answers: impl IntoIterator<Item = ResponseTemplate>) -> MockServer {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(JOB_PATH))
-        .respond_with(Script::new(answers))
-        .mount(&server)
-        .await;
+    script(&server, "GET", JOB_PATH, answers).await;
     server
+}
+
+/// Answers `verb` requests to `route` with `answers`, in order.
+pub async fn script(
+    server: &MockServer,
+    verb: &str,
+    route: &str,
+    answers: impl IntoIterator<Item = ResponseTemplate>,
+) {
+    Mock::given(method(verb))
+        .and(path(route))
+        .respond_with(Script::new(answers))
+        .mount(server)
+        .await;
+}
+
+/// The requests `server` received for `verb` on `route`.
+pub async fn received(server: &MockServer, verb: &str, route: &str) -> Vec<Request> {
+    let requests = server.received_requests().await.unwrap();
+    requests
+        .into_iter()
+        .filter(|r| r.method.as_str() == verb && r.url.path() == route)
+        .collect()
 }
 
 /// A server that drops the first `drops` connections without a word, then answers each

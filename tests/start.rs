@@ -1,0 +1,285 @@
+//! Starting the agent from CI: a create or a follow-up, then the same wait. A POST that may
+//! have reached the server is never sent twice.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use wiremock::{MockServer, ResponseTemplate};
+
+const CREATE_PATH: &str = "/v2/agent/proj_1/job";
+const NEW_JOB_PATH: &str = "/v2/agent/proj_1/job/job_new";
+const MESSAGE_PATH: &str = "/v2/agent/proj_1/job/job_1/message";
+const PR: &str = "https://github.com/acme/docs/pull/9";
+
+fn created() -> ResponseTemplate {
+    let mut body = job("active", None);
+    body["id"] = "job_new".into();
+    ResponseTemplate::new(201).set_body_json(body)
+}
+
+fn new_job(status: &str, pr: Option<&str>) -> ResponseTemplate {
+    let mut body = job(status, pr);
+    body["id"] = "job_new".into();
+    ok(body)
+}
+
+/// A mock where creating answers `create` and the new job then completes with a PR.
+async fn creating(create: impl IntoIterator<Item = ResponseTemplate>) -> MockServer {
+    let server = MockServer::start().await;
+    script(&server, "POST", CREATE_PATH, create).await;
+    script(
+        &server,
+        "GET",
+        NEW_JOB_PATH,
+        [new_job("active", None), new_job("completed", Some(PR))],
+    )
+    .await;
+    server
+}
+
+fn gate_with_prompt(server: &MockServer, prompt: &str) -> Gate {
+    Gate::new(&server.uri())
+        .env("MINTLIFY_JOB_ID", "")
+        .env("MINTLIFY_PROMPT", prompt)
+}
+
+fn sent_prompt(request: &wiremock::Request) -> String {
+    let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+    assert_eq!(body.as_object().unwrap().len(), 1, "{body}");
+    body["prompt"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn create_then_wait_to_completed() {
+    let server = creating([created()]).await;
+    let run = gate_with_prompt(&server, "Document the new endpoint").run();
+    run.assert_code(0);
+    let outputs = run.outputs();
+    assert_eq!(outputs["job_id"], "job_new");
+    assert_eq!(outputs["result"], "completed");
+    assert_eq!(outputs["pr_link"], PR);
+    let posts = received(&server, "POST", CREATE_PATH).await;
+    assert_eq!(posts.len(), 1);
+    assert_eq!(sent_prompt(&posts[0]), "Document the new endpoint");
+    assert_eq!(posts[0].headers["content-type"], "application/json");
+    assert!(
+        run.stderr
+            .contains("job job_new: created from a prompt of 25 characters"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(received(&server, "GET", NEW_JOB_PATH).await.len(), 2);
+}
+
+#[tokio::test]
+async fn follow_up_then_wait_to_failed() {
+    let server = api([ok(job("active", None)), ok(job("failed", None))]).await;
+    script(&server, "POST", MESSAGE_PATH, [ok(job("active", None))]).await;
+    let run = Gate::new(&server.uri())
+        .env("MINTLIFY_PROMPT", "Also cover the CLI")
+        .run();
+    run.assert_code(1);
+    let outputs = run.outputs();
+    assert_eq!(
+        (outputs["job_id"].as_str(), outputs["result"].as_str()),
+        (JOB, "failed")
+    );
+    let posts = received(&server, "POST", MESSAGE_PATH).await;
+    assert_eq!(posts.len(), 1);
+    assert_eq!(sent_prompt(&posts[0]), "Also cover the CLI");
+    assert!(
+        run.stderr.contains("job job_1: follow-up sent"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn wait_false_starts_and_reports_without_waiting() {
+    let server = creating([created()]).await;
+    let run = gate_with_prompt(&server, "Go")
+        .env("MINTLIFY_WAIT", "false")
+        .run();
+    run.assert_code(0);
+    let outputs = run.outputs();
+    assert_eq!(outputs["job_id"], "job_new");
+    assert_eq!(outputs["status"], "active");
+    assert_eq!(outputs["result"], "started");
+    assert!(
+        received(&server, "GET", NEW_JOB_PATH).await.is_empty(),
+        "it waited"
+    );
+}
+
+#[tokio::test]
+async fn rate_limited_then_created_makes_one_job() {
+    let limited = ResponseTemplate::new(429).insert_header("retry-after", "1");
+    let server = creating([limited, created()]).await;
+    let started = Instant::now();
+    let run = gate_with_prompt(&server, "Go").run();
+    run.assert_code(0);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After was not honoured"
+    );
+    assert_eq!(received(&server, "POST", CREATE_PATH).await.len(), 2);
+    assert_eq!(run.outputs()["job_id"], "job_new");
+}
+
+#[tokio::test]
+async fn unavailable_then_created_is_retried() {
+    let server = creating([ResponseTemplate::new(503), created()]).await;
+    let run = gate_with_prompt(&server, "Go").run();
+    run.assert_code(0);
+    assert_eq!(received(&server, "POST", CREATE_PATH).await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_server_error_on_create_is_sent_once_and_reported_as_uncertain() {
+    for status in [500, 502, 504] {
+        let server = creating([ResponseTemplate::new(status), created()]).await;
+        let run = gate_with_prompt(&server, "Go").run();
+        run.assert_code(5);
+        assert_eq!(
+            received(&server, "POST", CREATE_PATH).await.len(),
+            1,
+            "HTTP {status} was retried"
+        );
+        assert!(
+            run.stderr.contains("a job may or may not exist"),
+            "{}",
+            run.stderr
+        );
+        let outputs = run.outputs();
+        assert_eq!(
+            (outputs["result"].as_str(), outputs["job_id"].as_str()),
+            ("api_error", "")
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_timeout_on_create_is_sent_once() {
+    let server = creating([created().set_delay(Duration::from_secs(5))]).await;
+    let run = gate_with_prompt(&server, "Go")
+        .env("MINTLIFY_REQUEST_TIMEOUT", "300ms")
+        .run();
+    run.assert_code(5);
+    assert_eq!(received(&server, "POST", CREATE_PATH).await.len(), 1);
+    assert!(
+        run.stderr
+            .contains("no answer within MINTLIFY_REQUEST_TIMEOUT"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn a_create_in_flight_at_the_deadline_is_reported_as_uncertain() {
+    let server = creating([created().set_delay(Duration::from_secs(30))]).await;
+    let run = gate_with_prompt(&server, "Go")
+        .env("MINTLIFY_TIMEOUT", "500ms")
+        .run();
+    run.assert_code(5);
+    assert!(
+        run.stderr.contains("no answer before the deadline"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("may or may not exist"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn a_follow_up_that_may_have_been_sent_is_not_sent_again() {
+    let server = api([ok(job("active", None))]).await;
+    script(
+        &server,
+        "POST",
+        MESSAGE_PATH,
+        [ResponseTemplate::new(500), ok(job("active", None))],
+    )
+    .await;
+    let run = Gate::new(&server.uri())
+        .env("MINTLIFY_PROMPT", "More")
+        .run();
+    run.assert_code(5);
+    assert_eq!(received(&server, "POST", MESSAGE_PATH).await.len(), 1);
+    assert!(
+        run.stderr
+            .contains("the follow-up to job \"job_1\" may or may not have reached Mintlify"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_create_that_never_connects_is_retried_until_the_deadline() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let run = Gate::new(&url)
+        .env("MINTLIFY_JOB_ID", "")
+        .env("MINTLIFY_PROMPT", "Go")
+        .env("MINTLIFY_TIMEOUT", "300ms")
+        .run();
+    run.assert_code(4);
+    assert!(
+        run.stderr
+            .matches("creating a job: the request failed")
+            .count()
+            >= 2,
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn a_bad_request_is_permanent() {
+    let refused =
+        ResponseTemplate::new(400).set_body_json(serde_json::json!({"error": "prompt too long"}));
+    let server = creating([refused, created()]).await;
+    let run = gate_with_prompt(&server, "Go").run();
+    run.assert_code(5);
+    assert!(
+        run.stderr.contains("HTTP 400: prompt too long"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(received(&server, "POST", CREATE_PATH).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_multi_line_prompt_file_is_sent_unchanged() {
+    let server = creating([created()]).await;
+    let gate = Gate::new(&server.uri()).env("MINTLIFY_JOB_ID", "");
+    let prompt = "Update the docs for this change.\n\n```diff\n-  old: \"1\"\n+  new: \"2\"\n```\r\n\tIndented, with a trailing newline and é.\n";
+    let file = gate.path("prompt.md");
+    std::fs::write(&file, prompt).unwrap();
+    let run = gate.env("MINTLIFY_PROMPT_FILE", &file).run();
+    run.assert_code(0);
+    let posts = received(&server, "POST", CREATE_PATH).await;
+    assert_eq!(sent_prompt(&posts[0]), prompt);
+}
+
+#[tokio::test]
+async fn a_bad_prompt_is_refused_before_any_request() {
+    let server = creating([created()]).await;
+    let gate = Gate::new(&server.uri()).env("MINTLIFY_PROMPT", "x");
+    let file = gate.path("prompt.md");
+    std::fs::write(&file, "y").unwrap();
+    let run = gate.env("MINTLIFY_PROMPT_FILE", &file).run();
+    run.assert_code(2);
+    assert!(run.stderr.contains("both set"), "{}", run.stderr);
+    let run = gate_with_prompt(&server, " \n ").run();
+    run.assert_code(2);
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
