@@ -2,20 +2,23 @@
 """A mock of Mintlify's agent API on loopback, for the container checks in CI and for bench/.
 
 GET /v2/agent/{project}/job/{id} answers by the job id: `failed...` is failed, `archived...`
-is archived, anything else stays `active` for --active-for seconds after its first request and
-then completes with a PR. Each request is appended to --events as a JSON line, with the time
-the job turned completed, so a benchmark can count requests and measure detection lag.
-Standard library only.
+is archived, anything else stays `active` for --active-for seconds after its first request
+(or N seconds for an id ending in `-forN`, N may have decimals) and then completes with a PR. Each request is
+appended to --events as a JSON line with its time and the time the job turned completed (both
+from CLOCK_MONOTONIC, which every process on the machine shares), so a benchmark can count
+requests and measure detection lag. Standard library only.
 """
 
 import argparse
 import json
 import re
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 JOB_PATH = re.compile(r"^/v2/agent/([^/]+)/job/([^/]+)$")
+ACTIVE_FOR = re.compile(r"-for([0-9]+(?:\.[0-9]+)?)$")
 
 
 class State:
@@ -32,7 +35,8 @@ class State:
             return "archived", None
         with self.lock:
             first = self.first_seen.setdefault(job_id, now)
-        flip = first + self.active_for
+        match = ACTIVE_FOR.search(job_id)
+        flip = first + (float(match.group(1)) if match else self.active_for)
         return ("completed", flip) if now >= flip else ("active", flip)
 
     def record(self, event):
@@ -44,7 +48,7 @@ class State:
 def handler(state):
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):
-            now = time.time()
+            now = time.monotonic()
             match = JOB_PATH.match(self.path)
             if not self.headers.get("Authorization", "").startswith("Bearer mint_"):
                 return self.answer(401, {"error": "Invalid API key"})
@@ -74,13 +78,20 @@ def handler(state):
     return Handler
 
 
+class Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        # A benchmark ends clients mid-answer on purpose; a reset connection is not news.
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8787)
     parser.add_argument("--active-for", type=float, default=2.0, help="seconds a job stays active")
     parser.add_argument("--events", help="append one JSON line per request to this file")
     args = parser.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), handler(State(args.active_for, args.events)))
+    server = Server(("127.0.0.1", args.port), handler(State(args.active_for, args.events)))
     server.serve_forever()
 
 
