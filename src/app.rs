@@ -14,6 +14,22 @@ use crate::poll::{
 use crate::sanitize::untrusted;
 use crate::{job::Job, logging};
 
+/// [`run`] on a runtime of its own: what `main` calls.
+pub fn run_blocking(env: &dyn Fn(&str) -> Option<String>, args: &[String]) -> u8 {
+    // A single-threaded runtime: the gate does one request at a time, and starting one thread
+    // instead of one per core keeps start-up fast.
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(run(env, args)),
+        Err(error) => {
+            eprintln!("error: could not start the async runtime: {error}");
+            Outcome::ApiError(error.to_string()).exit_code()
+        }
+    }
+}
+
 /// Runs the gate as the binary does, with `env` standing in for the process environment.
 /// Returns the exit code.
 pub async fn run(env: &dyn Fn(&str) -> Option<String>, args: &[String]) -> u8 {

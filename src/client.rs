@@ -284,7 +284,13 @@ impl Client {
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.api_key.expose()))
             .map_err(|_| anyhow::anyhow!("MINTLIFY_API_KEY cannot be sent in a header"))?;
         auth.set_sensitive(true);
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if config.api_url.scheme() == "http" {
+            // Plain http is allowed to this machine only; a proxy would carry the key elsewhere
+            // in clear. HTTPS_PROXY and NO_PROXY apply to https, through a CONNECT tunnel.
+            builder = builder.no_proxy();
+        }
+        let http = builder
             .user_agent(concat!("mintlify-agent-gate/", env!("CARGO_PKG_VERSION")))
             .default_headers(HeaderMap::from_iter([(AUTHORIZATION, auth)]))
             .redirect(redirect::Policy::none())

@@ -524,9 +524,9 @@ pub fn help() -> String {
         ));
     }
     text.push_str(
-        "\nExit codes: 0 completed, 1 failed, 2 bad configuration, 3 archived, 4 timeout,\n\
-         5 API error, 6 completed without a PR (MINTLIFY_REQUIRE_PR), 7 outputs not written,\n\
-         130/143 interrupted by SIGINT/SIGTERM.\n",
+        "\nExit codes: 0 completed (or started, with MINTLIFY_WAIT=false), 1 failed,\n\
+         2 bad configuration, 3 archived, 4 timeout, 5 API error, 6 completed without a PR\n\
+         (MINTLIFY_REQUIRE_PR), 7 outputs not written, 130/143 interrupted by SIGINT/SIGTERM.\n",
     );
     text
 }

@@ -16,7 +16,7 @@ mod poll;
 mod sanitize;
 mod schedule;
 
-pub use app::run;
+pub use app::{run, run_blocking};
 pub use client::{Failure, Permanent, Transient};
 pub use job::{Job, Status};
 pub use outcome::Outcome;

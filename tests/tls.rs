@@ -104,3 +104,92 @@ async fn an_untrusted_certificate_stops_the_run_with_advice() {
         run.stderr
     );
 }
+
+/// A CONNECT proxy on loopback that tunnels to wherever it is asked, and records where.
+async fn connect_proxy() -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut client, _)) = listener.accept().await else {
+                return;
+            };
+            let record = record.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    if client.read(&mut byte).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let Some(authority) = head
+                    .strip_prefix("CONNECT ")
+                    .and_then(|rest| rest.split(' ').next())
+                else {
+                    return;
+                };
+                record.lock().unwrap().push(authority.to_owned());
+                let Ok(mut upstream) =
+                    tokio::net::TcpStream::connect(authority.replace("localhost", "127.0.0.1"))
+                        .await
+                else {
+                    return;
+                };
+                let _ = client
+                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    .await;
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+            });
+        }
+    });
+    (url, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_proxy_is_honoured_and_no_proxy_bypasses_it() {
+    let (url, ca_pem) = https_api().await;
+    let (proxy, seen) = connect_proxy().await;
+    let authority = url.trim_start_matches("https://").to_owned();
+    for (no_proxy, tunnels) in [("", 1), ("localhost", 0)] {
+        let gate = Gate::new(&url);
+        let ca_file = gate.path("ca.pem");
+        std::fs::write(&ca_file, &ca_pem).unwrap();
+        let gate = gate
+            .env("SSL_CERT_FILE", &ca_file)
+            .env("HTTPS_PROXY", &proxy)
+            .env("NO_PROXY", no_proxy);
+        let run = tokio::task::spawn_blocking(move || gate.run())
+            .await
+            .unwrap();
+        run.assert_code(0);
+        let tunnelled = std::mem::take(&mut *seen.lock().unwrap());
+        assert_eq!(
+            tunnelled,
+            vec![authority.clone(); tunnels],
+            "NO_PROXY={no_proxy:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn plain_http_to_this_machine_never_goes_through_a_proxy() {
+    let server = api([ok(job(
+        "completed",
+        Some("https://github.com/acme/docs/pull/7"),
+    ))])
+    .await;
+    let proxy = wiremock::MockServer::start().await;
+    let gate = Gate::new(&server.uri())
+        .env("HTTP_PROXY", proxy.uri())
+        .env("ALL_PROXY", proxy.uri());
+    let run = tokio::task::spawn_blocking(move || gate.run())
+        .await
+        .unwrap();
+    run.assert_code(0);
+    assert!(proxy.received_requests().await.unwrap().is_empty());
+}
