@@ -192,7 +192,12 @@ fn next_wait(
     retry_after: Option<Duration>,
     deadline: Instant,
 ) -> Option<Duration> {
-    if let Some(asked) = retry_after.filter(|&asked| Instant::now() + asked > deadline) {
+    let past_deadline = |asked: Duration| {
+        Instant::now()
+            .checked_add(asked)
+            .is_none_or(|end| end > deadline)
+    };
+    if let Some(asked) = retry_after.filter(|&asked| past_deadline(asked)) {
         warn!(
             "the API asks to wait {}, past the deadline",
             duration::display(asked)

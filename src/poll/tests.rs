@@ -149,6 +149,13 @@ async fn retry_after_past_the_deadline_ends_the_run_at_once() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn an_absurd_retry_after_ends_the_run_without_overflow() {
+    let script = Script::new([transient(Some(u64::MAX))]);
+    let ending = run(&script, &settings(60)).await;
+    assert!(matches!(ending, Ending::TimedOut), "{ending:?}");
+}
+
+#[tokio::test(start_paused = true)]
 async fn the_deadline_ends_the_run_exactly_and_no_request_follows_it() {
     let script = Script::new([]);
     let start = Instant::now();
