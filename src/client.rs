@@ -366,21 +366,42 @@ impl Client {
             Some(left) if left < self.request_timeout => Limit::Deadline(left),
             _ => Limit::RequestTimeout(self.request_timeout),
         };
-        let result = match request.timeout(limit.duration()).send().await {
-            Ok(response) => classify(read(response).await, target),
+        match request.timeout(limit.duration()).send().await {
+            Ok(response) => classify(self.redact(read(response).await), target),
             Err(error) => Err(unsent(&error, target, limit)),
-        };
-        result.map_err(|failure| self.redact(failure))
-    }
-
-    /// A server that echoes the key in an error must not get it into the log.
-    fn redact(&self, failure: Failure) -> Failure {
-        let clean = |text: String| text.replace(self.key.expose(), "<redacted>");
-        match failure {
-            Failure::Transient(t) => transient(clean(t.reason), t.retry_after),
-            Failure::Permanent(p) => permanent(clean(p.message)),
         }
     }
+
+    /// A server that echoes the key must not get it into a log line or an output. Everything
+    /// the classifier reads from the server passes through here first.
+    fn redact(&self, mut answer: Answer) -> Answer {
+        let key = self.key.expose();
+        if let Ok(body) = &mut answer.body {
+            *body = replace_all(body, key.as_bytes(), REDACTED.as_bytes());
+        }
+        answer.location = answer
+            .location
+            .map(|location| location.replace(key, REDACTED));
+        answer
+    }
+}
+
+const REDACTED: &str = "<redacted>";
+
+/// Bytes, not text: a body that is not UTF-8 is still shown (lossily) in an error.
+fn replace_all(haystack: &[u8], needle: &[u8], replacement: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(haystack.len());
+    let mut rest = haystack;
+    while let Some(at) = rest
+        .windows(needle.len())
+        .position(|window| window == needle)
+    {
+        out.extend_from_slice(&rest[..at]);
+        out.extend_from_slice(replacement);
+        rest = &rest[at + needle.len()..];
+    }
+    out.extend_from_slice(rest);
+    out
 }
 
 fn with_prompt(request: RequestBuilder, prompt: &str) -> RequestBuilder {

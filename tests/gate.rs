@@ -218,6 +218,29 @@ async fn a_key_echoed_by_the_server_is_redacted() {
 }
 
 #[tokio::test]
+async fn a_key_echoed_in_a_job_or_a_redirect_is_redacted() {
+    let echoed = format!("https://github.com/acme/docs/pull/7?k={KEY}");
+    let server = api([ok(job("completed", Some(&echoed)))]).await;
+    let run = Gate::new(&server.uri()).env("GITHUB_ACTIONS", "true").run();
+    run.assert_code(0);
+    assert_eq!(
+        run.outputs()["pr_link"],
+        "https://github.com/acme/docs/pull/7?k=<redacted>"
+    );
+    let location = format!("https://elsewhere.example/?key={KEY}");
+    let server =
+        api([ResponseTemplate::new(307).insert_header("location", location.as_str())]).await;
+    let run = Gate::new(&server.uri()).run();
+    run.assert_code(5);
+    assert!(
+        run.stderr
+            .contains("https://elsewhere.example/?key=<redacted>"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
 async fn server_errors_in_a_burst_are_retried() {
     let burst = [500, 502, 503, 504, 408].map(ResponseTemplate::new);
     let server = api(burst.into_iter().chain([ok(job("completed", pr()))])).await;
