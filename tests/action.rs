@@ -60,6 +60,15 @@ fn every_input_reaches_a_variable_the_binary_reads() {
     let read = variables_the_binary_reads();
     assert!(inputs.len() >= 10, "{inputs:?}");
     for input in inputs.keys() {
+        let description = &keys_under(ACTION, &["inputs", input.as_str()])["description"];
+        assert!(
+            description.contains("Default:")
+                || description.contains("no default")
+                || description.contains("No default"),
+            "the description of input {input} does not give its default: {description}"
+        );
+    }
+    for input in inputs.keys() {
         let reference = format!("${{{{ inputs.{input} }}}}");
         let vars: Vec<&String> = env
             .iter()
