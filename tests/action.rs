@@ -108,11 +108,7 @@ fn every_input_reaches_a_variable_the_binary_reads() {
 
 #[tokio::test]
 async fn every_output_the_binary_writes_is_declared_and_the_reverse() {
-    let server = api([ok(job(
-        "completed",
-        Some("https://github.com/acme/docs/pull/7"),
-    ))])
-    .await;
+    let server = finished_api().await;
     let run = Gate::new(&server.uri()).run();
     run.assert_code(0);
     let written: BTreeSet<String> = run.outputs().into_keys().collect();

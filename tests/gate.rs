@@ -125,7 +125,7 @@ async fn bad_configuration_exits_2_before_any_request_and_writes_nothing() {
     }
     let run = Gate::new("http://example.com").run();
     run.assert_code(2);
-    assert!(run.stderr.contains("MINTLIFY_API_URL"));
+    run.assert_logged("MINTLIFY_API_URL");
     assert!(server.received_requests().await.unwrap().is_empty());
 }
 
@@ -141,11 +141,7 @@ async fn the_deadline_ends_the_run_with_exit_4() {
         (outputs["result"].as_str(), outputs["status"].as_str()),
         ("timeout", "active")
     );
-    assert!(
-        run.stderr.contains("raise MINTLIFY_TIMEOUT"),
-        "{}",
-        run.stderr
-    );
+    run.assert_logged("raise MINTLIFY_TIMEOUT");
 }
 
 #[tokio::test]
@@ -191,11 +187,7 @@ async fn refusals_stop_at_once_with_exit_5_and_advice() {
         let run = Gate::new(&server.uri()).run();
         run.assert_code(5);
         assert_eq!(run.outputs()["result"], "api_error");
-        assert!(
-            run.stderr.contains(advice),
-            "wanted {advice:?} in:\n{}",
-            run.stderr
-        );
+        run.assert_logged(advice);
         assert_eq!(
             server.received_requests().await.unwrap().len(),
             1,
@@ -210,11 +202,7 @@ async fn a_key_echoed_by_the_server_is_redacted() {
     let server = api([ResponseTemplate::new(401).set_body_json(body)]).await;
     let run = Gate::new(&server.uri()).run();
     run.assert_code(5);
-    assert!(
-        run.stderr.contains("key <redacted> has expired"),
-        "{}",
-        run.stderr
-    );
+    run.assert_logged("key <redacted> has expired");
 }
 
 #[tokio::test]
@@ -289,11 +277,7 @@ async fn malformed_and_oversized_answers_are_retried() {
     run.assert_code(0);
     assert_eq!(server.received_requests().await.unwrap().len(), 5);
     for reason in ["not JSON", "not a job", "over 1 MiB"] {
-        assert!(
-            run.stderr.contains(reason),
-            "wanted {reason:?} in:\n{}",
-            run.stderr
-        );
+        run.assert_logged(reason);
     }
 }
 
@@ -332,11 +316,7 @@ async fn outputs_that_cannot_be_written_exit_7() {
     let missing = gate.path("no/such/dir/output");
     let run = gate.env("GITHUB_OUTPUT", &missing).run();
     run.assert_code(7);
-    assert!(
-        run.stderr.contains(&missing.display().to_string()),
-        "{}",
-        run.stderr
-    );
+    run.assert_logged(&missing.display().to_string());
 }
 
 #[tokio::test]
@@ -375,11 +355,7 @@ async fn server_text_cannot_inject_a_workflow_command() {
         commands[0]
     );
     assert!(workflow_commands(&run.stdout).is_empty());
-    assert!(
-        run.stderr.contains("is unknown to this version"),
-        "{}",
-        run.stderr
-    );
+    run.assert_logged("is unknown to this version");
 }
 
 #[tokio::test]
@@ -427,11 +403,7 @@ async fn a_dotenv_report_is_written_for_other_ci() {
     let expected = "STATUS=completed\nPR_LINK=https://x/pull/1RESULT=completed\nJOB_ID=job_1\nRESULT=completed\n\
                     REPOSITORY=https://github.com/acme/docs\nREF=main\n";
     assert_eq!(dotenv, expected);
-    assert!(
-        run.stderr.contains("PR_LINK: line breaks removed"),
-        "{}",
-        run.stderr
-    );
+    run.assert_logged("PR_LINK: line breaks removed");
 }
 
 #[tokio::test]

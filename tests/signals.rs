@@ -56,18 +56,14 @@ async fn cancel_with(signal: &str, expected_code: i32) {
         (outputs["result"].as_str(), outputs["status"].as_str()),
         ("cancelled", "active")
     );
-    assert!(
-        run.stderr.contains(&format!(
-            "cancelled by {}",
-            if signal == "INT" {
-                "Interrupt"
-            } else {
-                "Terminate"
-            }
-        )),
-        "{}",
-        run.stderr
-    );
+    run.assert_logged(&format!(
+        "cancelled by {}",
+        if signal == "INT" {
+            "Interrupt"
+        } else {
+            "Terminate"
+        }
+    ));
 }
 
 #[tokio::test]

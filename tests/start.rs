@@ -89,11 +89,7 @@ async fn follow_up_then_wait_to_failed() {
     let posts = received(&server, "POST", MESSAGE_PATH).await;
     assert_eq!(posts.len(), 1);
     assert_eq!(sent_prompt(&posts[0]), "Also cover the CLI");
-    assert!(
-        run.stderr.contains("job job_1: follow-up sent"),
-        "{}",
-        run.stderr
-    );
+    run.assert_logged("job job_1: follow-up sent");
 }
 
 #[tokio::test]
@@ -147,11 +143,7 @@ async fn a_server_error_on_create_is_sent_once_and_reported_as_uncertain() {
             1,
             "HTTP {status} was retried"
         );
-        assert!(
-            run.stderr.contains("a job may or may not exist"),
-            "{}",
-            run.stderr
-        );
+        run.assert_logged("a job may or may not exist");
         let outputs = run.outputs();
         assert_eq!(
             (outputs["result"].as_str(), outputs["job_id"].as_str()),
@@ -183,16 +175,8 @@ async fn a_create_in_flight_at_the_deadline_is_reported_as_uncertain() {
         .env("MINTLIFY_TIMEOUT", "500ms")
         .run();
     run.assert_code(5);
-    assert!(
-        run.stderr.contains("no answer before the deadline"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("may or may not exist"),
-        "{}",
-        run.stderr
-    );
+    run.assert_logged("no answer before the deadline");
+    run.assert_logged("may or may not exist");
 }
 
 #[tokio::test]
@@ -249,11 +233,7 @@ async fn a_bad_request_is_permanent() {
     let server = creating([refused, created()]).await;
     let run = gate_with_prompt(&server, "Go").run();
     run.assert_code(5);
-    assert!(
-        run.stderr.contains("HTTP 400: prompt too long"),
-        "{}",
-        run.stderr
-    );
+    run.assert_logged("HTTP 400: prompt too long");
     assert_eq!(received(&server, "POST", CREATE_PATH).await.len(), 1);
 }
 
@@ -278,7 +258,7 @@ async fn a_bad_prompt_is_refused_before_any_request() {
     std::fs::write(&file, "y").unwrap();
     let run = gate.env("MINTLIFY_PROMPT_FILE", &file).run();
     run.assert_code(2);
-    assert!(run.stderr.contains("both set"), "{}", run.stderr);
+    run.assert_logged("both set");
     let run = gate_with_prompt(&server, " \n ").run();
     run.assert_code(2);
     assert!(server.received_requests().await.unwrap().is_empty());

@@ -92,12 +92,8 @@ async fn an_untrusted_certificate_stops_the_run_with_advice() {
         .await
         .unwrap();
     run.assert_code(5);
-    assert!(
-        run.stderr.contains("TLS certificate is not trusted"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("SSL_CERT_FILE"), "{}", run.stderr);
+    run.assert_logged("TLS certificate is not trusted");
+    run.assert_logged("SSL_CERT_FILE");
     assert!(
         !run.stderr.contains("trying again"),
         "an untrusted certificate was retried:\n{}",
@@ -178,11 +174,7 @@ async fn https_proxy_is_honoured_and_no_proxy_bypasses_it() {
 
 #[tokio::test]
 async fn plain_http_to_this_machine_never_goes_through_a_proxy() {
-    let server = api([ok(job(
-        "completed",
-        Some("https://github.com/acme/docs/pull/7"),
-    ))])
-    .await;
+    let server = finished_api().await;
     let proxy = wiremock::MockServer::start().await;
     let gate = Gate::new(&server.uri())
         .env("HTTP_PROXY", proxy.uri())

@@ -33,6 +33,13 @@ pub fn job(status: &str, pr_link: Option<&str>) -> serde_json::Value {
     })
 }
 
+pub const PR_LINK: &str = "https://github.com/acme/docs/pull/7";
+
+/// A mock API whose job has already completed with a PR.
+pub async fn finished_api() -> MockServer {
+    api([ok(job("completed", Some(PR_LINK)))]).await
+}
+
 pub fn ok(body: serde_json::Value) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(body)
 }
@@ -204,6 +211,16 @@ impl Run {
     /// `$GITHUB_OUTPUT` as the runner reads it.
     pub fn outputs(&self) -> HashMap<String, String> {
         parse_github_output(&self.file("output").expect("no $GITHUB_OUTPUT was written"))
+    }
+
+    /// Asserts the log holds `text`, and shows the log when it does not.
+    pub fn assert_logged(&self, text: &str) -> &Self {
+        assert!(
+            self.stderr.contains(text),
+            "wanted {text:?} in the log:\n{}",
+            self.stderr
+        );
+        self
     }
 
     pub fn assert_code(&self, code: i32) -> &Self {
