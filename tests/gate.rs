@@ -452,3 +452,61 @@ fn help_and_version_need_no_settings() {
         concat!("mintlify-agent-gate ", env!("CARGO_PKG_VERSION"), "\n")
     );
 }
+
+/// Hostile values from a fixed seed: pieces of output syntax, workflow commands, line breaks of
+/// every kind. Each must come back from `$GITHUB_OUTPUT` exactly, and start no command.
+#[tokio::test]
+async fn no_generated_value_can_break_out_of_its_output() {
+    const PIECES: [&str; 16] = [
+        "\n",
+        "\r",
+        "\r\n",
+        "=",
+        "<<",
+        "ghadelimiter_",
+        "EOF",
+        "::error::",
+        "::add-mask::",
+        "%0A",
+        "é",
+        "\u{2028}",
+        "\u{85}",
+        " ",
+        "result=completed",
+        "##[error]",
+    ];
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let values: Vec<String> = (0..40)
+        .map(|_| {
+            (0..1 + next() % 12)
+                .map(|_| PIECES[(next() % 16) as usize])
+                .collect()
+        })
+        .collect();
+    let server = api(values.iter().map(|value| ok(job("failed", Some(value))))).await;
+    for value in &values {
+        let run = Gate::new(&server.uri()).env("GITHUB_ACTIONS", "true").run();
+        run.assert_code(1);
+        let outputs = run.outputs();
+        assert_eq!(outputs.len(), 6, "{value:?}");
+        assert_eq!(
+            (outputs["result"].as_str(), outputs["pr_link"].as_str()),
+            ("failed", value.as_str())
+        );
+        let printed: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
+        assert_eq!(printed["prLink"], value.as_str());
+        assert_eq!(
+            workflow_commands(&run.stderr).len(),
+            1,
+            "{value:?}:\n{}",
+            run.stderr
+        );
+        assert!(workflow_commands(&run.stdout).is_empty());
+    }
+}

@@ -233,12 +233,14 @@ impl Run {
     }
 }
 
-/// The runner's file-command parser (actions/runner, `FileCommandManager`): `name=value`
-/// lines, and `name<<DELIMITER` blocks that end at a line equal to the delimiter. A later entry
-/// for a name wins. An unterminated block is an error, as it is for the runner.
+/// The runner's file-command parser (actions/runner, `FileCommandManager`, as built for Linux,
+/// the only runners that run container actions): only LF ends a line, so a CR stays in the
+/// value; `name=value` lines, and `name<<DELIMITER` blocks that end at a line equal to the
+/// delimiter. A later entry for a name wins. An unterminated block is an error, as it is for
+/// the runner.
 pub fn parse_github_output(text: &str) -> HashMap<String, String> {
     let mut outputs = HashMap::new();
-    let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+    let mut lines = text.split('\n');
     while let Some(line) = lines.next() {
         if line.is_empty() {
             continue;
