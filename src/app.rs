@@ -6,13 +6,11 @@ use tracing::{error, info, warn};
 
 use crate::client::Client;
 use crate::config::{self, Command, Config, Task};
+use crate::logging;
 use crate::outcome::{EXIT_CONFIG, EXIT_OUTPUTS, Outcome, Signal};
 use crate::outputs::{self, Report};
-use crate::poll::{
-    Ending, JobSource, PollSettings, Progress, poll_until_final, send_until_answered,
-};
+use crate::poll::{Ending, PollSettings, Progress, poll_until_final, send_until_answered};
 use crate::sanitize::untrusted;
-use crate::{job::Job, logging};
 
 /// [`run`] on a runtime of its own: what `main` calls.
 pub fn run_blocking(env: &dyn Fn(&str) -> Option<String>, args: &[String]) -> u8 {
@@ -54,18 +52,6 @@ pub async fn run(env: &dyn Fn(&str) -> Option<String>, args: &[String]) -> u8 {
     report(&config, &progress, &outcome)
 }
 
-/// The job, read over HTTP.
-struct Remote<'a> {
-    client: &'a Client,
-    job_id: &'a str,
-}
-
-impl JobSource for Remote<'_> {
-    async fn fetch(&self) -> Result<Job, crate::client::Failure> {
-        self.client.get_job(self.job_id).await
-    }
-}
-
 async fn wait(config: &Config, progress: &mut Progress) -> Outcome {
     let mut signals = Signals::register();
     let client = match Client::new(config) {
@@ -96,11 +82,8 @@ async fn start_and_wait(
         return Outcome::Started;
     }
     let job_id = progress.job_id.clone();
-    let source = Remote {
-        client,
-        job_id: &job_id,
-    };
-    outcome_of(poll_until_final(&source, settings, progress).await, config)
+    let fetch = async || client.get_job(&job_id).await;
+    outcome_of(poll_until_final(fetch, settings, progress).await, config)
 }
 
 /// Starts the agent when the task asks for it. The job in the answer is the first one seen.

@@ -17,7 +17,3 @@ mod sanitize;
 mod schedule;
 
 pub use app::{run, run_blocking};
-pub use client::{Failure, Permanent, Transient};
-pub use job::{Job, Status};
-pub use outcome::Outcome;
-pub use poll::{Ending, JobSource, PollSettings, Progress, poll_until_final};

@@ -3,7 +3,6 @@
 //! Every wait and the deadline use `tokio::time`, so tests run the whole schedule on a paused
 //! clock in microseconds.
 
-use std::future::Future;
 use std::time::Duration;
 
 use tokio::time::{Instant, sleep_until, timeout_at};
@@ -14,11 +13,6 @@ use crate::duration;
 use crate::job::{Final, Job, Status};
 use crate::sanitize::untrusted;
 use crate::schedule::Schedule;
-
-/// Something that reads the job once: the HTTP client in a run, a script in tests.
-pub trait JobSource {
-    fn fetch(&self) -> impl Future<Output = Result<Job, Failure>>;
-}
 
 pub struct PollSettings {
     pub initial: Duration,
@@ -113,8 +107,10 @@ pub enum Ending {
 
 /// Polls at once, then on the schedule, never past the deadline: a request still in flight at
 /// the deadline is dropped, and a wait that would end past it ends the run instead.
+///
+/// `fetch` reads the job once: the HTTP client in a run, a script in tests.
 pub async fn poll_until_final(
-    source: &impl JobSource,
+    fetch: impl AsyncFn() -> Result<Job, Failure>,
     settings: &PollSettings,
     progress: &mut Progress,
 ) -> Ending {
@@ -122,7 +118,7 @@ pub async fn poll_until_final(
     let mut last_heartbeat = Instant::now();
     loop {
         progress.polls += 1;
-        let retry_after = match timeout_at(settings.deadline, source.fetch()).await {
+        let retry_after = match timeout_at(settings.deadline, fetch()).await {
             Err(_) => return Ending::TimedOut,
             Ok(Ok(job)) => {
                 progress.observe(&job);

@@ -38,7 +38,7 @@ impl Script {
     }
 }
 
-impl JobSource for Script {
+impl Script {
     async fn fetch(&self) -> Result<Job, Failure> {
         self.calls.borrow_mut().push(Instant::now());
         // Once the script runs out, the job stays active.
@@ -75,7 +75,12 @@ fn settings(deadline_secs: u64) -> PollSettings {
 }
 
 async fn run(script: &Script, settings: &PollSettings) -> Ending {
-    poll_until_final(script, settings, &mut Progress::new(Some("job_1"))).await
+    poll_until_final(
+        async || script.fetch().await,
+        settings,
+        &mut Progress::new(Some("job_1")),
+    )
+    .await
 }
 
 fn gaps(times: &[f64]) -> Vec<f64> {
@@ -193,7 +198,12 @@ async fn a_permanent_failure_stops_at_once() {
 async fn an_unknown_status_keeps_the_poll_going() {
     let script = Script::new([status("queued"), status("queued"), status("archived")]);
     let mut progress = Progress::new(Some("job_1"));
-    let ending = poll_until_final(&script, &settings(1800), &mut progress).await;
+    let ending = poll_until_final(
+        async || script.fetch().await,
+        &settings(1800),
+        &mut progress,
+    )
+    .await;
     assert!(matches!(ending, Ending::Final(ref job, _) if job.status.as_str() == "archived"));
     assert_eq!(progress.polls, 3);
 }
