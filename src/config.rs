@@ -213,15 +213,26 @@ impl Sources<'_> {
         value.filter(|v| !v.is_empty())
     }
 
+    /// The value, or the default from [`SETTINGS`] as the user would have written it.
+    fn or_default(&self, var: &str) -> String {
+        self.get(var)
+            .unwrap_or_else(|| setting(var).default.to_owned())
+    }
+
     fn required(&self, var: &str) -> Result<String, ConfigError> {
         self.get(var).map_or_else(
-            || refuse(format!("{var} is not set: set it to the {}", describe(var))),
+            || {
+                refuse(format!(
+                    "{var} is not set: set it to the {}",
+                    setting(var).help
+                ))
+            },
             Ok,
         )
     }
 
     fn duration(&self, var: &str) -> Result<Duration, ConfigError> {
-        let text = self.get(var).unwrap_or_else(|| default_of(var).to_owned());
+        let text = self.or_default(var);
         match duration::parse(&text) {
             Some(Duration::ZERO) => refuse(format!("{var} is zero: give a positive duration")),
             Some(value) => Ok(value),
@@ -233,7 +244,7 @@ impl Sources<'_> {
     }
 
     fn boolean(&self, var: &str) -> Result<bool, ConfigError> {
-        let text = self.get(var).unwrap_or_else(|| default_of(var).to_owned());
+        let text = self.or_default(var);
         match text.to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" => Ok(true),
             "false" | "0" | "no" => Ok(false),
@@ -272,10 +283,10 @@ impl Sources<'_> {
     }
 
     fn task(&self) -> Result<Task, ConfigError> {
-        let job_id = match self.get("MINTLIFY_JOB_ID") {
-            Some(id) => Some(checked_id("MINTLIFY_JOB_ID", id)?),
-            None => None,
-        };
+        let job_id = self
+            .get("MINTLIFY_JOB_ID")
+            .map(|id| checked_id("MINTLIFY_JOB_ID", id))
+            .transpose()?;
         Ok(match (self.prompt()?, job_id) {
             (None, Some(job_id)) => Task::Watch { job_id },
             (Some(prompt), None) => Task::Create { prompt },
@@ -297,18 +308,14 @@ fn checked_id(var: &str, id: String) -> Result<String, ConfigError> {
     }
 }
 
-fn default_of(var: &str) -> &'static str {
-    SETTINGS
-        .iter()
-        .find(|s| s.var == var)
-        .map_or("", |s| s.default)
-}
-
-fn describe(var: &str) -> &'static str {
-    SETTINGS
-        .iter()
-        .find(|s| s.var == var)
-        .map_or("value", |s| s.help)
+/// The table entry of a variable this module reads (all of them are in [`SETTINGS`]).
+fn setting(var: &str) -> &'static Setting {
+    static UNKNOWN: Setting = Setting {
+        var: "",
+        default: "",
+        help: "value",
+    };
+    SETTINGS.iter().find(|s| s.var == var).unwrap_or(&UNKNOWN)
 }
 
 impl Command {
@@ -371,11 +378,7 @@ impl Config {
                 "MINTLIFY_WAIT=false needs MINTLIFY_PROMPT: without a prompt there is nothing to start, only to wait on",
             );
         }
-        let api_url = api_url(
-            &sources
-                .get("MINTLIFY_API_URL")
-                .unwrap_or_else(|| default_of("MINTLIFY_API_URL").to_owned()),
-        )?;
+        let api_url = api_url(&sources.or_default("MINTLIFY_API_URL"))?;
         let timeout = sources.duration("MINTLIFY_TIMEOUT")?;
         let poll_initial = sources.duration("MINTLIFY_POLL_INITIAL")?;
         let poll_max = sources.duration("MINTLIFY_POLL_MAX")?;
@@ -395,7 +398,7 @@ impl Config {
         let request_timeout = sources.duration("MINTLIFY_REQUEST_TIMEOUT")?;
         let allow_archived = sources.boolean("MINTLIFY_ALLOW_ARCHIVED")?;
         let require_pr = sources.boolean("MINTLIFY_REQUIRE_PR")?;
-        let log_level = log_level(sources.get("MINTLIFY_LOG"))?;
+        let log_level = log_level(&sources.or_default("MINTLIFY_LOG"))?;
         let destinations = Destinations {
             github_output: (sources.env)("GITHUB_OUTPUT")
                 .filter(|p| !p.is_empty())
@@ -489,8 +492,7 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
-fn log_level(value: Option<String>) -> Result<LevelFilter, ConfigError> {
-    let text = value.unwrap_or_else(|| default_of("MINTLIFY_LOG").to_owned());
+fn log_level(text: &str) -> Result<LevelFilter, ConfigError> {
     match text.to_ascii_lowercase().as_str() {
         "error" => Ok(LevelFilter::ERROR),
         "warn" => Ok(LevelFilter::WARN),
@@ -499,7 +501,7 @@ fn log_level(value: Option<String>) -> Result<LevelFilter, ConfigError> {
         "trace" => Ok(LevelFilter::TRACE),
         _ => refuse(format!(
             "MINTLIFY_LOG={:?} is not a log level: use error, warn, info, debug or trace",
-            untrusted(&text)
+            untrusted(text)
         )),
     }
 }

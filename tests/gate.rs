@@ -42,12 +42,7 @@ async fn completed_with_a_pr_passes_and_reports_everything() {
     let printed: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
     assert_eq!(printed, job("completed", pr()));
     assert_eq!(run.stdout.lines().count(), 1);
-    assert!(
-        run.stderr
-            .contains("job job_1: active -> completed, PR https://github.com/acme/docs/pull/7"),
-        "{}",
-        run.stderr
-    );
+    run.assert_logged("job job_1: active -> completed, PR https://github.com/acme/docs/pull/7");
 
     let requests = server.received_requests().await.unwrap();
     assert_eq!(requests.len(), 3);
@@ -220,12 +215,7 @@ async fn a_key_echoed_in_a_job_or_a_redirect_is_redacted() {
         api([ResponseTemplate::new(307).insert_header("location", location.as_str())]).await;
     let run = Gate::new(&server.uri()).run();
     run.assert_code(5);
-    assert!(
-        run.stderr
-            .contains("https://elsewhere.example/?key=<redacted>"),
-        "{}",
-        run.stderr
-    );
+    run.assert_logged("https://elsewhere.example/?key=<redacted>");
 }
 
 #[tokio::test]
@@ -301,12 +291,7 @@ async fn a_slow_answer_is_cut_off_by_the_request_timeout_and_retried() {
         .env("MINTLIFY_REQUEST_TIMEOUT", "200ms")
         .run();
     run.assert_code(0);
-    assert!(
-        run.stderr
-            .contains("no answer within MINTLIFY_REQUEST_TIMEOUT (200ms)"),
-        "{}",
-        run.stderr
-    );
+    run.assert_logged("no answer within MINTLIFY_REQUEST_TIMEOUT (200ms)");
 }
 
 #[tokio::test]

@@ -64,12 +64,7 @@ async fn create_then_wait_to_completed() {
     assert_eq!(posts.len(), 1);
     assert_eq!(sent_prompt(&posts[0]), "Document the new endpoint");
     assert_eq!(posts[0].headers["content-type"], "application/json");
-    assert!(
-        run.stderr
-            .contains("job job_new: created from a prompt of 25 characters"),
-        "{}",
-        run.stderr
-    );
+    run.assert_logged("job job_new: created from a prompt of 25 characters");
     assert_eq!(received(&server, "GET", NEW_JOB_PATH).await.len(), 2);
 }
 
@@ -160,12 +155,7 @@ async fn a_timeout_on_create_is_sent_once() {
         .run();
     run.assert_code(5);
     assert_eq!(received(&server, "POST", CREATE_PATH).await.len(), 1);
-    assert!(
-        run.stderr
-            .contains("no answer within MINTLIFY_REQUEST_TIMEOUT"),
-        "{}",
-        run.stderr
-    );
+    run.assert_logged("no answer within MINTLIFY_REQUEST_TIMEOUT");
 }
 
 #[tokio::test]
@@ -194,12 +184,7 @@ async fn a_follow_up_that_may_have_been_sent_is_not_sent_again() {
         .run();
     run.assert_code(5);
     assert_eq!(received(&server, "POST", MESSAGE_PATH).await.len(), 1);
-    assert!(
-        run.stderr
-            .contains("the follow-up to job \"job_1\" may or may not have reached Mintlify"),
-        "{}",
-        run.stderr
-    );
+    run.assert_logged("the follow-up to job \"job_1\" may or may not have reached Mintlify");
 }
 
 #[test]
