@@ -1,28 +1,59 @@
-//! One run: read the settings, poll, report. The only place that decides the exit code.
+//! One run: read the settings, start and poll, report. The only place that decides the exit
+//! code.
 
-use tokio::signal::unix::{SignalKind, signal};
+use std::ffi::OsString;
+
 use tokio::time::Instant;
-use tracing::{error, info, warn};
+use tracing::{error, info};
 
+use crate::classify::Start;
 use crate::client::Client;
 use crate::config::{self, Command, Config, Task};
-use crate::logging;
-use crate::outcome::{EXIT_CONFIG, EXIT_OUTPUTS, Outcome, Signal};
+use crate::job::{Final, Job, Status};
+use crate::logging::{self, Console};
+use crate::outcome::{EXIT_CONFIG, EXIT_OUTPUTS, Outcome, Timeout};
 use crate::outputs::{self, Report};
-use crate::poll::{Ending, PollSettings, Progress, poll_until_final, send_until_answered};
-use crate::sanitize::untrusted;
+use crate::poll::{
+    Ending, FOLLOW_UP_GRACE, PollSettings, Progress, TimedOut, poll_until_final,
+    send_until_answered,
+};
+use crate::redact::Redactor;
+use crate::sanitize::quoted;
+use crate::signals::Signals;
 
-/// [`run`] on a runtime of its own: what `main` calls.
-pub fn run_blocking(env: &dyn Fn(&str) -> Option<String>, args: &[String]) -> u8 {
+/// [`run`] on a runtime of its own, with the command line as the OS gives it: what `main`
+/// calls.
+pub fn run_blocking(env: &dyn Fn(&str) -> Option<String>, args: Vec<OsString>) -> u8 {
+    let args = match args
+        .into_iter()
+        .map(OsString::into_string)
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(args) => args,
+        Err(arg) => {
+            Console::default().err(&format!(
+                "error: argument {} is not valid UTF-8: settings are text; pass it through a MINTLIFY_* variable or fix its encoding",
+                quoted(&arg.to_string_lossy())
+            ));
+            return EXIT_CONFIG;
+        }
+    };
     // A single-threaded runtime: the gate does one request at a time, and starting one thread
     // instead of one per core keeps start-up fast.
     match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
-        Ok(runtime) => runtime.block_on(run(env, args)),
+        Ok(runtime) => {
+            let code = runtime.block_on(run(env, &args));
+            // A report cut off by a signal may leave a thread writing: do not wait for it.
+            runtime.shutdown_background();
+            code
+        }
         Err(error) => {
-            eprintln!("error: could not start the async runtime: {error}");
+            Console::default().err(&format!(
+                "error: could not start the async runtime: {error}"
+            ));
             Outcome::ApiError(error.to_string()).exit_code()
         }
     }
@@ -31,29 +62,44 @@ pub fn run_blocking(env: &dyn Fn(&str) -> Option<String>, args: &[String]) -> u8
 /// Runs the gate as the binary does, with `env` standing in for the process environment.
 /// Returns the exit code.
 pub async fn run(env: &dyn Fn(&str) -> Option<String>, args: &[String]) -> u8 {
+    let console = Console::default();
     let config = match Command::parse(args, env) {
         Ok(Command::Run(config)) => config,
         Ok(Command::Help) => {
-            print!("{}", config::help());
+            console.out(config::help().trim_end());
             return 0;
         }
         Ok(Command::Version) => {
-            println!("mintlify-agent-gate {}", env!("CARGO_PKG_VERSION"));
+            console.out(concat!("mintlify-agent-gate ", env!("CARGO_PKG_VERSION")));
             return 0;
         }
         Err(refusal) => {
-            eprintln!("error: {refusal}");
+            console.err(&format!("error: {refusal}"));
             return EXIT_CONFIG;
         }
     };
-    logging::init(config.log_level);
+    let redactor = Redactor::new(config.api_key.expose());
+    logging::init(config.log_level, redactor.clone());
+    // Caught from here to the end: once caught, a signal no longer ends the process itself.
+    let mut signals = Signals::register();
     let mut progress = Progress::new(config.task.job_id());
-    let outcome = wait(&config, &mut progress).await;
-    report(&config, &progress, &outcome)
+    let outcome = tokio::select! {
+        outcome = wait(&config, &mut progress) => outcome,
+        signal = signals.recv() => Outcome::Cancelled(signal),
+    };
+    let console = Console::new(redactor);
+    let report =
+        tokio::task::spawn_blocking(move || report(&config, &progress, &outcome, &console));
+    tokio::select! {
+        code = report => code.unwrap_or(EXIT_OUTPUTS),
+        signal = signals.recv() => {
+            error!("{} while writing the outputs: they may be incomplete", signal.name());
+            Outcome::Cancelled(signal).exit_code()
+        }
+    }
 }
 
 async fn wait(config: &Config, progress: &mut Progress) -> Outcome {
-    let mut signals = Signals::register();
     let client = match Client::new(config) {
         Ok(client) => client,
         Err(error) => return Outcome::ApiError(format!("{error:#}")),
@@ -63,71 +109,80 @@ async fn wait(config: &Config, progress: &mut Progress) -> Outcome {
         max: config.poll_max,
         deadline: progress.started + config.timeout,
     };
-    tokio::select! {
-        outcome = start_and_wait(config, &client, &settings, progress) => outcome,
-        signal = signals.recv() => Outcome::Cancelled(signal),
-    }
-}
-
-async fn start_and_wait(
-    config: &Config,
-    client: &Client,
-    settings: &PollSettings,
-    progress: &mut Progress,
-) -> Outcome {
-    if let Err(ending) = start(config, client, settings, progress).await {
-        return outcome_of(ending, config);
-    }
+    let started = match start(config, &client, &settings, progress).await {
+        Ok(started) => started,
+        Err(ending) => return outcome_of(ending, config, progress),
+    };
     if !config.wait {
-        return Outcome::Started;
+        // A start answered with a failure is reported as one, waiting or not.
+        return match started.and_then(|status| status.as_final()) {
+            Some(status @ (Final::Failed | Final::Archived)) => {
+                Outcome::of_final(status, false, config.allow_archived, false)
+            }
+            _ => Outcome::Started,
+        };
     }
-    let job_id = progress.job_id.clone();
-    let fetch = async || client.get_job(&job_id).await;
-    outcome_of(poll_until_final(fetch, settings, progress).await, config)
+    let Some(job_id) = progress.job_id.clone() else {
+        return Outcome::ApiError("no job id to wait on".to_owned());
+    };
+    let fetch = async |progress: &Progress| client.get_job(&job_id, progress.just_created()).await;
+    let ending = poll_until_final(fetch, &settings, progress).await;
+    outcome_of(ending, config, progress)
 }
 
-/// Starts the agent when the task asks for it. The job in the answer is the first one seen.
+/// Starts the agent when the task asks for it. The job in the answer is the first one seen;
+/// its status, if it has one, is returned.
 async fn start(
     config: &Config,
     client: &Client,
     settings: &PollSettings,
     progress: &mut Progress,
-) -> Result<(), Ending> {
-    let job = match &config.task {
-        Task::Watch { .. } => return Ok(()),
+) -> Result<Option<Status>, Ending> {
+    let job: Job = match &config.task {
+        Task::Watch { .. } => return Ok(None),
         Task::Create { prompt } => {
-            let create = async || client.create_job(prompt, settings.deadline).await;
-            let job = send_until_answered(create, "creating a job", settings).await?;
+            let create = async |_: &Progress| client.create_job(prompt, settings.deadline).await;
+            let job = send_until_answered(create, Start::Create, settings, progress).await?;
             // The classifier accepts a create's answer only with a usable id.
-            progress.job_id = job.id.clone().unwrap_or_default();
-            let length = prompt.chars().count();
+            progress.job_id.clone_from(&job.id);
+            progress.created_at = Some(Instant::now());
             info!(
-                "job {}: created from a prompt of {length} characters",
-                progress.label()
+                "job {}: created from a prompt of {}",
+                progress.label(),
+                characters(prompt)
             );
             job
         }
         Task::FollowUp { job_id, prompt } => {
-            let what = format!("job {}: sending the follow-up", progress.label());
-            let send = async || {
+            let send = async |_: &Progress| {
                 client
                     .send_follow_up(job_id, prompt, settings.deadline)
                     .await
             };
-            let job = send_until_answered(send, &what, settings).await?;
-            let length = prompt.chars().count();
+            let job = send_until_answered(send, Start::FollowUp, settings, progress).await?;
+            // Until the job turns active, a final status may be the one from before.
+            progress.stale_until = Instant::now().checked_add(FOLLOW_UP_GRACE);
             info!(
-                "job {}: follow-up sent ({length} characters)",
-                progress.label()
+                "job {}: follow-up sent ({})",
+                progress.label(),
+                characters(prompt)
             );
             job
         }
     };
-    progress.observe(&job);
-    Ok(())
+    let status = job.status.clone();
+    progress.observe(job);
+    Ok(status)
 }
 
-fn outcome_of(ending: Ending, config: &Config) -> Outcome {
+fn characters(text: &str) -> String {
+    match text.chars().count() {
+        1 => "1 character".to_owned(),
+        n => format!("{n} characters"),
+    }
+}
+
+fn outcome_of(ending: Ending, config: &Config, progress: &Progress) -> Outcome {
     match ending {
         Ending::Final(job, status) => Outcome::of_final(
             status,
@@ -135,69 +190,29 @@ fn outcome_of(ending: Ending, config: &Config) -> Outcome {
             config.allow_archived,
             config.require_pr,
         ),
-        Ending::TimedOut => Outcome::TimedOut,
+        Ending::TimedOut(TimedOut::RetryAfter(asked)) => {
+            Outcome::TimedOut(Timeout::RetryAfter(asked))
+        }
+        Ending::TimedOut(TimedOut::Deadline) if !progress.reached => {
+            Outcome::TimedOut(Timeout::Unreachable)
+        }
+        Ending::TimedOut(TimedOut::Deadline) => Outcome::TimedOut(Timeout::Deadline),
         Ending::Refused(refusal) => Outcome::ApiError(refusal.message),
     }
 }
 
-/// SIGINT and SIGTERM, caught so a cancelled run still writes its outputs.
-struct Signals(Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>);
-
-impl Signals {
-    fn register() -> Self {
-        match (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) {
-            (Ok(interrupt), Ok(terminate)) => Signals(Some((interrupt, terminate))),
-            (Err(error), _) | (_, Err(error)) => {
-                warn!("signals cannot be caught ({error}): a cancelled run will write no outputs");
-                Signals(None)
-            }
-        }
-    }
-
-    async fn recv(&mut self) -> Signal {
-        let Some((interrupt, terminate)) = &mut self.0 else {
-            return std::future::pending().await;
-        };
-        tokio::select! {
-            _ = interrupt.recv() => Signal::Interrupt,
-            _ = terminate.recv() => Signal::Terminate,
-        }
-    }
-}
-
-/// Writes every output the environment asks for and picks the exit code. Output files that
-/// cannot be written turn any outcome into exit 7: a later step would read nothing.
-fn report(config: &Config, progress: &Progress, outcome: &Outcome) -> u8 {
+/// Writes the output files first, then says the verdict: a run whose outputs were lost must
+/// not have announced a success. Output files that cannot be written turn any outcome into
+/// exit 7: a later step would read nothing.
+fn report(config: &Config, progress: &Progress, outcome: &Outcome, console: &Console) -> u8 {
     let report = Report {
         outcome,
-        job_id: &progress.job_id,
-        last: progress.last.as_ref(),
+        progress,
+        config,
         elapsed: Instant::now().duration_since(progress.started),
-        polls: progress.polls,
-        timeout: config.timeout,
     };
-    let verdict = untrusted(&report.verdict());
-    if outcome.is_success() {
-        info!("{verdict}");
-    } else {
-        error!("{verdict}");
-    }
-    if let Some(line) = report.stdout_line() {
-        println!("{line}");
-    }
-    let destinations = &config.destinations;
-    if destinations.github_actions {
-        eprintln!("{}", report.annotation());
-    }
-    if let Some(path) = &destinations.step_summary
-        && let Err(error) = outputs::write_summary(path, &report)
-    {
-        warn!("step summary not written: {error:#}");
-    }
     let fields = report.fields();
+    let destinations = &config.destinations;
     let mut written = Ok(());
     if let Some(path) = &destinations.github_output {
         written = written.and(outputs::write_github_output(path, &fields));
@@ -205,13 +220,32 @@ fn report(config: &Config, progress: &Progress, outcome: &Outcome) -> u8 {
     if let Some(path) = &destinations.dotenv {
         written = written.and(outputs::write_dotenv(path, &fields));
     }
-    match written {
-        Ok(()) => outcome.exit_code(),
-        Err(error) => {
-            error!(
-                "outputs not written: {error:#}: check that the file's directory exists and is writable"
-            );
-            EXIT_OUTPUTS
-        }
+    let verdict = report.verdict();
+    let (code, said) = match written {
+        Ok(()) => (outcome.exit_code(), verdict),
+        Err(error) => (
+            EXIT_OUTPUTS,
+            format!(
+                "outputs not written: {error:#}: check that the file's directory exists and is writable; the run's own result was: {verdict}"
+            ),
+        ),
+    };
+    let success = code == 0;
+    if success {
+        info!("{said}");
+    } else {
+        error!("{said}");
     }
+    if let Some(line) = report.stdout_line() {
+        console.out(&line);
+    }
+    if destinations.github_actions {
+        console.err(&report.annotation(success, &said));
+    }
+    if let Some(path) = &destinations.step_summary
+        && let Err(error) = outputs::write_summary(path, &report)
+    {
+        tracing::warn!("step summary not written: {error:#}");
+    }
+    code
 }

@@ -11,7 +11,7 @@ use reqwest::Url;
 use tracing::level_filters::LevelFilter;
 
 use crate::duration;
-use crate::sanitize::untrusted;
+use crate::sanitize::{quoted, untrusted};
 
 /// One setting: its variable, its default as the user would write it, and what it means.
 /// This table is the single source for flag names, `--help` and the README's settings table.
@@ -101,6 +101,11 @@ pub const SETTINGS: &[Setting] = &[
 
 const API_KEY: &str = "MINTLIFY_API_KEY";
 const POLL_CAP: Duration = Duration::from_secs(10);
+/// Mintlify asks for a poll every 5 to 10 seconds; faster is for a mock on this machine only.
+const POLL_FLOOR: Duration = Duration::from_secs(1);
+/// The longest any duration setting may be: GitHub's longest job (self-hosted) runs 5 days.
+/// Anything longer is a typo, and would overflow the clock if it were huge.
+pub const DURATION_MAX: Duration = Duration::from_secs(5 * 24 * 3600);
 
 /// What the command line asked for.
 #[derive(Debug)]
@@ -235,10 +240,14 @@ impl Sources<'_> {
         let text = self.or_default(var);
         match duration::parse(&text) {
             Some(Duration::ZERO) => refuse(format!("{var} is zero: give a positive duration")),
+            Some(value) if value > DURATION_MAX => refuse(format!(
+                "{var}={} is above the maximum of 5 days (120h): give a shorter duration",
+                quoted(&text)
+            )),
             Some(value) => Ok(value),
             None => refuse(format!(
-                "{var}={:?} is not a duration: write it as 90, 90s, 15m, 1h30m or 500ms",
-                untrusted(&text)
+                "{var}={} is not a duration: write it as 90, 90s, 15m, 1h30m or 500ms",
+                quoted(&text)
             )),
         }
     }
@@ -249,29 +258,27 @@ impl Sources<'_> {
             "true" | "1" | "yes" => Ok(true),
             "false" | "0" | "no" => Ok(false),
             _ => refuse(format!(
-                "{var}={:?} is not a boolean: use true or false (1/0 and yes/no work too)",
-                untrusted(&text)
+                "{var}={} is not a boolean: use true or false (1/0 and yes/no work too)",
+                quoted(&text)
             )),
         }
     }
 
     fn id(&self, var: &str) -> Result<String, ConfigError> {
-        checked_id(var, self.required(var)?)
+        checked_id(var, &self.required(var)?)
     }
 
     /// The prompt from `MINTLIFY_PROMPT` or `MINTLIFY_PROMPT_FILE`, exactly as written.
     fn prompt(&self) -> Result<Option<String>, ConfigError> {
-        let prompt = match (self.get("MINTLIFY_PROMPT"), self.get("MINTLIFY_PROMPT_FILE")) {
+        let prompt = match (
+            self.get("MINTLIFY_PROMPT"),
+            self.get("MINTLIFY_PROMPT_FILE"),
+        ) {
             (Some(_), Some(_)) => {
                 return refuse("MINTLIFY_PROMPT and MINTLIFY_PROMPT_FILE are both set: keep one");
             }
             (Some(prompt), None) => prompt,
-            (None, Some(path)) => std::fs::read_to_string(&path).map_err(|error| {
-                ConfigError(format!(
-                    "MINTLIFY_PROMPT_FILE={:?} cannot be read ({error}): check the path (a relative one starts from the working directory)",
-                    untrusted(&path)
-                ))
-            })?,
+            (None, Some(path)) => read_prompt_file(&path)?,
             (None, None) => return Ok(None),
         };
         if prompt.trim().is_empty() {
@@ -285,7 +292,7 @@ impl Sources<'_> {
     fn task(&self) -> Result<Task, ConfigError> {
         let job_id = self
             .get("MINTLIFY_JOB_ID")
-            .map(|id| checked_id("MINTLIFY_JOB_ID", id))
+            .map(|id| checked_id("MINTLIFY_JOB_ID", &id))
             .transpose()?;
         Ok(match (self.prompt()?, job_id) {
             (None, Some(job_id)) => Task::Watch { job_id },
@@ -301,11 +308,61 @@ impl Sources<'_> {
 }
 
 /// An id goes into a URL path segment and into log lines: refuse what could leave either.
-fn checked_id(var: &str, id: String) -> Result<String, ConfigError> {
-    match crate::job::check_id(&id) {
-        Ok(()) => Ok(id),
+/// Surrounding whitespace is dropped, as for the key: pasted values often carry a newline.
+fn checked_id(var: &str, id: &str) -> Result<String, ConfigError> {
+    let id = id.trim();
+    match crate::job::check_id(id) {
+        Ok(()) => Ok(id.to_owned()),
         Err(problem) => refuse(format!("{var} {problem}: give the bare id")),
     }
+}
+
+fn read_prompt_file(path: &str) -> Result<String, ConfigError> {
+    let bytes = std::fs::read(path).map_err(|error| {
+        ConfigError(format!(
+            "MINTLIFY_PROMPT_FILE={} cannot be read ({error}): check the path (a relative one starts from the working directory)",
+            quoted(path)
+        ))
+    })?;
+    String::from_utf8(bytes).map_err(|_| {
+        ConfigError(format!(
+            "MINTLIFY_PROMPT_FILE={} is not UTF-8 text: save it as UTF-8",
+            quoted(path)
+        ))
+    })
+}
+
+/// A CA bundle that is named but cannot serve would fail every request later, as a TLS
+/// error: refuse it now, by name. Only https loads roots, so only https checks it.
+fn check_ca_bundle(path: &str) -> Result<(), ConfigError> {
+    let named = || format!("SSL_CERT_FILE={}", quoted(path));
+    let metadata = std::fs::metadata(path).map_err(|error| {
+        ConfigError(format!(
+            "{} cannot be read ({error}): point it at a PEM bundle of CA certificates, or unset it",
+            named()
+        ))
+    })?;
+    // Reading a FIFO would block with no writer; a bundle is a regular file.
+    if !metadata.is_file() {
+        return refuse(format!(
+            "{} is not a regular file: point it at a PEM bundle of CA certificates, or unset it",
+            named()
+        ));
+    }
+    let text = std::fs::read(path).map_err(|error| {
+        ConfigError(format!(
+            "{} cannot be read ({error}): point it at a PEM bundle of CA certificates, or unset it",
+            named()
+        ))
+    })?;
+    let marker = b"-----BEGIN CERTIFICATE-----";
+    if !text.windows(marker.len()).any(|window| window == marker) {
+        return refuse(format!(
+            "{} holds no PEM certificate (-----BEGIN CERTIFICATE-----): point it at a PEM bundle of CA certificates, or unset it",
+            named()
+        ));
+    }
+    Ok(())
 }
 
 /// The table entry of a variable this module reads (all of them are in [`SETTINGS`]).
@@ -334,8 +391,8 @@ impl Command {
             }
             let Some(flag) = arg.strip_prefix("--") else {
                 return refuse(format!(
-                    "unexpected argument {:?}: settings are flags (--job-id ID) or MINTLIFY_* variables; see --help",
-                    untrusted(arg)
+                    "unexpected argument {}: settings are flags (--job-id ID) or MINTLIFY_* variables; see --help",
+                    quoted(arg)
                 ));
             };
             let (name, inline_value) = match flag.split_once('=') {
@@ -379,6 +436,11 @@ impl Config {
             );
         }
         let api_url = api_url(&sources.or_default("MINTLIFY_API_URL"))?;
+        if api_url.scheme() == "https"
+            && let Some(bundle) = (sources.env)("SSL_CERT_FILE").filter(|p| !p.is_empty())
+        {
+            check_ca_bundle(&bundle)?;
+        }
         let timeout = sources.duration("MINTLIFY_TIMEOUT")?;
         let poll_initial = sources.duration("MINTLIFY_POLL_INITIAL")?;
         let poll_max = sources.duration("MINTLIFY_POLL_MAX")?;
@@ -393,6 +455,12 @@ impl Config {
                 "MINTLIFY_POLL_INITIAL={} is above MINTLIFY_POLL_MAX={}: lower the first or raise the second (at most 10s)",
                 duration::display(poll_initial),
                 duration::display(poll_max)
+            ));
+        }
+        if poll_initial < POLL_FLOOR && !is_loopback(&api_url) {
+            return refuse(format!(
+                "MINTLIFY_POLL_INITIAL={} is under 1s, which is for a mock API on this machine only: Mintlify asks for a poll every 5 to 10 seconds, so give 1s or more",
+                duration::display(poll_initial)
             ));
         }
         let request_timeout = sources.duration("MINTLIFY_REQUEST_TIMEOUT")?;
@@ -424,6 +492,23 @@ impl Config {
             log_level,
             destinations,
         })
+    }
+}
+
+#[cfg(test)]
+impl Config {
+    /// The settings of a plain run, for tests of what uses them.
+    pub fn example() -> Config {
+        let env = |name: &str| match name {
+            API_KEY => Some("mint_example".to_owned()),
+            "MINTLIFY_PROJECT_ID" => Some("proj".to_owned()),
+            "MINTLIFY_JOB_ID" => Some("job_1".to_owned()),
+            _ => None,
+        };
+        match Command::parse(&[], &env) {
+            Ok(Command::Run(config)) => *config,
+            other => panic!("the example settings do not parse: {other:?}"),
+        }
     }
 }
 
@@ -461,8 +546,8 @@ fn api_key(value: Option<String>) -> Result<ApiKey, ConfigError> {
 fn api_url(text: &str) -> Result<Url, ConfigError> {
     let Ok(url) = Url::parse(text) else {
         return refuse(format!(
-            "MINTLIFY_API_URL={:?} is not a URL: give a base URL such as https://api.mintlify.com",
-            untrusted(text)
+            "MINTLIFY_API_URL={} is not a URL: give a base URL such as https://api.mintlify.com",
+            quoted(text)
         ));
     };
     if !url.username().is_empty() || url.password().is_some() {
@@ -479,7 +564,10 @@ fn api_url(text: &str) -> Result<Url, ConfigError> {
         "http" => refuse(format!(
             "MINTLIFY_API_URL={url} is plain http to another host, which would send the key in clear: use https (http is for 127.0.0.1, ::1 or localhost only)"
         )),
-        other => refuse(format!("MINTLIFY_API_URL has scheme {other:?}: use https")),
+        other => refuse(format!(
+            "MINTLIFY_API_URL has scheme {}: use https",
+            quoted(other)
+        )),
     }
 }
 
@@ -500,8 +588,8 @@ fn log_level(text: &str) -> Result<LevelFilter, ConfigError> {
         "debug" => Ok(LevelFilter::DEBUG),
         "trace" => Ok(LevelFilter::TRACE),
         _ => refuse(format!(
-            "MINTLIFY_LOG={:?} is not a log level: use error, warn, info, debug or trace",
-            untrusted(text)
+            "MINTLIFY_LOG={} is not a log level: use error, warn, info, debug or trace",
+            quoted(text)
         )),
     }
 }

@@ -1,10 +1,12 @@
-//! The job as the API reports it. The contract lets every field be absent or null, so only a
-//! string `status` is required: an answer without one is not a job, whatever its HTTP status.
+//! The job as the API reports it, read strictly in shape and leniently in detail: the answer
+//! must be a JSON object, but each field is read on its own, so one field of an unexpected type
+//! or size is treated as absent (with a note the log shows once) instead of losing the status.
 
-use serde::Deserialize;
-use serde_json::Value;
+use std::fmt;
 
-use crate::sanitize::untrusted;
+use serde_json::{Map, Value};
+
+use crate::sanitize::{is_hidden, quoted, truncated, within};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Status {
@@ -17,14 +19,20 @@ pub enum Status {
 }
 
 impl Status {
-    fn parse(text: &str) -> Self {
-        match text {
-            "active" => Status::Active,
-            "completed" => Status::Completed,
-            "failed" => Status::Failed,
-            "archived" => Status::Archived,
-            other => Status::Other(other.to_owned()),
-        }
+    const KNOWN: [Status; 4] = [
+        Status::Active,
+        Status::Completed,
+        Status::Failed,
+        Status::Archived,
+    ];
+
+    /// Known statuses are recognised after trimming whitespace and ignoring ASCII case.
+    fn read(text: &str) -> Status {
+        let normal = text.trim().to_ascii_lowercase();
+        Status::KNOWN
+            .into_iter()
+            .find(|status| status.as_str() == normal)
+            .unwrap_or_else(|| Status::Other(truncated(text, STATUS_LIMIT)))
     }
 
     pub fn as_str(&self) -> &str {
@@ -56,21 +64,33 @@ pub enum Final {
     Archived,
 }
 
+/// Bounds on what the server may put in a field that reaches an output or a log line. GitLab
+/// caps a whole dotenv report at a few KB, and a longer value is not a real one anyway.
+pub const ID_LIMIT: usize = 256;
+pub const STATUS_LIMIT: usize = 64;
+pub const PR_LINK_LIMIT: usize = 2048;
+pub const REPOSITORY_LIMIT: usize = 2048;
+pub const REF_LIMIT: usize = 256;
+
 /// Why a string cannot serve as an id in a URL path segment and a log line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdProblem {
     Empty,
-    ControlCharacter,
+    HiddenCharacter,
     DotSegment,
+    TooLong,
 }
 
-impl std::fmt::Display for IdProblem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for IdProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             IdProblem::Empty => "is empty",
-            IdProblem::ControlCharacter => "holds a control character (a stray newline?)",
+            IdProblem::HiddenCharacter => {
+                "holds a control or invisible character (a stray newline?)"
+            }
             // A URL library drops `.` and `..` segments, which would send the request elsewhere.
             IdProblem::DotSegment => "is `.` or `..`, which is not an id",
+            IdProblem::TooLong => "is over 256 characters",
         })
     }
 }
@@ -79,116 +99,230 @@ impl std::fmt::Display for IdProblem {
 pub fn check_id(id: &str) -> Result<(), IdProblem> {
     if id.is_empty() {
         Err(IdProblem::Empty)
-    } else if id.chars().any(char::is_control) {
-        Err(IdProblem::ControlCharacter)
+    } else if id.chars().any(is_hidden) {
+        Err(IdProblem::HiddenCharacter)
     } else if id == "." || id == ".." {
         Err(IdProblem::DotSegment)
+    } else if within(id, ID_LIMIT).is_none() {
+        Err(IdProblem::TooLong)
     } else {
         Ok(())
+    }
+}
+
+/// Why a `prLink` is not taken as a link to a pull request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrLinkProblem {
+    NotHttpUrl,
+    HiddenCharacters,
+}
+
+/// Something odd in an answer that did not stop it from being read: said once in the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Note {
+    WrongType {
+        field: &'static str,
+        expected: &'static str,
+    },
+    TooLong {
+        field: &'static str,
+        limit: usize,
+    },
+    StatusNormalized {
+        sent: String,
+        read: Status,
+    },
+    NotAPrLink(PrLinkProblem),
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Note::WrongType { field, expected } => {
+                write!(f, "field {field} is not {expected}; read as absent")
+            }
+            Note::TooLong { field, limit } => {
+                write!(
+                    f,
+                    "field {field} is over {limit} characters; read as absent"
+                )
+            }
+            Note::StatusNormalized { sent, read } => write!(
+                f,
+                "status {} read as {:?} (whitespace or case differs)",
+                quoted(sent),
+                read.as_str()
+            ),
+            Note::NotAPrLink(PrLinkProblem::NotHttpUrl) => {
+                f.write_str("prLink is not an absolute http(s) URL with a host; read as no PR")
+            }
+            Note::NotAPrLink(PrLinkProblem::HiddenCharacters) => f.write_str(
+                "prLink holds whitespace, control or invisible characters; read as no PR",
+            ),
+        }
+    }
+}
+
+/// Why an answer is not a job at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotAJob {
+    NotAnObject,
+    NoStatus,
+}
+
+impl fmt::Display for NotAJob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            NotAJob::NotAnObject => "the answer is JSON but not an object, so not a job",
+            NotAJob::NoStatus => "the answer has no status string, so it is not a job",
+        })
     }
 }
 
 #[derive(Debug, Clone)]
 pub struct Job {
     pub id: Option<String>,
-    pub status: Status,
+    /// Absent only in the answer to a start, which need not carry one.
+    pub status: Option<Status>,
     pub pr_link: Option<String>,
     pub repository: Option<String>,
     pub git_ref: Option<String>,
-    /// The answer as sent, unknown fields included, for the stdout line.
+    /// The answer as decoded (and redacted), unknown fields included, for the stdout line.
     pub raw: Value,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct WireJob {
-    id: Option<String>,
-    status: String,
-    source: Option<WireSource>,
-    pr_link: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct WireSource {
-    repository: Option<String>,
-    #[serde(rename = "ref")]
-    git_ref: Option<String>,
+    pub notes: Vec<Note>,
 }
 
 impl Job {
-    /// Reads an answer body. The error says why it is not a job, already escaped for a log.
-    pub fn from_json(body: &[u8]) -> Result<Job, String> {
-        let raw: Value = serde_json::from_slice(body)
-            .map_err(|e| format!("the answer is not JSON ({})", untrusted(&e.to_string())))?;
-        let wire = WireJob::deserialize(&raw)
-            .map_err(|e| format!("the answer is not a job ({})", untrusted(&e.to_string())))?;
-        let source = wire.source.unwrap_or(WireSource {
-            repository: None,
-            git_ref: None,
-        });
-        let non_empty = |value: Option<String>| value.filter(|v| !v.is_empty());
+    /// Reads a decoded answer. Only the shape is required: a JSON object.
+    pub fn read(raw: Value) -> Result<Job, NotAJob> {
+        let Value::Object(object) = &raw else {
+            return Err(NotAJob::NotAnObject);
+        };
+        let mut notes = Vec::new();
+        let mut reader = Fields {
+            object,
+            notes: &mut notes,
+        };
+        // Any length: a long status is unknown, and kept short when shown.
+        let status = reader
+            .string("status", usize::MAX)
+            .map(|text| reader.status(text));
+        let id = reader.string("id", ID_LIMIT);
+        let pr_link = reader.pr_link();
+        let (repository, git_ref) = reader.source();
+        for field in ["model", "createdAt", "archivedAt"] {
+            reader.string(field, usize::MAX);
+        }
         Ok(Job {
-            id: non_empty(wire.id),
-            status: Status::parse(&wire.status),
-            pr_link: non_empty(wire.pr_link),
-            repository: non_empty(source.repository),
-            git_ref: non_empty(source.git_ref),
+            id,
+            status,
+            pr_link,
+            repository,
+            git_ref,
+            notes,
             raw,
         })
+    }
+
+    /// The status of an answer that must be a job (the answer to a read).
+    pub fn require_status(&self) -> Result<&Status, NotAJob> {
+        self.status.as_ref().ok_or(NotAJob::NoStatus)
+    }
+}
+
+/// One object's fields, each read on its own, with what was odd noted.
+struct Fields<'a> {
+    object: &'a Map<String, Value>,
+    notes: &'a mut Vec<Note>,
+}
+
+impl Fields<'_> {
+    /// A string field; `null`, absent and `""` are all absent, another type is noted.
+    fn string(&mut self, field: &'static str, limit: usize) -> Option<String> {
+        self.string_in(self.object, field, field, limit)
+    }
+
+    /// `field` is how a note names the field; `name` is its key in `object`.
+    fn string_in(
+        &mut self,
+        object: &Map<String, Value>,
+        name: &str,
+        field: &'static str,
+        limit: usize,
+    ) -> Option<String> {
+        match object.get(name) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) if text.is_empty() => None,
+            Some(Value::String(text)) if within(text, limit).is_none() => {
+                self.notes.push(Note::TooLong { field, limit });
+                None
+            }
+            Some(Value::String(text)) => Some(text.clone()),
+            Some(_) => {
+                self.notes.push(Note::WrongType {
+                    field,
+                    expected: "a string",
+                });
+                None
+            }
+        }
+    }
+
+    fn status(&mut self, sent: String) -> Status {
+        let status = Status::read(&sent);
+        if !matches!(status, Status::Other(_)) && status.as_str() != sent {
+            self.notes.push(Note::StatusNormalized {
+                sent,
+                read: status.clone(),
+            });
+        } else if sent.chars().nth(STATUS_LIMIT).is_some() {
+            self.notes.push(Note::TooLong {
+                field: "status",
+                limit: STATUS_LIMIT,
+            });
+        }
+        status
+    }
+
+    /// A link only if a person and a later step can trust it to be what it looks like.
+    fn pr_link(&mut self) -> Option<String> {
+        let link = self.string("prLink", PR_LINK_LIMIT)?;
+        let problem = if link.chars().any(|c| c.is_whitespace() || is_hidden(c)) {
+            Some(PrLinkProblem::HiddenCharacters)
+        } else if url::Url::parse(&link).is_ok_and(|url| {
+            matches!(url.scheme(), "http" | "https")
+                && url.host_str().is_some_and(|h| !h.is_empty())
+        }) {
+            None
+        } else {
+            Some(PrLinkProblem::NotHttpUrl)
+        };
+        match problem {
+            None => Some(link),
+            Some(problem) => {
+                self.notes.push(Note::NotAPrLink(problem));
+                None
+            }
+        }
+    }
+
+    fn source(&mut self) -> (Option<String>, Option<String>) {
+        match self.object.get("source") {
+            None | Some(Value::Null) => (None, None),
+            Some(Value::Object(source)) => (
+                self.string_in(source, "repository", "source.repository", REPOSITORY_LIMIT),
+                self.string_in(source, "ref", "source.ref", REF_LIMIT),
+            ),
+            Some(_) => {
+                self.notes.push(Note::WrongType {
+                    field: "source",
+                    expected: "an object",
+                });
+                (None, None)
+            }
+        }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_a_full_job() {
-        let body = br#"{"id":"j1","status":"completed","source":{"repository":"https://github.com/o/r","ref":"main"},
-            "model":"m","prLink":"https://github.com/o/r/pull/1","createdAt":"2023-11-07T05:31:56Z","archivedAt":null,"extra":1}"#;
-        let job = Job::from_json(body).unwrap();
-        assert_eq!(job.status, Status::Completed);
-        assert_eq!(
-            job.pr_link.as_deref(),
-            Some("https://github.com/o/r/pull/1")
-        );
-        assert_eq!(job.repository.as_deref(), Some("https://github.com/o/r"));
-        assert_eq!(job.git_ref.as_deref(), Some("main"));
-        assert_eq!(job.raw["extra"], 1);
-    }
-
-    #[test]
-    fn nulls_and_missing_fields_are_absent() {
-        let job = Job::from_json(br#"{"status":"active","prLink":null,"source":null}"#).unwrap();
-        assert_eq!(job.status, Status::Active);
-        assert_eq!(
-            (job.id, job.pr_link, job.repository, job.git_ref),
-            (None, None, None, None)
-        );
-        let job = Job::from_json(br#"{"status":"completed","prLink":""}"#).unwrap();
-        assert_eq!(job.pr_link, None);
-    }
-
-    #[test]
-    fn unknown_status_is_kept_and_not_final() {
-        let job = Job::from_json(br#"{"status":"queued"}"#).unwrap();
-        assert_eq!(job.status, Status::Other("queued".into()));
-        assert_eq!(job.status.as_final(), None);
-    }
-
-    #[test]
-    fn what_is_not_a_job_says_why_on_one_line() {
-        for body in [
-            &b"<html>"[..],
-            b"[]",
-            b"{}",
-            br#"{"status":null}"#,
-            br#"{"status":5}"#,
-            br#"{"status":"active","prLink":7}"#,
-        ] {
-            let error = Job::from_json(body).unwrap_err();
-            assert!(error.starts_with("the answer is not"), "{error}");
-            assert_eq!(error.lines().count(), 1);
-        }
-    }
-}
+mod tests;

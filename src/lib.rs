@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod app;
+mod classify;
 mod client;
 mod config;
 mod duration;
@@ -13,7 +14,9 @@ mod logging;
 mod outcome;
 mod outputs;
 mod poll;
+mod redact;
 mod sanitize;
 mod schedule;
+mod signals;
 
 pub use app::{run, run_blocking};

@@ -1,15 +1,23 @@
 //! How a run ended, and the one place that turns it into an exit code and a `result` output.
 
+use std::time::Duration;
+
 use crate::job::Final;
+use crate::signals::Signal;
 
 /// Exit codes that are not the outcome of a poll: the run never started, or its report failed.
 pub const EXIT_CONFIG: u8 = 2;
 pub const EXIT_OUTPUTS: u8 = 7;
 
+/// Why a run stopped waiting before the job ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Signal {
-    Interrupt,
-    Terminate,
+pub enum Timeout {
+    /// The deadline passed while the job was still running.
+    Deadline,
+    /// The deadline passed and no connection to the API was ever made.
+    Unreachable,
+    /// The API asked, with `Retry-After`, for a wait that ends past the deadline.
+    RetryAfter(Duration),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,7 +27,7 @@ pub enum Outcome {
     Archived {
         allowed: bool,
     },
-    TimedOut,
+    TimedOut(Timeout),
     /// The API refused the request, or the job could not be read: the message says what to do.
     ApiError(String),
     CompletedWithoutPr,
@@ -34,7 +42,7 @@ impl Outcome {
             Outcome::Completed | Outcome::Archived { allowed: true } | Outcome::Started => 0,
             Outcome::Failed => 1,
             Outcome::Archived { allowed: false } => 3,
-            Outcome::TimedOut => 4,
+            Outcome::TimedOut(_) => 4,
             Outcome::ApiError(_) => 5,
             Outcome::CompletedWithoutPr => 6,
             Outcome::Cancelled(Signal::Interrupt) => 130,
@@ -48,7 +56,7 @@ impl Outcome {
             Outcome::Completed => "completed",
             Outcome::Failed => "failed",
             Outcome::Archived { .. } => "archived",
-            Outcome::TimedOut => "timeout",
+            Outcome::TimedOut(_) => "timeout",
             Outcome::ApiError(_) => "api_error",
             Outcome::CompletedWithoutPr => "no_pr",
             Outcome::Cancelled(_) => "cancelled",
@@ -72,10 +80,6 @@ impl Outcome {
             },
         }
     }
-
-    pub fn is_success(&self) -> bool {
-        self.exit_code() == 0
-    }
 }
 
 #[cfg(test)]
@@ -89,7 +93,8 @@ mod tests {
             (Outcome::Failed, 1, "failed"),
             (Outcome::Archived { allowed: false }, 3, "archived"),
             (Outcome::Archived { allowed: true }, 0, "archived"),
-            (Outcome::TimedOut, 4, "timeout"),
+            (Outcome::TimedOut(Timeout::Deadline), 4, "timeout"),
+            (Outcome::TimedOut(Timeout::Unreachable), 4, "timeout"),
             (Outcome::ApiError("x".into()), 5, "api_error"),
             (Outcome::CompletedWithoutPr, 6, "no_pr"),
             (Outcome::Cancelled(Signal::Interrupt), 130, "cancelled"),

@@ -1,58 +1,77 @@
 //! The report of a run, in each form a CI reads: `$GITHUB_OUTPUT`, a dotenv file, the step
 //! summary, an annotation and one JSON line on stdout. Server text is escaped for each place.
 
-use std::fs::OpenOptions;
+use std::fs::{File, OpenOptions};
 use std::io::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use serde_json::json;
 use tracing::warn;
 
+use crate::config::Config;
 use crate::duration::display;
-use crate::job::Job;
-use crate::outcome::Outcome;
-use crate::sanitize::{markdown, untrusted, workflow_data};
+use crate::job::{Job, Status};
+use crate::outcome::{Outcome, Timeout};
+use crate::poll::Progress;
+use crate::sanitize::{markdown, quoted, untrusted, workflow_data};
+
+/// The longest stdout line: the answer as sent when it fits, else only the fields read.
+const STDOUT_LIMIT: usize = 16 * 1024;
 
 pub struct Report<'a> {
     pub outcome: &'a Outcome,
-    pub job_id: &'a str,
-    pub last: Option<&'a Job>,
+    pub progress: &'a Progress,
+    pub config: &'a Config,
     pub elapsed: Duration,
-    pub polls: u32,
-    pub timeout: Duration,
 }
 
 impl Report<'_> {
-    /// The outputs, by the names action.yml declares.
+    fn last(&self) -> Option<&Job> {
+        self.progress.last.as_ref()
+    }
+
+    fn job_id(&self) -> &str {
+        self.progress.job_id.as_deref().unwrap_or_default()
+    }
+
+    fn pr_link(&self) -> Option<&str> {
+        self.last().and_then(|job| job.pr_link.as_deref())
+    }
+
+    /// The outputs, by the names action.yml declares. Server text is bounded where it is read
+    /// and escaped here, so a later step that shows it shows what it is.
     pub fn fields(&self) -> [(&'static str, String); 6] {
         let last = |field: fn(&Job) -> Option<&str>| {
-            self.last.and_then(field).unwrap_or_default().to_owned()
+            untrusted(self.last().and_then(field).unwrap_or_default())
         };
         [
-            ("status", last(|job| Some(job.status.as_str()))),
-            ("pr_link", last(|job| job.pr_link.as_deref())),
-            ("job_id", self.job_id.to_owned()),
+            (
+                "status",
+                last(|job| job.status.as_ref().map(Status::as_str)),
+            ),
+            ("pr_link", self.pr_link().unwrap_or_default().to_owned()),
+            ("job_id", untrusted(self.job_id())),
             ("result", self.outcome.result().to_owned()),
             ("repository", last(|job| job.repository.as_deref())),
             ("ref", last(|job| job.git_ref.as_deref())),
         ]
     }
 
-    fn last_status(&self) -> &str {
-        self.last.map_or("none", |job| job.status.as_str())
+    fn last_status(&self) -> String {
+        self.last()
+            .and_then(|job| job.status.as_ref())
+            .map_or_else(|| "none".to_owned(), |status| untrusted(status.as_str()))
     }
 
-    /// The verdict in one sentence, with what to do when it is not a pass. Not yet escaped.
+    /// The verdict in one sentence, with what to do when it is not a pass. Server text in it
+    /// is escaped already.
     pub fn verdict(&self) -> String {
-        let job = if self.job_id.is_empty() {
-            "(new)"
-        } else {
-            self.job_id
-        };
-        let pr = self.last.and_then(|job| job.pr_link.as_deref());
+        let job = self.progress.label();
+        let timeout = display(self.config.timeout);
         match self.outcome {
-            Outcome::Completed => match pr {
+            Outcome::Completed => match self.pr_link() {
                 Some(link) => format!("job {job} completed, PR {link}"),
                 None => format!("job {job} completed without a PR (no file changed)"),
             },
@@ -63,10 +82,22 @@ impl Report<'_> {
             Outcome::Archived { allowed: false } => {
                 format!("job {job} was archived: set MINTLIFY_ALLOW_ARCHIVED=true to accept that")
             }
-            Outcome::TimedOut => format!(
-                "job {job} has no final status after {} (last status: {}): raise MINTLIFY_TIMEOUT or check the job in the Mintlify dashboard",
-                display(self.timeout),
+            Outcome::TimedOut(Timeout::Deadline) => format!(
+                "job {job} has no final status after {timeout} (last status: {}): raise MINTLIFY_TIMEOUT or check the job in the Mintlify dashboard",
                 self.last_status()
+            ),
+            Outcome::TimedOut(Timeout::Unreachable) => format!(
+                "job {job}: the API at {} could not be reached in {timeout} ({}): check MINTLIFY_API_URL, DNS, the network and any HTTPS_PROXY from this runner; curl -sS {} shows the same error",
+                self.config.api_url,
+                self.progress
+                    .last_trouble
+                    .as_deref()
+                    .unwrap_or("no request was answered"),
+                self.config.api_url,
+            ),
+            Outcome::TimedOut(Timeout::RetryAfter(asked)) => format!(
+                "job {job}: the API asked (Retry-After) to wait {} before the next request, past the deadline of {timeout}: run again later, or raise MINTLIFY_TIMEOUT",
+                display(*asked)
             ),
             Outcome::ApiError(message) => format!("job {job}: {message}"),
             Outcome::CompletedWithoutPr => {
@@ -77,8 +108,17 @@ impl Report<'_> {
                 self.last_status()
             ),
             Outcome::Cancelled(signal) => {
+                let in_flight = match self.progress.start_in_flight {
+                    Some(crate::classify::Start::Create) => format!(
+                        "; the request to create a job was in flight, so a job may or may not exist: check the agent jobs of project {} in the Mintlify dashboard before running this again",
+                        quoted(&self.config.project_id)
+                    ),
+                    Some(crate::classify::Start::FollowUp) => "; the follow-up was in flight, so it may or may not have been sent: check the job in the Mintlify dashboard before sending it again".to_owned(),
+                    None => String::new(),
+                };
                 format!(
-                    "job {job}: cancelled by {signal:?} (last status: {})",
+                    "job {job}: cancelled by {} (last status: {}){in_flight}",
+                    signal.name(),
                     self.last_status()
                 )
             }
@@ -86,50 +126,80 @@ impl Report<'_> {
     }
 
     /// The verdict as one workflow command, so it shows on the run's summary page.
-    pub fn annotation(&self) -> String {
-        let level = if self.outcome.is_success() {
-            "notice"
-        } else {
-            "error"
-        };
-        format!("::{level}::{}", workflow_data(&untrusted(&self.verdict())))
+    pub fn annotation(&self, success: bool, text: &str) -> String {
+        let level = if success { "notice" } else { "error" };
+        format!("::{level}::{}", workflow_data(&untrusted(text)))
     }
 
+    /// The answer as sent (decoded and redacted), on one line, when it is small; else the
+    /// fields this gate read from it, so stdout stays bounded.
     pub fn stdout_line(&self) -> Option<String> {
-        self.last.map(|job| job.raw.to_string())
+        let job = self.last()?;
+        let line = job.raw.to_string();
+        if line.len() <= STDOUT_LIMIT {
+            return Some(line);
+        }
+        warn!(
+            "the answer is over {} KiB: stdout shows only the fields read from it",
+            STDOUT_LIMIT / 1024
+        );
+        Some(
+            json!({
+                "id": job.id,
+                "status": job.status.as_ref().map(Status::as_str),
+                "prLink": job.pr_link,
+                "source": {"repository": job.repository, "ref": job.git_ref},
+            })
+            .to_string(),
+        )
     }
 
     pub fn summary(&self) -> String {
-        let pr = self
-            .last
-            .and_then(|job| job.pr_link.as_deref())
-            .unwrap_or("none");
         format!(
             "### Mintlify agent: {}\n\n| job | status | PR | elapsed | polls |\n| --- | --- | --- | --- | --- |\n| {} | {} | {} | {} | {} |\n",
             self.outcome.result(),
-            markdown(self.job_id),
-            markdown(self.last_status()),
-            markdown(pr),
+            markdown(self.job_id()),
+            markdown(&self.last_status()),
+            markdown(self.pr_link().unwrap_or("none")),
             display(self.elapsed),
-            self.polls
+            self.progress.polls
         )
     }
 }
 
+/// Opens a file to append to without ever blocking: a FIFO with no reader would hold `open`
+/// forever, past the deadline, so it is opened non-blocking and refused unless it is a
+/// regular file.
+fn open_to_append(path: &Path) -> anyhow::Result<File> {
+    let mut options = OpenOptions::new();
+    options.append(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options
+        .open(path)
+        .with_context(|| format!("could not open {}", quoted(&path.display().to_string())))?;
+    let metadata = file.metadata()?;
+    anyhow::ensure!(
+        metadata.is_file(),
+        "{} is not a regular file (a FIFO or a device?)",
+        quoted(&path.display().to_string())
+    );
+    Ok(file)
+}
+
 /// Appends everything in one write, so a reader never sees half a report.
 fn append(path: &Path, text: &str) -> anyhow::Result<()> {
-    let mut file = OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(path)
-        .with_context(|| format!("could not open {}", path.display()))?;
-    file.write_all(text.as_bytes())
-        .with_context(|| format!("could not write {}", path.display()))
+    open_to_append(path)?
+        .write_all(text.as_bytes())
+        .with_context(|| format!("could not write {}", quoted(&path.display().to_string())))
 }
 
 /// `name<<DELIMITER` entries with a fresh random delimiter that no value contains, so no server
 /// text can end a value early and forge another entry.
-pub fn write_github_output(path: &Path, fields: &[(&str, String)]) -> anyhow::Result<()> {
+pub fn github_output(fields: &[(&str, String)]) -> anyhow::Result<String> {
     let mut text = String::new();
     for (name, value) in fields {
         let delimiter = loop {
@@ -140,7 +210,11 @@ pub fn write_github_output(path: &Path, fields: &[(&str, String)]) -> anyhow::Re
         };
         text.push_str(&format!("{name}<<{delimiter}\n{value}\n{delimiter}\n"));
     }
-    append(path, &text)
+    Ok(text)
+}
+
+pub fn write_github_output(path: &Path, fields: &[(&str, String)]) -> anyhow::Result<()> {
+    append(path, &github_output(fields)?)
 }
 
 fn random_delimiter() -> anyhow::Result<String> {
@@ -177,86 +251,4 @@ pub fn write_summary(path: &Path, report: &Report<'_>) -> anyhow::Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::job::Job;
-
-    fn job(body: &str) -> Job {
-        Job::from_json(body.as_bytes()).unwrap()
-    }
-
-    fn report<'a>(outcome: &'a Outcome, last: Option<&'a Job>) -> Report<'a> {
-        Report {
-            outcome,
-            job_id: "job_1",
-            last,
-            elapsed: Duration::from_secs(65),
-            polls: 7,
-            timeout: Duration::from_secs(1800),
-        }
-    }
-
-    #[test]
-    fn fields_carry_the_last_job_and_the_verdict() {
-        let last = job(
-            r#"{"status":"completed","prLink":"https://github.com/o/r/pull/1","source":{"repository":"https://github.com/o/r","ref":"main"}}"#,
-        );
-        let fields = report(&Outcome::Completed, Some(&last)).fields();
-        let expected = [
-            ("status", "completed"),
-            ("pr_link", "https://github.com/o/r/pull/1"),
-            ("job_id", "job_1"),
-            ("result", "completed"),
-            ("repository", "https://github.com/o/r"),
-            ("ref", "main"),
-        ];
-        for ((name, value), (expected_name, expected_value)) in fields.iter().zip(expected) {
-            assert_eq!((*name, value.as_str()), (expected_name, expected_value));
-        }
-        let fields = report(&Outcome::TimedOut, None).fields();
-        assert_eq!(fields.iter().filter(|(_, v)| v.is_empty()).count(), 4);
-    }
-
-    #[test]
-    fn the_annotation_is_one_line_whatever_the_server_sent() {
-        let last = job(r#"{"status":"completed","prLink":"https://x\n::error::forged%0A"}"#);
-        let annotation = report(&Outcome::Completed, Some(&last)).annotation();
-        assert_eq!(annotation.lines().count(), 1);
-        assert!(
-            annotation
-                .starts_with("::notice::job job_1 completed, PR https://x\\n::error::forged%250A"),
-            "{annotation}"
-        );
-        let failure = report(&Outcome::Failed, Some(&last)).annotation();
-        assert!(
-            failure.starts_with("::error::job job_1 failed"),
-            "{failure}"
-        );
-    }
-
-    #[test]
-    fn the_summary_escapes_server_text() {
-        let last = job(r#"{"status":"completed","prLink":"a|b<script>"}"#);
-        let summary = report(&Outcome::Completed, Some(&last)).summary();
-        assert!(
-            summary.contains("| job\\_1 | completed | a\\|b&lt;script&gt; | 1m05s | 7 |"),
-            "{summary}"
-        );
-    }
-
-    #[test]
-    fn dotenv_values_stay_on_one_line() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("gate.env");
-        write_dotenv(
-            &path,
-            &[
-                ("pr_link", "https://x\nRESULT=completed".into()),
-                ("result", "failed".into()),
-            ],
-        )
-        .unwrap();
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert_eq!(text, "PR_LINK=https://xRESULT=completed\nRESULT=failed\n");
-    }
-}
+mod tests;

@@ -1,4 +1,7 @@
-//! Polling one job until it reaches a final status, the deadline passes, or the API refuses.
+//! Repeating a request on the backoff schedule until it gives what the run waits for, the
+//! deadline passes, or the API refuses. Polling a job and starting the agent share the one
+//! loop; what differs (which answers end it, whether a request in flight is cut off at the
+//! deadline) is a parameter.
 //!
 //! Every wait and the deadline use `tokio::time`, so tests run the whole schedule on a paused
 //! clock in microseconds.
@@ -8,10 +11,10 @@ use std::time::Duration;
 use tokio::time::{Instant, sleep_until, timeout_at};
 use tracing::{debug, info, warn};
 
-use crate::client::{Failure, Permanent};
+use crate::classify::{Failure, Permanent, Start};
 use crate::duration;
 use crate::job::{Final, Job, Status};
-use crate::sanitize::untrusted;
+use crate::sanitize::{quoted, untrusted};
 use crate::schedule::Schedule;
 
 pub struct PollSettings {
@@ -23,119 +26,248 @@ pub struct PollSettings {
 /// How often the log says the gate is still waiting, so a CI log never looks hung.
 const HEARTBEAT: Duration = Duration::from_secs(60);
 
+/// How long after a create a 404 on the new job is taken as "not readable yet".
+pub const CREATED_NOT_FOUND_GRACE: Duration = Duration::from_secs(30);
+
+/// How long after a follow-up a final status from before it is not trusted, unless the job
+/// reports `active` in between.
+pub const FOLLOW_UP_GRACE: Duration = Duration::from_secs(60);
+
 /// What the run has seen so far. It outlives the poll so a cancelled run can still report.
 pub struct Progress {
-    /// The job's id as given or as created: empty until a created job has one.
-    pub job_id: String,
+    /// The job's id as given or as created: `None` until a created job has one.
+    pub job_id: Option<String>,
     pub last: Option<Job>,
     pub polls: u32,
     pub started: Instant,
-    warned_unknown: Vec<String>,
+    /// A connection to the API was made at least once.
+    pub reached: bool,
+    /// The last failure that was retried, for a verdict that says what went wrong.
+    pub last_trouble: Option<String>,
+    /// A start request is in flight: if the run ends now, its fate is unknown.
+    pub start_in_flight: Option<Start>,
+    /// When this run created the job: its first reads may not find it yet.
+    pub created_at: Option<Instant>,
+    /// After a follow-up, until when a final status without `active` before it is stale.
+    pub stale_until: Option<Instant>,
+    said: Vec<String>,
 }
 
 impl Progress {
     pub fn new(job_id: Option<&str>) -> Self {
         Progress {
-            job_id: job_id.unwrap_or_default().to_owned(),
+            job_id: job_id.map(str::to_owned),
             last: None,
             polls: 0,
             started: Instant::now(),
-            warned_unknown: Vec::new(),
+            reached: false,
+            last_trouble: None,
+            start_in_flight: None,
+            created_at: None,
+            stale_until: None,
+            said: Vec::new(),
         }
     }
 
     /// The job as log lines name it.
     pub fn label(&self) -> String {
-        if self.job_id.is_empty() {
-            "(new)".to_owned()
-        } else {
-            untrusted(&self.job_id)
+        self.job_id
+            .as_deref()
+            .map_or_else(|| "(new)".to_owned(), untrusted)
+    }
+
+    /// Warns once per run for each distinct thing, however often the server repeats it.
+    fn warn_once(&mut self, text: String) {
+        if !self.said.contains(&text) {
+            warn!("job {}: {text}", self.label());
+            self.said.push(text);
         }
     }
 
-    pub fn observe(&mut self, job: &Job) {
+    pub fn observe(&mut self, job: Job) {
         let label = self.label();
-        let status = job.status.as_str();
-        debug!("job {}: poll {}: {}", label, self.polls, untrusted(status));
-        let previous = self
-            .last
-            .as_ref()
-            .map(|last| last.status.as_str().to_owned());
-        if previous.as_deref() != Some(status) {
-            let pr = job
-                .pr_link
-                .as_deref()
-                .map(|link| format!(", PR {}", untrusted(link)))
-                .unwrap_or_default();
-            match previous {
-                Some(previous) => info!(
-                    "job {}: {} -> {}{pr}",
-                    label,
-                    untrusted(&previous),
-                    untrusted(status)
-                ),
-                None => info!("job {}: {}{pr}", label, untrusted(status)),
+        for note in &job.notes {
+            self.warn_once(note.to_string());
+        }
+        if let Some(status) = &job.status {
+            debug!(
+                "job {label}: poll {}: {}",
+                self.polls,
+                untrusted(status.as_str())
+            );
+            let previous = self.last.as_ref().and_then(|last| last.status.as_ref());
+            if previous != Some(status) {
+                let pr = job
+                    .pr_link
+                    .as_deref()
+                    .map(|link| format!(", PR {}", untrusted(link)))
+                    .unwrap_or_default();
+                let now = untrusted(status.as_str());
+                match previous {
+                    Some(previous) => {
+                        info!("job {label}: {} -> {now}{pr}", untrusted(previous.as_str()));
+                    }
+                    None => info!("job {label}: {now}{pr}"),
+                }
+            }
+            if let Status::Other(unknown) = status {
+                self.warn_once(format!(
+                    "status {} is unknown to this version; polling on as if active",
+                    quoted(unknown)
+                ));
+            }
+            if *status == Status::Active {
+                self.stale_until = None;
             }
         }
-        if let Status::Other(unknown) = &job.status
-            && !self.warned_unknown.contains(unknown)
-        {
-            warn!(
-                "job {}: status {:?} is unknown to this version; polling on as if active",
-                label,
-                untrusted(unknown)
-            );
-            self.warned_unknown.push(unknown.clone());
+        self.last = Some(job);
+    }
+
+    /// Whether a final status ends the run: not one still left from before a follow-up.
+    fn accepts_final(&mut self) -> bool {
+        let Some(until) = self.stale_until else {
+            return true;
+        };
+        let shown = self.status();
+        if Instant::now() < until {
+            self.warn_once(format!(
+                "still {shown}, not yet active since the follow-up: waiting up to {} for it to start over",
+                duration::display(FOLLOW_UP_GRACE)
+            ));
+            return false;
         }
-        self.last = Some(job.clone());
+        self.stale_until = None;
+        self.warn_once(format!(
+            "not seen active within {} of the follow-up; taking {shown} as its final status",
+            duration::display(FOLLOW_UP_GRACE)
+        ));
+        true
     }
 
     fn status(&self) -> String {
-        self.last.as_ref().map_or_else(
-            || "no answer yet".to_owned(),
-            |job| untrusted(job.status.as_str()),
-        )
+        self.last
+            .as_ref()
+            .and_then(|job| job.status.as_ref())
+            .map_or_else(|| "no status yet".to_owned(), |s| untrusted(s.as_str()))
+    }
+
+    /// Whether this run created the job moments ago.
+    pub fn just_created(&self) -> bool {
+        self.created_at
+            .and_then(|at| at.checked_add(CREATED_NOT_FOUND_GRACE))
+            .is_some_and(|until| Instant::now() < until)
     }
 }
 
 #[derive(Debug)]
 pub enum Ending {
     Final(Job, Final),
-    TimedOut,
+    TimedOut(TimedOut),
     Refused(Permanent),
 }
 
-/// Polls at once, then on the schedule, never past the deadline: a request still in flight at
-/// the deadline is dropped, and a wait that would end past it ends the run instead.
+/// Why the run stopped waiting before the job ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimedOut {
+    Deadline,
+    /// The server asked, with `Retry-After`, for a wait that ends past the deadline.
+    RetryAfter(Duration),
+}
+
+/// What one request is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Reading the job: repeated until it is final, and cut off at the deadline.
+    Poll,
+    /// Starting the agent: repeated only on failures that certainly did not start it, and not
+    /// cut off here: the request ends by the deadline itself, so that one in flight then is
+    /// reported as one whose fate is unknown.
+    Start(Start),
+}
+
+/// Polls the job at once, then on the schedule, until it reaches a final status.
 ///
 /// `fetch` reads the job once: the HTTP client in a run, a script in tests.
 pub async fn poll_until_final(
-    fetch: impl AsyncFn() -> Result<Job, Failure>,
+    fetch: impl AsyncFn(&Progress) -> Result<Job, Failure>,
     settings: &PollSettings,
     progress: &mut Progress,
 ) -> Ending {
+    let finished = |progress: &mut Progress, job: Job| {
+        let status = job.status.as_ref().and_then(Status::as_final);
+        progress.observe(job);
+        let status = status.filter(|_| progress.accepts_final())?;
+        progress.last.clone().map(|job| (job, status))
+    };
+    match repeat(fetch, finished, Purpose::Poll, settings, progress).await {
+        Ok((job, status)) => Ending::Final(job, status),
+        Err(ending) => ending,
+    }
+}
+
+/// Sends a request that starts the agent until it is answered.
+pub async fn send_until_answered(
+    send: impl AsyncFn(&Progress) -> Result<Job, Failure>,
+    start: Start,
+    settings: &PollSettings,
+    progress: &mut Progress,
+) -> Result<Job, Ending> {
+    let answered = |_: &mut Progress, job: Job| Some(job);
+    repeat(send, answered, Purpose::Start(start), settings, progress).await
+}
+
+/// The one retry loop: sends at once, then after each wait of the schedule (or longer, if the
+/// server asked), never past the deadline.
+async fn repeat<T>(
+    send: impl AsyncFn(&Progress) -> Result<Job, Failure>,
+    mut done: impl FnMut(&mut Progress, Job) -> Option<T>,
+    purpose: Purpose,
+    settings: &PollSettings,
+    progress: &mut Progress,
+) -> Result<T, Ending> {
     let mut schedule = Schedule::new(settings.initial, settings.max);
     let mut last_heartbeat = Instant::now();
     loop {
-        progress.polls += 1;
-        let retry_after = match timeout_at(settings.deadline, fetch()).await {
-            Err(_) => return Ending::TimedOut,
-            Ok(Ok(job)) => {
-                progress.observe(&job);
-                if let Some(status) = job.status.as_final() {
-                    return Ending::Final(job, status);
+        let answer = match purpose {
+            Purpose::Poll => {
+                progress.polls += 1;
+                match timeout_at(settings.deadline, send(progress)).await {
+                    Ok(answer) => answer,
+                    Err(_) => return Err(Ending::TimedOut(TimedOut::Deadline)),
+                }
+            }
+            Purpose::Start(start) => {
+                progress.start_in_flight = Some(start);
+                let answer = send(progress).await;
+                progress.start_in_flight = None;
+                answer
+            }
+        };
+        let retry_after = match answer {
+            Ok(job) => {
+                progress.reached = true;
+                if let Some(done) = done(progress, job) {
+                    return Ok(done);
                 }
                 None
             }
-            Ok(Err(Failure::Permanent(refusal))) => return Ending::Refused(refusal),
-            Ok(Err(Failure::Transient(trouble))) => {
-                warn!("job {}: {trouble}; trying again", progress.label());
+            Err(Failure::Permanent(refusal)) => return Err(Ending::Refused(refusal)),
+            Err(Failure::Transient(trouble)) => {
+                progress.reached |= trouble.reached;
+                let what = match purpose {
+                    Purpose::Poll => format!("job {}", progress.label()),
+                    Purpose::Start(Start::Create) => "creating a job".to_owned(),
+                    Purpose::Start(Start::FollowUp) => {
+                        format!("job {}: sending the follow-up", progress.label())
+                    }
+                };
+                warn!("{what}: {trouble}; trying again");
+                progress.last_trouble = Some(trouble.reason);
                 trouble.retry_after
             }
         };
-        let Some(wait) = next_wait(&mut schedule, retry_after, settings.deadline) else {
-            return Ending::TimedOut;
-        };
+        let wait = next_wait(&mut schedule, retry_after, settings.deadline)
+            .map_err(|asked| Ending::TimedOut(TimedOut::RetryAfter(asked)))?;
         let now = Instant::now();
         if now.duration_since(last_heartbeat) >= HEARTBEAT {
             info!(
@@ -148,70 +280,41 @@ pub async fn poll_until_final(
             last_heartbeat = now;
         }
         if !pause(wait, settings.deadline).await {
-            return Ending::TimedOut;
-        }
-    }
-}
-
-/// Sends a request that starts the agent until it is answered, retrying only the failures
-/// the classifier calls transient (for a start: it certainly did not happen). It is not cut
-/// off here: `send` must end by the deadline itself, so that a request in flight then is
-/// reported as one whose fate is unknown.
-pub async fn send_until_answered(
-    send: impl AsyncFn() -> Result<Job, Failure>,
-    what: &str,
-    settings: &PollSettings,
-) -> Result<Job, Ending> {
-    let mut schedule = Schedule::new(settings.initial, settings.max);
-    loop {
-        match send().await {
-            Ok(job) => return Ok(job),
-            Err(Failure::Permanent(refusal)) => return Err(Ending::Refused(refusal)),
-            Err(Failure::Transient(trouble)) => {
-                warn!("{what}: {trouble}; trying again");
-                let Some(wait) = next_wait(&mut schedule, trouble.retry_after, settings.deadline)
-                else {
-                    return Err(Ending::TimedOut);
-                };
-                if !pause(wait, settings.deadline).await {
-                    return Err(Ending::TimedOut);
-                }
-            }
+            return Err(Ending::TimedOut(TimedOut::Deadline));
         }
     }
 }
 
 /// The wait before the next attempt: the schedule's, or longer if the server asked for it.
-/// `None` when the server asks for a wait that ends past the deadline: waiting is pointless.
+/// `Err` with what the server asked when that ends past the deadline: waiting is pointless.
 fn next_wait(
     schedule: &mut Schedule,
     retry_after: Option<Duration>,
     deadline: Instant,
-) -> Option<Duration> {
+) -> Result<Duration, Duration> {
     let past_deadline = |asked: Duration| {
         Instant::now()
             .checked_add(asked)
             .is_none_or(|end| end > deadline)
     };
-    if let Some(asked) = retry_after.filter(|&asked| past_deadline(asked)) {
-        warn!(
-            "the API asks to wait {}, past the deadline",
-            duration::display(asked)
-        );
-        return None;
+    match retry_after {
+        Some(asked) if past_deadline(asked) => Err(asked),
+        _ => Ok(schedule.next_wait().max(retry_after.unwrap_or_default())),
     }
-    Some(schedule.next_wait().max(retry_after.unwrap_or_default()))
 }
 
 /// Sleeps for `wait`, or until the deadline if that comes first; `false` then.
 async fn pause(wait: Duration, deadline: Instant) -> bool {
-    let wake = Instant::now() + wait;
-    if wake >= deadline {
-        sleep_until(deadline).await;
-        return false;
+    match Instant::now().checked_add(wait) {
+        Some(wake) if wake < deadline => {
+            sleep_until(wake).await;
+            true
+        }
+        _ => {
+            sleep_until(deadline).await;
+            false
+        }
     }
-    sleep_until(wake).await;
-    true
 }
 
 #[cfg(test)]

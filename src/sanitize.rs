@@ -1,19 +1,72 @@
 //! Text from the server (and from the user) is untrusted. The GitHub runner treats any line
 //! that starts with `::` as a workflow command, and a `$GITHUB_OUTPUT` line as an entry, so
-//! such text is escaped for the place it goes before it goes there.
+//! such text is escaped for the place it goes before it goes there. Characters a person cannot
+//! see (bidirectional overrides, zero-width marks) are escaped as well: they make a log line or
+//! a link read differently from what it is.
 
-/// For a log line or an error message: control characters (CR and LF included) become visible
-/// escapes, so the text can never begin a line of its own.
+/// For a log line or an error message: control characters (CR and LF included) and invisible
+/// formatting characters become visible escapes, so the text can never begin a line of its
+/// own or reorder what a reader sees.
 pub fn untrusted(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+        if is_hidden(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);
         }
     }
     out
+}
+
+/// `"text"`, escaped once: `{:?}` on escaped text would escape the backslashes a second time.
+pub fn quoted(text: &str) -> String {
+    format!("\"{}\"", untrusted(text))
+}
+
+/// Control characters, line and paragraph separators, and Unicode's format characters
+/// (category Cf: bidirectional controls, zero-width spaces and joiners, the BOM, tags...).
+pub fn is_hidden(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') || is_format(c)
+}
+
+/// The characters of Unicode's general category Cf (Unicode 15).
+fn is_format(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}'
+        | '\u{0600}'..='\u{0605}'
+        | '\u{061C}'
+        | '\u{06DD}'
+        | '\u{070F}'
+        | '\u{0890}'..='\u{0891}'
+        | '\u{08E2}'
+        | '\u{180E}'
+        | '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{206F}'
+        | '\u{FEFF}'
+        | '\u{FFF9}'..='\u{FFFB}'
+        | '\u{110BD}'
+        | '\u{110CD}'
+        | '\u{13430}'..='\u{1343F}'
+        | '\u{1BCA0}'..='\u{1BCA3}'
+        | '\u{1D173}'..='\u{1D17A}'
+        | '\u{E0001}'
+        | '\u{E0020}'..='\u{E007F}')
+}
+
+/// At most `limit` characters; `None` when the text is longer, so the caller can say so.
+pub fn within(text: &str, limit: usize) -> Option<&str> {
+    (text.chars().nth(limit).is_none()).then_some(text)
+}
+
+/// The first `limit` characters, with `…` when something was cut.
+pub fn truncated(text: &str, limit: usize) -> String {
+    match text.char_indices().nth(limit) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
 }
 
 /// For the message of a workflow command, escaped as the runner unescapes it.
@@ -23,7 +76,8 @@ pub fn workflow_data(text: &str) -> String {
         .replace('\n', "%0A")
 }
 
-/// For a Markdown table cell in the step summary: no HTML, no table breaks, no formatting.
+/// For a Markdown table cell in the step summary: no HTML, no table breaks, no formatting, and
+/// no invisible characters.
 pub fn markdown(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -36,6 +90,8 @@ pub fn markdown(text: &str) -> String {
                 out.push(c);
             }
             c if c.is_control() => out.push(' '),
+            // `\u{202e}`, with its backslash escaped for Markdown.
+            c if is_hidden(c) => out.extend(std::iter::once('\\').chain(c.escape_unicode())),
             c => out.push(c),
         }
     }
@@ -58,6 +114,25 @@ mod tests {
     }
 
     #[test]
+    fn invisible_characters_are_made_visible_once() {
+        let text = "pr\u{202E}knil\u{200B}x\u{FEFF}\u{E0041}";
+        assert_eq!(
+            untrusted(text),
+            "pr\\u{202e}knil\\u{200b}x\\u{feff}\\u{e0041}"
+        );
+        assert_eq!(quoted("a\u{1b}[2K"), "\"a\\u{1b}[2K\"");
+        assert!(!is_hidden('é') && !is_hidden(' ') && !is_hidden('中'));
+    }
+
+    #[test]
+    fn bounds_count_characters_not_bytes() {
+        assert_eq!(within("ééé", 3), Some("ééé"));
+        assert_eq!(within("éééé", 3), None);
+        assert_eq!(truncated("éééé", 3), "ééé…");
+        assert_eq!(truncated("abc", 3), "abc");
+    }
+
+    #[test]
     fn workflow_data_escapes_as_the_runner_unescapes() {
         assert_eq!(
             workflow_data("100%\r\n::error::x"),
@@ -71,5 +146,6 @@ mod tests {
             markdown("a|b<img src=x>\n`c`"),
             "a\\|b&lt;img src=x&gt; \\`c\\`"
         );
+        assert_eq!(markdown("x\u{202E}y"), "x\\\\u{202e}y");
     }
 }

@@ -308,14 +308,18 @@ async fn outputs_that_cannot_be_written_exit_7() {
 async fn server_text_cannot_forge_an_output() {
     let forged =
         "https://x/pull/1\nresult=completed\nstatus<<EOF\ncompleted\nEOF\nghadelimiter_0000\n";
-    let server = api([ok(job("failed", Some(forged)))]).await;
+    let mut answer = job("failed", Some(forged));
+    answer["source"]["ref"] = forged.into();
+    let server = api([ok(answer)]).await;
     let run = Gate::new(&server.uri()).run();
     run.assert_code(1);
     let outputs = run.outputs();
     assert_eq!(outputs["result"], "failed");
     assert_eq!(outputs["status"], "failed");
-    assert_eq!(outputs["pr_link"], forged);
+    assert_eq!(outputs["pr_link"], "");
+    assert_eq!(outputs["ref"], escaped(forged));
     assert_eq!(outputs.len(), 6);
+    run.assert_logged("prLink holds whitespace, control or invisible characters; read as no PR");
 }
 
 #[tokio::test]
@@ -374,21 +378,18 @@ async fn github_actions_gets_a_notice_and_a_step_summary() {
 
 #[tokio::test]
 async fn a_dotenv_report_is_written_for_other_ci() {
-    let server = api([ok(job(
-        "completed",
-        Some("https://x/pull/1\nRESULT=completed"),
-    ))])
-    .await;
+    let mut answer = job("completed", Some("https://x/pull/1"));
+    answer["source"]["ref"] = "main\nRESULT=completed".into();
+    let server = api([ok(answer)]).await;
     let mut gate = Gate::new(&server.uri()).env("MINTLIFY_DOTENV", "gate.env");
     // A relative path, as in a GitLab job, is relative to the working directory.
     gate.command.current_dir(gate.dir.path());
     let run = gate.run();
     run.assert_code(0);
     let dotenv = run.file("gate.env").unwrap();
-    let expected = "STATUS=completed\nPR_LINK=https://x/pull/1RESULT=completed\nJOB_ID=job_1\nRESULT=completed\n\
-                    REPOSITORY=https://github.com/acme/docs\nREF=main\n";
+    let expected = "STATUS=completed\nPR_LINK=https://x/pull/1\nJOB_ID=job_1\nRESULT=completed\n\
+                    REPOSITORY=https://github.com/acme/docs\nREF=main\\nRESULT=completed\n";
     assert_eq!(dotenv, expected);
-    run.assert_logged("PR_LINK: line breaks removed");
 }
 
 #[tokio::test]
@@ -439,7 +440,8 @@ fn help_and_version_need_no_settings() {
 }
 
 /// Hostile values from a fixed seed: pieces of output syntax, workflow commands, line breaks of
-/// every kind. Each must come back from `$GITHUB_OUTPUT` exactly, and start no command.
+/// every kind. Each must come back from `$GITHUB_OUTPUT` as one entry, escaped for a person
+/// exactly as the log escapes it, and start no command.
 #[tokio::test]
 async fn no_generated_value_can_break_out_of_its_output() {
     const PIECES: [&str; 16] = [
@@ -474,18 +476,23 @@ async fn no_generated_value_can_break_out_of_its_output() {
                 .collect()
         })
         .collect();
-    let server = api(values.iter().map(|value| ok(job("failed", Some(value))))).await;
+    let answers = values.iter().map(|value| {
+        let mut answer = job("failed", None);
+        answer["source"]["ref"] = value.as_str().into();
+        ok(answer)
+    });
+    let server = api(answers).await;
     for value in &values {
         let run = Gate::new(&server.uri()).env("GITHUB_ACTIONS", "true").run();
         run.assert_code(1);
         let outputs = run.outputs();
         assert_eq!(outputs.len(), 6, "{value:?}");
         assert_eq!(
-            (outputs["result"].as_str(), outputs["pr_link"].as_str()),
-            ("failed", value.as_str())
+            (outputs["result"].as_str(), outputs["ref"].as_str()),
+            ("failed", escaped(value).as_str())
         );
         let printed: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
-        assert_eq!(printed["prLink"], value.as_str());
+        assert_eq!(printed["source"]["ref"], value.as_str());
         assert_eq!(
             workflow_commands(&run.stderr).len(),
             1,

@@ -253,11 +253,83 @@ fn booleans_and_log_levels_are_checked() {
 
 #[test]
 fn ids_that_could_leave_their_path_segment_or_line_are_refused() {
-    assert!(refusal(&[], &[("MINTLIFY_JOB_ID", "job\n")]).contains("control character"));
-    assert!(refusal(&[], &[("MINTLIFY_PROJECT_ID", "p\u{1b}[31m")]).contains("control character"));
+    assert!(refusal(&[], &[("MINTLIFY_JOB_ID", "j\nob")]).contains("control or invisible"));
+    assert!(refusal(&[], &[("MINTLIFY_JOB_ID", "j\u{202E}ob")]).contains("control or invisible"));
+    assert!(
+        refusal(&[], &[("MINTLIFY_PROJECT_ID", "p\u{1b}[31m")]).contains("control or invisible")
+    );
     assert!(refusal(&[], &[("MINTLIFY_JOB_ID", "..")]).contains("is not an id"));
     let config = parse(&[], &[("MINTLIFY_JOB_ID", "../../x")]).unwrap();
     assert_eq!(config.task.job_id(), Some("../../x"));
+}
+
+#[test]
+fn ids_are_trimmed_like_the_key() {
+    let config = parse(
+        &[],
+        &[
+            ("MINTLIFY_JOB_ID", " job_1\n"),
+            ("MINTLIFY_PROJECT_ID", "\tproj "),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        (config.task.job_id(), config.project_id.as_str()),
+        (Some("job_1"), "proj")
+    );
+    assert!(refusal(&[], &[("MINTLIFY_JOB_ID", " \n")]).contains("MINTLIFY_JOB_ID is empty"));
+}
+
+#[test]
+fn durations_above_five_days_are_refused_before_they_reach_the_clock() {
+    for huge in ["9223372036854775807", "121h", "18446744073709551615s"] {
+        let message = refusal(&[], &[("MINTLIFY_TIMEOUT", huge)]);
+        assert!(
+            message.contains("above the maximum of 5 days") || message.contains("not a duration"),
+            "{huge}: {message}"
+        );
+    }
+    assert!(refusal(&[], &[("MINTLIFY_REQUEST_TIMEOUT", "200h")]).contains("5 days"));
+    assert_eq!(
+        parse(&[], &[("MINTLIFY_TIMEOUT", "120h")]).unwrap().timeout,
+        DURATION_MAX
+    );
+}
+
+#[test]
+fn polling_under_a_second_is_for_a_local_mock_only() {
+    let message = refusal(&[], &[("MINTLIFY_POLL_INITIAL", "1ms")]);
+    assert!(
+        message.starts_with("MINTLIFY_POLL_INITIAL=1ms is under 1s")
+            && message.contains("5 to 10 seconds"),
+        "{message}"
+    );
+    let local = [
+        ("MINTLIFY_POLL_INITIAL", "10ms"),
+        ("MINTLIFY_API_URL", "http://127.0.0.1:9"),
+    ];
+    assert_eq!(
+        parse(&[], &local).unwrap().poll_initial,
+        Duration::from_millis(10)
+    );
+}
+
+#[test]
+fn a_ca_bundle_that_cannot_serve_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.pem");
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "not a certificate\n").unwrap();
+    for path in [&missing, &empty, &dir.path().to_path_buf()] {
+        let message = refusal(&[], &[("SSL_CERT_FILE", path.to_str().unwrap())]);
+        assert!(message.starts_with("SSL_CERT_FILE="), "{message}");
+    }
+    // Plain http to this machine loads no roots, so the bundle does not matter.
+    let local = [
+        ("SSL_CERT_FILE", missing.to_str().unwrap()),
+        ("MINTLIFY_API_URL", "http://127.0.0.1:9"),
+    ];
+    assert!(parse(&[], &local).is_ok());
 }
 
 #[test]
@@ -366,6 +438,10 @@ fn prompts_that_cannot_be_sent_are_refused() {
             && message.contains("cannot be read"),
         "{message}"
     );
+    let latin1 = dir.path().join("latin1.md");
+    std::fs::write(&latin1, b"caf\xe9").unwrap();
+    let message = refusal(&[], &[("MINTLIFY_PROMPT_FILE", latin1.to_str().unwrap())]);
+    assert!(message.contains("is not UTF-8 text"), "{message}");
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 
 use super::*;
-use crate::client::Transient;
+use crate::classify::Transient;
 
 enum Step {
     Answer(Result<Job, Failure>),
@@ -55,14 +55,15 @@ impl Script {
 }
 
 fn status(status: &str) -> Step {
-    let body = format!(r#"{{"status":"{status}"}}"#);
-    Step::Answer(Ok(Job::from_json(body.as_bytes()).unwrap()))
+    let body = serde_json::json!({ "status": status });
+    Step::Answer(Ok(Job::read(body).unwrap()))
 }
 
 fn transient(retry_after: Option<u64>) -> Step {
     Step::Answer(Err(Failure::Transient(Transient {
         reason: "HTTP 503".into(),
         retry_after: retry_after.map(Duration::from_secs),
+        reached: true,
     })))
 }
 
@@ -75,12 +76,24 @@ fn settings(deadline_secs: u64) -> PollSettings {
 }
 
 async fn run(script: &Script, settings: &PollSettings) -> Ending {
+    poll(script, settings, &mut Progress::new(Some("job_1"))).await
+}
+
+async fn poll(script: &Script, settings: &PollSettings, progress: &mut Progress) -> Ending {
     poll_until_final(
-        async || script.fetch().await,
+        async |_: &Progress| script.fetch().await,
         settings,
-        &mut Progress::new(Some("job_1")),
+        progress,
     )
     .await
+}
+
+/// Whether the poll ended on a final status, and which.
+fn final_status(ending: &Ending) -> Option<&str> {
+    match ending {
+        Ending::Final(job, _) => job.status.as_ref().map(Status::as_str),
+        _ => None,
+    }
 }
 
 fn gaps(times: &[f64]) -> Vec<f64> {
@@ -100,10 +113,7 @@ async fn first_poll_at_once_then_doubling_waits_capped_at_ten_seconds() {
     steps.push(status("completed"));
     let script = Script::new(steps);
     let ending = run(&script, &settings(1800)).await;
-    assert!(
-        matches!(ending, Ending::Final(ref job, _) if job.status.as_str() == "completed"),
-        "{ending:?}"
-    );
+    assert!(final_status(&ending) == Some("completed"), "{ending:?}");
     let times = script.call_times();
     assert_eq!(times[0], 0.0);
     let gaps = gaps(&times);
@@ -125,7 +135,7 @@ async fn first_poll_at_once_then_doubling_waits_capped_at_ten_seconds() {
 async fn transient_failures_are_retried_on_the_same_schedule() {
     let script = Script::new([transient(None), transient(None), status("failed")]);
     let ending = run(&script, &settings(1800)).await;
-    assert!(matches!(ending, Ending::Final(ref job, _) if job.status.as_str() == "failed"));
+    assert!(final_status(&ending) == Some("failed"));
     let gaps = gaps(&script.call_times());
     assert_near(gaps[0], 1.0);
     assert_near(gaps[1], 2.0);
@@ -148,7 +158,10 @@ async fn retry_after_past_the_deadline_ends_the_run_at_once() {
     let script = Script::new([transient(Some(600))]);
     let start = Instant::now();
     let ending = run(&script, &settings(60)).await;
-    assert!(matches!(ending, Ending::TimedOut), "{ending:?}");
+    assert!(
+        matches!(ending, Ending::TimedOut(TimedOut::RetryAfter(d)) if d == Duration::from_secs(600)),
+        "{ending:?}"
+    );
     assert_eq!(start.elapsed(), Duration::ZERO);
     assert_eq!(script.call_times().len(), 1);
 }
@@ -157,7 +170,10 @@ async fn retry_after_past_the_deadline_ends_the_run_at_once() {
 async fn an_absurd_retry_after_ends_the_run_without_overflow() {
     let script = Script::new([transient(Some(u64::MAX))]);
     let ending = run(&script, &settings(60)).await;
-    assert!(matches!(ending, Ending::TimedOut), "{ending:?}");
+    assert!(
+        matches!(ending, Ending::TimedOut(TimedOut::RetryAfter(_))),
+        "{ending:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -165,7 +181,10 @@ async fn the_deadline_ends_the_run_exactly_and_no_request_follows_it() {
     let script = Script::new([]);
     let start = Instant::now();
     let ending = run(&script, &settings(60)).await;
-    assert!(matches!(ending, Ending::TimedOut), "{ending:?}");
+    assert!(
+        matches!(ending, Ending::TimedOut(TimedOut::Deadline)),
+        "{ending:?}"
+    );
     assert_eq!(start.elapsed(), Duration::from_secs(60));
     assert!(script.call_times().iter().all(|&t| t < 60.0));
 }
@@ -175,7 +194,10 @@ async fn a_request_in_flight_is_cut_off_by_the_deadline() {
     let script = Script::new([status("active"), Step::Hang]);
     let start = Instant::now();
     let ending = run(&script, &settings(5)).await;
-    assert!(matches!(ending, Ending::TimedOut), "{ending:?}");
+    assert!(
+        matches!(ending, Ending::TimedOut(TimedOut::Deadline)),
+        "{ending:?}"
+    );
     assert_eq!(start.elapsed(), Duration::from_secs(5));
     assert_eq!(script.call_times().len(), 2);
 }
@@ -198,14 +220,80 @@ async fn a_permanent_failure_stops_at_once() {
 async fn an_unknown_status_keeps_the_poll_going() {
     let script = Script::new([status("queued"), status("queued"), status("archived")]);
     let mut progress = Progress::new(Some("job_1"));
-    let ending = poll_until_final(
-        async || script.fetch().await,
-        &settings(1800),
-        &mut progress,
-    )
-    .await;
-    assert!(matches!(ending, Ending::Final(ref job, _) if job.status.as_str() == "archived"));
+    let ending = poll(&script, &settings(1800), &mut progress).await;
+    assert!(final_status(&ending) == Some("archived"));
     assert_eq!(progress.polls, 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn after_a_follow_up_a_final_status_counts_once_active_was_seen() {
+    let script = Script::new([
+        status("completed"),
+        status("completed"),
+        status("active"),
+        status("failed"),
+    ]);
+    let mut progress = Progress::new(Some("job_1"));
+    progress.stale_until = Some(Instant::now() + FOLLOW_UP_GRACE);
+    let ending = poll(&script, &settings(1800), &mut progress).await;
+    assert_eq!(final_status(&ending), Some("failed"), "{ending:?}");
+    assert_eq!(script.call_times().len(), 4);
+}
+
+#[tokio::test(start_paused = true)]
+async fn after_a_follow_up_a_final_status_never_left_counts_after_the_grace() {
+    let script = Script::new((0..20).map(|_| status("completed")));
+    let mut progress = Progress::new(Some("job_1"));
+    let start = Instant::now();
+    progress.stale_until = Some(start + FOLLOW_UP_GRACE);
+    let ending = poll(&script, &settings(1800), &mut progress).await;
+    assert_eq!(final_status(&ending), Some("completed"), "{ending:?}");
+    let waited = start.elapsed();
+    assert!(
+        waited >= FOLLOW_UP_GRACE && waited < FOLLOW_UP_GRACE + Duration::from_secs(11),
+        "{waited:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_start_repeats_only_transient_failures_and_is_marked_in_flight() {
+    let script = Script::new([transient(None), status("active")]);
+    let mut progress = Progress::new(None);
+    let in_flight = std::cell::Cell::new(Vec::new());
+    let send = async |progress: &Progress| {
+        let mut seen = in_flight.take();
+        seen.push(progress.start_in_flight);
+        in_flight.set(seen);
+        script.fetch().await
+    };
+    let job = send_until_answered(send, Start::Create, &settings(1800), &mut progress)
+        .await
+        .unwrap();
+    assert_eq!(job.status, Some(Status::Active));
+    assert_eq!(in_flight.take(), [Some(Start::Create); 2]);
+    assert_eq!(progress.start_in_flight, None);
+    assert_eq!(progress.polls, 0);
+    assert_near(gaps(&script.call_times())[0], 1.0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_start_is_not_cut_off_by_the_poll_deadline() {
+    // The request itself ends by the deadline (the client caps its timeout), so that a start
+    // in flight then is reported as uncertain rather than as a timeout.
+    let script = Script::new([Step::Hang]);
+    let mut progress = Progress::new(None);
+    let send = async |_: &Progress| {
+        tokio::time::timeout(Duration::from_secs(90), script.fetch())
+            .await
+            .unwrap_or(Err(Failure::Permanent(Permanent {
+                message: "uncertain".into(),
+            })))
+    };
+    let ending = send_until_answered(send, Start::Create, &settings(60), &mut progress).await;
+    assert!(
+        matches!(ending, Err(Ending::Refused(ref p)) if p.message == "uncertain"),
+        "{ending:?}"
+    );
 }
 
 /// The log lines written while `body` runs, as the binary formats them.
@@ -234,7 +322,7 @@ async fn a_heartbeat_about_once_a_minute_keeps_the_log_alive() {
     let _guard = tracing::subscriber::set_default(subscriber);
     let script = Script::new([]);
     let ending = run(&script, &settings(300)).await;
-    assert!(matches!(ending, Ending::TimedOut));
+    assert!(matches!(ending, Ending::TimedOut(TimedOut::Deadline)));
     let log = String::from_utf8(buffer.lock().unwrap().clone()).unwrap();
     let heartbeats: Vec<&str> = log
         .lines()

@@ -275,6 +275,23 @@ pub fn parse_github_output(text: &str) -> HashMap<String, String> {
     outputs
 }
 
+/// Server text as the gate shows it to a person: control and invisible characters as visible
+/// escapes (a test's own reading of the rule, not the gate's code).
+pub fn escaped(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let hidden = c.is_control()
+                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}');
+            let escape: Vec<char> = if hidden {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escape
+        })
+        .collect()
+}
+
 /// Lines a runner would take as a workflow command.
 pub fn workflow_commands(text: &str) -> Vec<&str> {
     text.lines()

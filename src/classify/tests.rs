@@ -4,16 +4,19 @@ const TARGET: Target<'static> = Target {
     call: Call::Read,
     project_id: "proj",
     job_id: Some("job_1"),
+    just_created: false,
 };
 const CREATE: Target<'static> = Target {
     call: Call::Start(Start::Create),
     project_id: "proj",
     job_id: None,
+    just_created: false,
 };
 const FOLLOW_UP: Target<'static> = Target {
     call: Call::Start(Start::FollowUp),
     project_id: "proj",
     job_id: Some("job_1"),
+    just_created: false,
 };
 
 fn answer(status: u16, body: &str) -> Answer {
@@ -21,7 +24,7 @@ fn answer(status: u16, body: &str) -> Answer {
         status,
         retry_after: None,
         location: None,
-        body: Ok(body.as_bytes().to_vec()),
+        body: Body::decode(body.as_bytes(), &Redactor::new("mint_k3y")),
     }
 }
 
@@ -39,7 +42,46 @@ fn permanent_message(result: Result<Job, Failure>) -> String {
 #[test]
 fn a_job_answer_is_a_job() {
     let job = classify(answer(200, r#"{"status":"active"}"#), TARGET).unwrap();
-    assert_eq!(job.status.as_str(), "active");
+    assert_eq!(job.status, Some(crate::job::Status::Active));
+    let job = classify(answer(200, r#"{"id":"job_1","status":"active"}"#), TARGET).unwrap();
+    assert_eq!(job.id.as_deref(), Some("job_1"));
+}
+
+#[test]
+fn an_answer_about_another_job_is_never_taken() {
+    let body = r#"{"id":"job_2","status":"completed","prLink":"https://github.com/o/r/pull/1"}"#;
+    for target in [TARGET, FOLLOW_UP] {
+        let message = permanent_message(classify(answer(200, body), target));
+        assert!(
+            message.contains("about job \"job_2\" when asked about job \"job_1\""),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn the_key_is_redacted_after_decoding_json_escapes() {
+    let body = r#"{"error":"\u006dint_k3y is not valid"}"#;
+    let message = permanent_message(classify(answer(401, body), TARGET));
+    assert!(message.contains("<redacted> is not valid"), "{message}");
+    assert!(!message.contains("mint_k3y"), "{message}");
+    let job = classify(
+        answer(200, r#"{"status":"active","x":"\u006dint_k3y"}"#),
+        TARGET,
+    )
+    .unwrap();
+    assert_eq!(job.raw["x"], "<redacted>");
+}
+
+#[test]
+fn a_404_right_after_a_create_is_retried() {
+    let fresh = Target {
+        just_created: true,
+        ..TARGET
+    };
+    let result = classify(answer(404, ""), fresh);
+    assert!(is_transient(&result), "{result:?}");
+    assert!(permanent_message(classify(answer(404, ""), TARGET)).contains("not found"));
 }
 
 #[test]
@@ -54,14 +96,20 @@ fn server_trouble_and_rate_limits_are_retried() {
 
 #[test]
 fn a_body_that_is_not_a_job_is_retried() {
-    for body in ["not json", "{}", r#"{"status":7}"#, ""] {
+    for body in [
+        "not json",
+        "{}",
+        r#"{"status":7}"#,
+        "",
+        "[null,\"completed\"]",
+    ] {
         assert!(
             is_transient(&classify(answer(200, body), TARGET)),
             "{body:?}"
         );
     }
     let cut = Answer {
-        body: Err(too_large()),
+        body: Body::Unread("the answer is over 1 MiB".into()),
         ..answer(200, "")
     };
     assert!(is_transient(&classify(cut, TARGET)));
@@ -165,7 +213,7 @@ fn a_start_is_retried_only_when_it_certainly_did_not_happen() {
             );
         }
         let cut = Answer {
-            body: Err("the answer broke off".into()),
+            body: Body::Unread("the answer broke off".into()),
             ..answer(201, "")
         };
         assert!(permanent_message(classify(cut, target)).contains("may or may not"));
@@ -208,8 +256,12 @@ fn a_created_job_must_come_back_with_a_usable_id() {
             "{body}: {message}"
         );
     }
-    // A follow-up names its job already; its answer need not.
+    // A follow-up names its job already; its answer need not, nor carry a status.
     assert!(classify(answer(200, r#"{"status":"active"}"#), FOLLOW_UP).is_ok());
+    assert!(classify(answer(200, r#"{}"#), FOLLOW_UP).is_ok());
+    // A create's answer needs an id and nothing else.
+    let job = classify(answer(201, r#"{"id":"job_9"}"#), CREATE).unwrap();
+    assert_eq!((job.id.as_deref(), job.status), (Some("job_9"), None));
 }
 
 #[test]
