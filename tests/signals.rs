@@ -9,6 +9,23 @@ use common::*;
 
 async fn cancel_with(signal: &str, expected_code: i32) {
     let server = api([ok(job("active", None))]).await;
+    let (run, code) = cancelled(&server, signal, &[]).await;
+    assert_eq!(code, Some(expected_code));
+    let outputs = run.outputs();
+    assert_eq!(
+        (outputs["result"].as_str(), outputs["status"].as_str()),
+        ("cancelled", "active")
+    );
+    run.assert_logged(&format!("cancelled by SIG{signal} (last status: active)"));
+}
+
+/// Runs the gate against `server`, sends `signal` once the server has seen a request, and
+/// returns the run and its exit code.
+async fn cancelled(
+    server: &wiremock::MockServer,
+    signal: &str,
+    settings: &[(&str, &str)],
+) -> (Run, Option<i32>) {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("mintlify-agent-gate"))
         .env_clear()
@@ -18,6 +35,7 @@ async fn cancel_with(signal: &str, expected_code: i32) {
         .env("MINTLIFY_API_URL", server.uri())
         .env("MINTLIFY_POLL_INITIAL", "5s")
         .env("GITHUB_OUTPUT", dir.path().join("output"))
+        .envs(settings.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -48,14 +66,7 @@ async fn cancel_with(signal: &str, expected_code: i32) {
         std::thread::sleep(Duration::from_millis(5));
     };
     let output = child.wait_with_output().unwrap();
-    assert_eq!(exited.code(), Some(expected_code));
-    let run = Run::new(output, dir);
-    let outputs = run.outputs();
-    assert_eq!(
-        (outputs["result"].as_str(), outputs["status"].as_str()),
-        ("cancelled", "active")
-    );
-    run.assert_logged(&format!("cancelled by SIG{signal} (last status: active)"));
+    (Run::new(output, dir), exited.code())
 }
 
 #[tokio::test]
@@ -66,4 +77,22 @@ async fn sigterm_exits_143_with_outputs() {
 #[tokio::test]
 async fn sigint_exits_130_with_outputs() {
     cancel_with("INT", 130).await;
+}
+
+#[tokio::test]
+async fn sigterm_during_a_create_says_a_job_may_exist() {
+    let server = wiremock::MockServer::start().await;
+    let slow = wiremock::ResponseTemplate::new(201).set_delay(Duration::from_secs(60));
+    script(&server, "POST", "/v2/agent/proj_1/job", [slow]).await;
+    let (run, code) = cancelled(
+        &server,
+        "TERM",
+        &[("MINTLIFY_JOB_ID", ""), ("MINTLIFY_PROMPT", "Go")],
+    )
+    .await;
+    assert_eq!(code, Some(143));
+    assert_eq!(run.outputs()["result"], "cancelled");
+    run.assert_logged(
+        "cancelled by SIGTERM (last status: none); the request to create a job was in flight, so a job may or may not exist",
+    );
 }

@@ -262,3 +262,87 @@ async fn a_bad_prompt_is_refused_before_any_request() {
     run.assert_code(2);
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_create_answered_with_only_an_id_is_waited_on() {
+    let only_id = ResponseTemplate::new(201).set_body_json(serde_json::json!({"id": "job_new"}));
+    let server = creating([only_id]).await;
+    let run = gate_with_prompt(&server, "x").run();
+    run.assert_code(0);
+    let outputs = run.outputs();
+    assert_eq!(
+        (outputs["job_id"].as_str(), outputs["pr_link"].as_str()),
+        ("job_new", PR)
+    );
+    run.assert_logged("created from a prompt of 1 character");
+}
+
+#[tokio::test]
+async fn a_404_right_after_a_create_is_waited_out() {
+    let server = MockServer::start().await;
+    script(&server, "POST", CREATE_PATH, [created()]).await;
+    let not_yet =
+        ResponseTemplate::new(404).set_body_json(serde_json::json!({"error": "Job not found"}));
+    script(
+        &server,
+        "GET",
+        NEW_JOB_PATH,
+        [not_yet.clone(), not_yet, new_job("completed", Some(PR))],
+    )
+    .await;
+    let run = gate_with_prompt(&server, "Go").run();
+    run.assert_code(0);
+    run.assert_logged("job \"job_new\" is not readable yet (HTTP 404)");
+    assert_eq!(received(&server, "GET", NEW_JOB_PATH).await.len(), 3);
+}
+
+#[tokio::test]
+async fn after_a_follow_up_the_old_final_status_does_not_pass_the_gate() {
+    const OLD_PR: &str = "https://github.com/acme/docs/pull/1";
+    let server = api([
+        ok(job("completed", Some(OLD_PR))),
+        ok(job("active", None)),
+        ok(job("completed", Some(PR))),
+    ])
+    .await;
+    script(
+        &server,
+        "POST",
+        MESSAGE_PATH,
+        [ok(job("completed", Some(OLD_PR)))],
+    )
+    .await;
+    let run = Gate::new(&server.uri())
+        .env("MINTLIFY_PROMPT", "Also cover the CLI")
+        .run();
+    run.assert_code(0);
+    assert_eq!(run.outputs()["pr_link"], PR);
+    assert_eq!(received(&server, "GET", JOB_PATH).await.len(), 3);
+    run.assert_logged("not yet active since the follow-up");
+}
+
+#[tokio::test]
+async fn not_waiting_still_reports_a_start_answered_with_a_failure() {
+    for (status, code) in [("failed", 1), ("archived", 3)] {
+        let mut answer = job(status, None);
+        answer["id"] = "job_new".into();
+        let server = creating([ResponseTemplate::new(201).set_body_json(answer)]).await;
+        let run = gate_with_prompt(&server, "Go")
+            .env("MINTLIFY_WAIT", "false")
+            .run();
+        run.assert_code(code);
+        assert_eq!(run.outputs()["result"], status);
+    }
+}
+
+#[tokio::test]
+async fn a_prompt_file_that_is_not_utf8_says_so() {
+    let server = creating([created()]).await;
+    let gate = Gate::new(&server.uri()).env("MINTLIFY_JOB_ID", "");
+    let file = gate.path("prompt.md");
+    std::fs::write(&file, b"caf\xe9").unwrap();
+    let run = gate.env("MINTLIFY_PROMPT_FILE", &file).run();
+    run.assert_code(2);
+    run.assert_logged("is not UTF-8 text: save it as UTF-8");
+    assert!(received(&server, "POST", CREATE_PATH).await.is_empty());
+}

@@ -1,0 +1,285 @@
+//! The verdict against answers a real server, proxy or runner can produce: each class of
+//! hostile or odd answer gets the binary, a local mock, and the outputs as the runner reads them.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::*;
+use wiremock::ResponseTemplate;
+
+#[tokio::test]
+async fn a_key_hidden_in_json_escapes_is_redacted_in_every_sink() {
+    // `\u006d` is `m`: only decoding turns this into the key.
+    let escaped_key = format!("\\u006d{}", &KEY[1..]);
+    let body = format!(
+        r#"{{"id":"job_1","status":"completed","prLink":"https://github.com/acme/docs/pull/7","source":{{"repository":"https://x/{escaped_key}","ref":"{escaped_key}"}},"note":"{escaped_key}"}}"#
+    );
+    let server = api([ResponseTemplate::new(200).set_body_raw(body, "application/json")]).await;
+    let gate = Gate::new(&server.uri());
+    let summary = gate.path("summary.md");
+    let run = gate
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("MINTLIFY_DOTENV", "gate.env")
+        .run();
+    // Run::new has scanned stdout, stderr and every file written for the key.
+    run.assert_code(0);
+    assert_eq!(run.outputs()["ref"], "<redacted>");
+    assert!(run.stdout.contains("<redacted>"), "{}", run.stdout);
+
+    let refusal = format!(r#"{{"error":"key {escaped_key} expired"}}"#);
+    let server = api([ResponseTemplate::new(401).set_body_raw(refusal, "application/json")]).await;
+    let run = Gate::new(&server.uri()).env("GITHUB_ACTIONS", "true").run();
+    run.assert_code(5);
+    run.assert_logged("key <redacted> expired");
+}
+
+#[tokio::test]
+async fn closed_stdout_and_stderr_lose_lines_not_outputs_or_the_verdict() {
+    let server = finished_api().await;
+    let gate = Gate::new(&server.uri()).env("GITHUB_ACTIONS", "true");
+    let output = gate.path("output");
+    let mut command =
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("mintlify-agent-gate"));
+    command
+        .env_clear()
+        .envs(gate.command.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    // Both readers gone before the gate writes a line: every write meets a broken pipe.
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    let outputs = parse_github_output(&std::fs::read_to_string(output).unwrap());
+    assert_eq!(outputs["result"], "completed");
+}
+
+#[tokio::test]
+async fn an_output_path_that_is_a_fifo_fails_fast_with_exit_7_and_an_error_annotation() {
+    let server = finished_api().await;
+    for variable in ["GITHUB_OUTPUT", "MINTLIFY_DOTENV"] {
+        let gate = Gate::new(&server.uri()).env("GITHUB_ACTIONS", "true");
+        let fifo = gate.path("fifo");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        let started = Instant::now();
+        let run = gate.env(variable, &fifo).run();
+        run.assert_code(7);
+        assert!(started.elapsed() < Duration::from_secs(10));
+        run.assert_logged("outputs not written");
+        let commands = workflow_commands(&run.stderr);
+        assert_eq!(commands.len(), 1, "{}", run.stderr);
+        assert!(
+            commands[0].starts_with("::error::outputs not written"),
+            "{}",
+            commands[0]
+        );
+    }
+    // The step summary is a courtesy: a FIFO there is a warning, and the verdict stands.
+    let gate = Gate::new(&server.uri());
+    let fifo = gate.path("fifo");
+    std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    let run = gate.env("GITHUB_STEP_SUMMARY", &fifo).run();
+    run.assert_code(0);
+    run.assert_logged("step summary not written");
+}
+
+#[test]
+fn a_non_utf8_argument_is_refused_with_exit_2() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let run = Gate::new("http://127.0.0.1:9")
+        .arg(std::ffi::OsStr::from_bytes(b"--timeout=\xff"))
+        .run();
+    run.assert_code(2);
+    assert!(
+        run.stderr
+            .starts_with("error: argument \"--timeout=\u{fffd}\" is not valid UTF-8"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn a_json_array_is_not_a_job_whatever_it_holds() {
+    let array = serde_json::json!([null, "completed", null, PR_LINK]);
+    let server = api([ok(array)]).await;
+    let run = Gate::new(&server.uri())
+        .env("MINTLIFY_TIMEOUT", "300ms")
+        .run();
+    run.assert_code(4);
+    assert_eq!(run.outputs()["pr_link"], "");
+    run.assert_logged("the answer is JSON but not an object");
+}
+
+#[tokio::test]
+async fn fields_of_the_wrong_type_are_absent_and_the_status_still_decides() {
+    let body =
+        r#"{"id":"job_1","status":"failed","prLink":5,"source":"text","createdAt":7,"x":1e999999}"#;
+    let server = api([ResponseTemplate::new(200).set_body_raw(body, "application/json")]).await;
+    let run = Gate::new(&server.uri()).run();
+    run.assert_code(1);
+    run.assert_logged("field prLink is not a string; read as absent")
+        .assert_logged("field source is not an object; read as absent")
+        .assert_logged("field createdAt is not a string; read as absent");
+    assert_eq!(run.stderr.matches("field prLink").count(), 1);
+    assert_eq!(run.outputs()["result"], "failed");
+}
+
+#[tokio::test]
+async fn statuses_are_read_after_trimming_and_ignoring_case() {
+    for (sent, code, result) in [(" COMPLETED", 0, "completed"), ("Failed\n", 1, "failed")] {
+        let server = api([ok(job(sent, None))]).await;
+        let run = Gate::new(&server.uri()).run();
+        run.assert_code(code);
+        assert_eq!(run.outputs()["status"], result);
+        run.assert_logged("(whitespace or case differs)");
+    }
+}
+
+#[tokio::test]
+async fn an_answer_about_another_job_is_an_api_error() {
+    let mut other = job("completed", Some(PR_LINK));
+    other["id"] = "job_2".into();
+    let server = api([ok(other)]).await;
+    let run = Gate::new(&server.uri()).run();
+    run.assert_code(5);
+    let outputs = run.outputs();
+    assert_eq!(
+        (outputs["result"].as_str(), outputs["pr_link"].as_str()),
+        ("api_error", "")
+    );
+    run.assert_logged("answered about job \"job_2\" when asked about job \"job_1\"");
+}
+
+#[tokio::test]
+async fn only_a_real_link_counts_as_a_pr() {
+    for link in [
+        " ",
+        "null",
+        "javascript:alert(document.cookie)//https://github.com",
+    ] {
+        let server = api([ok(job("completed", Some(link)))]).await;
+        let run = Gate::new(&server.uri())
+            .env("MINTLIFY_REQUIRE_PR", "true")
+            .run();
+        run.assert_code(6);
+        assert_eq!(run.outputs()["pr_link"], "", "{link:?}");
+        run.assert_logged("read as no PR");
+    }
+}
+
+#[tokio::test]
+async fn a_huge_field_is_bounded_in_every_sink() {
+    // Under the 1 MiB an answer may have, well over what any sink should take.
+    let huge = format!("https://github.com/{}", "a".repeat(600_000));
+    let mut answer = job("completed", Some(&huge));
+    answer["source"]["ref"] = "r".repeat(300_000).into();
+    let server = api([ok(answer)]).await;
+    let gate = Gate::new(&server.uri()).env("GITHUB_ACTIONS", "true");
+    let summary = gate.path("summary.md");
+    let run = gate.env("GITHUB_STEP_SUMMARY", &summary).run();
+    run.assert_code(0);
+    assert!(run.stderr.len() < 4096, "{} bytes of log", run.stderr.len());
+    assert!(
+        run.stdout.len() < 4096,
+        "{} bytes on stdout",
+        run.stdout.len()
+    );
+    assert!(run.file("output").unwrap().len() < 4096);
+    assert!(run.file("summary.md").unwrap().len() < 4096);
+    run.assert_logged("field prLink is over 2048 characters")
+        .assert_logged("field source.ref is over 256 characters")
+        .assert_logged("stdout shows only the fields read");
+}
+
+#[tokio::test]
+async fn invisible_characters_are_escaped_once_in_log_annotation_and_summary() {
+    let server = api([
+        ok(job("act\u{1b}[2Kive\u{202E}", None)),
+        ok(job("completed", Some(PR_LINK))),
+    ])
+    .await;
+    let gate = Gate::new(&server.uri()).env("GITHUB_ACTIONS", "true");
+    let summary = gate.path("summary.md");
+    let run = gate.env("GITHUB_STEP_SUMMARY", &summary).run();
+    run.assert_code(0);
+    run.assert_logged("status \"act\\u{1b}[2Kive\\u{202e}\" is unknown");
+    assert!(!run.stderr.contains('\u{202E}') && !run.stderr.contains('\u{1b}'));
+    let summary = run.file("summary.md").unwrap();
+    assert!(!summary.contains('\u{202E}'), "{summary}");
+}
+
+#[tokio::test]
+async fn retry_after_past_the_deadline_says_so() {
+    let server = api([ResponseTemplate::new(429).insert_header("retry-after", "3600")]).await;
+    let run = Gate::new(&server.uri()).env("MINTLIFY_TIMEOUT", "5s").run();
+    run.assert_code(4);
+    run.assert_logged("the API asked (Retry-After) to wait 1h00m before the next request, past the deadline of 5.0s");
+}
+
+#[test]
+fn an_api_that_cannot_be_reached_is_named_as_such() {
+    let refusing = refusing();
+    let run = Gate::new(&refusing.url)
+        .env("MINTLIFY_TIMEOUT", "300ms")
+        .run();
+    run.assert_code(4);
+    run.assert_logged("could not be reached in 300ms")
+        .assert_logged("check MINTLIFY_API_URL, DNS, the network and any HTTPS_PROXY");
+}
+
+#[tokio::test]
+async fn refusals_of_the_configuration_name_the_input() {
+    let server = finished_api().await;
+    for (name, value, says) in [
+        (
+            "MINTLIFY_TIMEOUT",
+            "9223372036854775807",
+            "above the maximum of 5 days",
+        ),
+        (
+            "MINTLIFY_REQUEST_TIMEOUT",
+            "200h",
+            "above the maximum of 5 days",
+        ),
+        ("MINTLIFY_POLL_INITIAL", "1ms", "is under 1s"),
+        ("SSL_CERT_FILE", "/no/such/bundle.pem", "cannot be read"),
+    ] {
+        let run = Gate::new(&server.uri())
+            .env("MINTLIFY_API_URL", "https://api.example.com")
+            .env("MINTLIFY_POLL_INITIAL", "1s")
+            .env("MINTLIFY_POLL_MAX", "10s")
+            .env(name, value)
+            .run();
+        run.assert_code(2);
+        assert!(
+            run.stderr.starts_with(&format!("error: {name}=")) && run.stderr.contains(says),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(run.file("output"), None);
+    }
+}
+
+#[tokio::test]
+async fn ids_are_trimmed_like_the_key() {
+    let server = finished_api().await;
+    let run = Gate::new(&server.uri())
+        .env("MINTLIFY_JOB_ID", " job_1\n")
+        .env("MINTLIFY_PROJECT_ID", "\tproj_1 ")
+        .run();
+    run.assert_code(0);
+    assert_eq!(run.outputs()["job_id"], JOB);
+}
