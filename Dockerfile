@@ -1,7 +1,15 @@
-# The gate as a container: a Docker action on GitHub, a plain image step in any other CI.
+# syntax=docker/dockerfile:1
+# The gate as a container, for GitLab, Tekton, `uses: docker://` and any other CI.
+#
+#   docker build .                                    compiles the gate from this source
+#   docker build --build-arg BINARY_FROM=prebuilt .   assembles the image from the static
+#       binaries in dist/linux-$TARGETARCH/ (the release does this: no compiler, no emulation)
 
-# Build a static binary: Rust on Alpine targets musl and links statically by default.
-FROM rust:1.95.0-alpine3.23 AS build
+# Where the binary comes from: the stage `source` or the stage `prebuilt` below.
+ARG BINARY_FROM=source
+
+# A static binary from source: Rust on Alpine targets musl and links statically by default.
+FROM rust:1.95.0-alpine3.23 AS source
 RUN apk add --no-cache musl-dev
 # The default on musl, written down: the binary runs on any Linux, with no libc to match.
 ENV RUSTFLAGS="-C target-feature=+crt-static"
@@ -18,12 +26,26 @@ RUN mkdir src \
 COPY src ./src
 # COPY keeps the files' old times; touch them so cargo rebuilds the crate itself.
 RUN touch src/main.rs src/lib.rs \
-    && cargo build --release --locked
+    && cargo build --release --locked \
+    && mkdir /out \
+    && cp target/release/mintlify-agent-gate /out/mintlify-agent-gate
 
-# Small, with /bin/sh (GitLab runs job scripts through a shell) and CA certificates for TLS.
+# The release's static binary for the platform being built (amd64 or arm64).
+FROM scratch AS prebuilt
+ARG TARGETARCH
+COPY dist/linux-${TARGETARCH}/mintlify-agent-gate /out/mintlify-agent-gate
+
+# A stage of this file, chosen by BINARY_FROM, not an image to pin.
+# hadolint ignore=DL3006
+FROM ${BINARY_FROM} AS binary
+
+# Small, with /bin/sh (GitLab runs job scripts through a shell) and the CA certificates of
+# Alpine's base (ca-certificates-bundle). No RUN here, so a foreign platform needs no emulation.
 FROM alpine:3.23.5
-RUN apk add --no-cache ca-certificates
-COPY --from=build /src/target/release/mintlify-agent-gate /usr/local/bin/mintlify-agent-gate
-# No USER and no WORKDIR on purpose: GitHub runs container actions as root in
-# /github/workspace, and a non-root user could not write $GITHUB_OUTPUT there.
+# The release sets the repository's own URL; GHCR links the package to it.
+ARG SOURCE=https://github.com/OWNER/mintlify-agent-gate
+LABEL org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.description="Wait on a Mintlify agent job in CI and turn its result into a pass or a fail" \
+      org.opencontainers.image.licenses="MIT OR Apache-2.0"
+COPY --from=binary --chmod=0755 /out/mintlify-agent-gate /usr/local/bin/mintlify-agent-gate
 ENTRYPOINT ["/usr/local/bin/mintlify-agent-gate"]

@@ -53,6 +53,23 @@ async fn main() -> std::process::ExitCode {
     );
     let code = mintlify_agent_gate::run(&|name| env.get(name).cloned(), &[]).await;
     let written = std::fs::read_to_string(outputs.path()).unwrap_or_default();
-    eprintln!("\ndemo: exit code {code}; $GITHUB_OUTPUT now holds:\n{written}");
+    eprintln!("\ndemo: exit code {code}; the outputs a later step reads:");
+    for (name, value) in read_outputs(&written) {
+        eprintln!("{name}={value}");
+    }
     std::process::ExitCode::from(code)
+}
+
+/// The `name<<DELIMITER` blocks of `$GITHUB_OUTPUT`, as the runner reads them.
+fn read_outputs(text: &str) -> Vec<(String, String)> {
+    let mut outputs = Vec::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        let Some((name, delimiter)) = line.split_once("<<") else {
+            continue;
+        };
+        let value: Vec<&str> = lines.by_ref().take_while(|l| *l != delimiter).collect();
+        outputs.push((name.to_owned(), value.join("\n")));
+    }
+    outputs
 }

@@ -1,43 +1,48 @@
-//! action.yml and the README against the binary: every input reaches a variable the binary
-//! reads, every output it writes is declared (and nothing else), and the README's examples use
-//! only what action.yml declares. action.yml's schema is checked by .ci/run.
+//! action.yml and the README against the binary, read with a YAML parser: every input reaches a
+//! variable the binary reads, every output it writes is declared (and nothing else), the steps
+//! never expand an expression into a script, and the README's examples use only what action.yml
+//! declares. action.yml's schema is checked by .ci/run, and its steps are run end to end by
+//! tests/action_e2e.py.
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use common::*;
+use yaml_rust2::{Yaml, YamlLoader};
 
 const ACTION: &str = include_str!("../action.yml");
 const README: &str = include_str!("../README.md");
+/// The prefix of the run step's variable for an input: `GATE_INPUT_X` becomes `MINTLIFY_X`.
+const INPUT_PREFIX: &str = "GATE_INPUT_";
 
-/// Keys directly under `path` (a list of nested keys) in a block-style YAML document, with
-/// their inline values. Enough for action.yml, whose layout this project controls.
-fn keys_under(text: &str, path: &[&str]) -> BTreeMap<String, String> {
-    let mut depth = 0;
-    let mut keys = BTreeMap::new();
-    for line in text.lines() {
-        let trimmed = line.trim_start();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
-        }
-        let indent = line.len() - trimmed.len();
-        if indent < depth * 2 && depth > 0 {
-            if depth == path.len() {
-                break;
-            }
-            depth = indent / 2;
-        }
-        let Some((key, value)) = trimmed.split_once(':') else {
-            continue;
-        };
-        if depth < path.len() && indent == depth * 2 && key == path[depth] {
-            depth += 1;
-        } else if depth == path.len() && indent == depth * 2 {
-            keys.insert(key.to_owned(), value.trim().to_owned());
-        }
-    }
-    keys
+fn action() -> Yaml {
+    YamlLoader::load_from_str(ACTION)
+        .expect("action.yml is valid YAML")
+        .remove(0)
+}
+
+fn str_of(yaml: &Yaml) -> &str {
+    yaml.as_str()
+        .unwrap_or_else(|| panic!("expected a string, found {yaml:?}"))
+}
+
+/// The keys of a mapping, as strings.
+fn keys(yaml: &Yaml) -> BTreeSet<String> {
+    yaml.as_hash()
+        .unwrap_or_else(|| panic!("expected a mapping, found {yaml:?}"))
+        .keys()
+        .map(|key| str_of(key).to_owned())
+        .collect()
+}
+
+fn step<'a>(action: &'a Yaml, id: &str) -> &'a Yaml {
+    action["runs"]["steps"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .find(|step| step["id"].as_str() == Some(id))
+        .unwrap_or_else(|| panic!("action.yml has no step with id {id}"))
 }
 
 fn variables_the_binary_reads() -> BTreeSet<String> {
@@ -55,54 +60,75 @@ fn variables_the_binary_reads() -> BTreeSet<String> {
 
 #[test]
 fn every_input_reaches_a_variable_the_binary_reads() {
-    let inputs = keys_under(ACTION, &["inputs"]);
-    let env = keys_under(ACTION, &["runs", "env"]);
+    let action = action();
+    let inputs = keys(&action["inputs"]);
+    let env = &step(&action, "gate")["env"];
     let read = variables_the_binary_reads();
     assert!(inputs.len() >= 10, "{inputs:?}");
-    for input in inputs.keys() {
-        let description = &keys_under(ACTION, &["inputs", input.as_str()])["description"];
+    for input in &inputs {
+        let description = str_of(&action["inputs"][input.as_str()]["description"]);
         assert!(
             description.contains("Default:")
                 || description.contains("no default")
                 || description.contains("No default"),
             "the description of input {input} does not give its default: {description}"
         );
-    }
-    for input in inputs.keys() {
-        let reference = format!("${{{{ inputs.{input} }}}}");
-        let vars: Vec<&String> = env
-            .iter()
-            .filter(|(_, v)| **v == reference)
-            .map(|(k, _)| k)
-            .collect();
-        assert_eq!(
-            vars.len(),
-            1,
-            "input {input} should map to exactly one variable: {vars:?}"
-        );
         assert!(
-            read.contains(vars[0]),
-            "{} (from input {input}) is not read by the binary",
-            vars[0]
+            action["inputs"][input.as_str()]["default"].is_badvalue(),
+            "input {input} has a default in action.yml; defaults live in the binary"
         );
     }
-    for (var, value) in &env {
-        assert!(
-            read.contains(var),
-            "runs.env sets {var}, which the binary does not read"
-        );
+    let mut mapped = BTreeSet::new();
+    for (var, value) in env.as_hash().unwrap() {
+        let (var, value) = (str_of(var), str_of(value));
+        let Some(setting) = var.strip_prefix(INPUT_PREFIX) else {
+            continue;
+        };
         let input = value
-            .trim_start_matches("${{ inputs.")
-            .trim_end_matches(" }}");
+            .strip_prefix("${{ inputs.")
+            .and_then(|rest| rest.strip_suffix(" }}"))
+            .unwrap_or_else(|| panic!("{var} is {value}, not ${{{{ inputs.NAME }}}}"));
         assert!(
-            inputs.contains_key(input),
+            inputs.contains(input),
             "{var} comes from {value}, which is not an input"
+        );
+        assert!(
+            read.contains(&format!("MINTLIFY_{setting}")),
+            "{var} (from input {input}) becomes MINTLIFY_{setting}, which the binary does not read"
+        );
+        assert!(
+            mapped.insert(input.to_owned()),
+            "input {input} is mapped twice"
         );
     }
     assert_eq!(
-        keys_under(ACTION, &["runs"])["image"],
-        "Dockerfile",
-        "main builds its own Dockerfile"
+        mapped, inputs,
+        "every input should reach the binary exactly once"
+    );
+}
+
+#[test]
+fn the_action_is_composite_on_bash_and_expands_no_expression_in_a_script() {
+    let action = action();
+    assert_eq!(str_of(&action["runs"]["using"]), "composite");
+    let steps = action["runs"]["steps"].as_vec().unwrap();
+    assert!(steps.len() >= 2, "an install step and the gate");
+    for step in steps {
+        assert_eq!(
+            str_of(&step["shell"]),
+            "bash",
+            "bash runs on every runner, Git Bash on Windows"
+        );
+        let script = str_of(&step["run"]);
+        assert!(
+            !script.contains("${{"),
+            "step {:?} expands an expression into its script; pass it through env: instead",
+            step["id"]
+        );
+    }
+    assert!(
+        str_of(&step(&action, "install")["run"]).contains("release-pins.txt"),
+        "the install step reads the release's pins"
     );
 }
 
@@ -112,54 +138,87 @@ async fn every_output_the_binary_writes_is_declared_and_the_reverse() {
     let run = Gate::new(&server.uri()).run();
     run.assert_code(0);
     let written: BTreeSet<String> = run.outputs().into_keys().collect();
-    let declared: BTreeSet<String> = keys_under(ACTION, &["outputs"]).into_keys().collect();
+    let action = action();
+    let declared = keys(&action["outputs"]);
     assert_eq!(written, declared);
+    for name in &declared {
+        assert_eq!(
+            str_of(&action["outputs"][name.as_str()]["value"]),
+            format!("${{{{ steps.gate.outputs.{name} }}}}"),
+            "output {name} should be the gate step's output of the same name"
+        );
+    }
 }
 
-/// The `with:` keys of each step in `text` that uses the action from a release.
-fn steps_using_the_action(text: &str) -> Vec<BTreeSet<String>> {
-    let lines: Vec<&str> = text.lines().collect();
-    let indent = |line: &str| line.len() - line.trim_start().len();
-    let mut steps = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
-        if !line.contains("uses: ") || !line.contains("/mintlify-agent-gate@") {
-            continue;
-        }
-        let mut keys = BTreeSet::new();
-        if let Some(with) = lines[i + 1..]
-            .iter()
-            .take_while(|l| indent(l) >= indent(line))
-            .position(|l| l.trim() == "with:")
-        {
-            let with_line = lines[i + 1 + with];
-            for key_line in lines[i + 2 + with..]
-                .iter()
-                .take_while(|l| indent(l) > indent(with_line))
-            {
-                if indent(key_line) == indent(with_line) + 2 {
-                    keys.insert(key_line.trim().split(':').next().unwrap().to_owned());
-                }
-            }
-        }
-        steps.push(keys);
+/// The YAML blocks of the README, parsed.
+fn readme_yaml_blocks() -> Vec<Yaml> {
+    let mut blocks = Vec::new();
+    let mut rest = README;
+    while let Some(start) = rest.find("```yaml\n") {
+        let body = &rest[start + "```yaml\n".len()..];
+        let end = body.find("\n```").expect("an unclosed ```yaml block");
+        let text = &body[..end + 1];
+        let docs = YamlLoader::load_from_str(text)
+            .unwrap_or_else(|error| panic!("a README block is not valid YAML ({error}):\n{text}"));
+        blocks.extend(docs);
+        rest = &body[end..];
     }
-    steps
+    blocks
+}
+
+/// Every mapping in `yaml` whose `uses` names this action.
+fn steps_using_the_action<'a>(yaml: &'a Yaml, found: &mut Vec<&'a Yaml>) {
+    match yaml {
+        Yaml::Hash(hash) => {
+            if hash.iter().any(|(k, v)| {
+                k.as_str() == Some("uses")
+                    && v.as_str()
+                        .is_some_and(|uses| uses.contains("/mintlify-agent-gate@"))
+            }) {
+                found.push(yaml);
+            }
+            hash.values()
+                .for_each(|value| steps_using_the_action(value, found));
+        }
+        Yaml::Array(items) => items
+            .iter()
+            .for_each(|item| steps_using_the_action(item, found)),
+        _ => {}
+    }
 }
 
 #[test]
 fn the_readme_examples_use_only_declared_inputs_and_outputs() {
-    let inputs = keys_under(ACTION, &["inputs"]);
-    let outputs = keys_under(ACTION, &["outputs"]);
+    let action = action();
+    let inputs = keys(&action["inputs"]);
+    let outputs = keys(&action["outputs"]);
     let required: Vec<&String> = inputs
-        .keys()
-        .filter(|name| keys_under(ACTION, &["inputs", name.as_str()])["required"] == "true")
+        .iter()
+        .filter(|name| action["inputs"][name.as_str()]["required"].as_bool() == Some(true))
         .collect();
-    let steps = steps_using_the_action(README);
+    let blocks = readme_yaml_blocks();
+    let mut steps = Vec::new();
+    blocks
+        .iter()
+        .for_each(|block| steps_using_the_action(block, &mut steps));
     assert!(!steps.is_empty(), "the README has no GitHub example");
-    for with in &steps {
-        for key in with {
+    for step in steps {
+        let uses = str_of(&step["uses"]);
+        let reference = uses.rsplit_once('@').unwrap().1;
+        assert!(
+            reference.len() == 40 && reference.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{uses} is not pinned by a full commit SHA"
+        );
+        assert!(
+            README
+                .lines()
+                .any(|line| line.contains(&format!("uses: {uses} # v"))),
+            "{uses} has no `# vX.Y.Z` comment naming its version"
+        );
+        let with = keys(&step["with"]);
+        for key in &with {
             assert!(
-                inputs.contains_key(key),
+                inputs.contains(key),
                 "README uses input {key}, which action.yml does not declare"
             );
         }
@@ -186,15 +245,32 @@ fn the_readme_examples_use_only_declared_inputs_and_outputs() {
     );
     for name in read {
         assert!(
-            outputs.contains_key(&name),
+            outputs.contains(&name),
             "README reads output {name}, which action.yml does not declare"
         );
     }
     for name in ["RESULT", "PR_LINK"] {
-        assert!(outputs.contains_key(&name.to_ascii_lowercase()));
+        assert!(outputs.contains(&name.to_ascii_lowercase()));
         assert!(
             README.contains(&format!("${name}")),
             "the GitLab example should read ${name} from the dotenv report"
         );
     }
+}
+
+#[test]
+fn the_readme_table_lists_every_input() {
+    let inputs = keys(&action()["inputs"]);
+    let table: BTreeSet<String> = README
+        .lines()
+        .skip_while(|line| *line != "| input | default | meaning |")
+        .skip(2)
+        .take_while(|line| line.starts_with('|'))
+        .filter_map(|line| line.strip_prefix("| `")?.split_once("` |"))
+        .map(|(name, _)| name.to_owned())
+        .collect();
+    assert_eq!(
+        table, inputs,
+        "the README's table of inputs should list each input once"
+    );
 }
