@@ -1,4 +1,6 @@
-//! SIGINT and SIGTERM end a run within a second, with its outputs written.
+//! SIGINT and SIGTERM end a run within a second, with its outputs written. Unix only: Windows
+//! has no `kill`, and its Ctrl-C and Ctrl-Break reach a whole console, not one process.
+#![cfg(unix)]
 
 mod common;
 

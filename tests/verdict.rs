@@ -58,6 +58,7 @@ async fn closed_stdout_and_stderr_lose_lines_not_outputs_or_the_verdict() {
     assert_eq!(outputs["result"], "completed");
 }
 
+#[cfg(unix)]
 #[tokio::test]
 async fn an_output_path_that_is_a_fifo_fails_fast_with_exit_7_and_an_error_annotation() {
     let server = finished_api().await;
@@ -96,6 +97,7 @@ async fn an_output_path_that_is_a_fifo_fails_fast_with_exit_7_and_an_error_annot
     run.assert_logged("step summary not written");
 }
 
+#[cfg(unix)]
 #[test]
 fn a_non_utf8_argument_is_refused_with_exit_2() {
     use std::os::unix::ffi::OsStrExt as _;

@@ -266,9 +266,9 @@ impl Run {
     }
 }
 
-/// The runner's file-command parser (actions/runner, `FileCommandManager`, as built for Linux,
-/// the only runners that run container actions): only LF ends a line, so a CR stays in the
-/// value; `name=value` lines, and `name<<DELIMITER` blocks that end at a line equal to the
+/// The runner's file-command parser (actions/runner, `FileCommandManager`, as built for Linux
+/// and macOS): only LF ends a line, so a CR stays in the value (on Windows a CRLF ends a line
+/// too; the gate writes LF and escapes every CR and LF in a value, so both read it alike); `name=value` lines, and `name<<DELIMITER` blocks that end at a line equal to the
 /// delimiter. A later entry for a name wins. An unterminated block is an error, as it is for
 /// the runner.
 pub fn parse_github_output(text: &str) -> HashMap<String, String> {
