@@ -189,13 +189,8 @@ async fn a_follow_up_that_may_have_been_sent_is_not_sent_again() {
 
 #[test]
 fn a_create_that_never_connects_is_retried_until_the_deadline() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let url = format!("http://127.0.0.1:{port}");
-    let run = Gate::new(&url)
+    let nothing = refusing();
+    let run = Gate::new(&nothing.url)
         .env("MINTLIFY_JOB_ID", "")
         .env("MINTLIFY_PROMPT", "Go")
         .env("MINTLIFY_TIMEOUT", "300ms")
@@ -209,6 +204,25 @@ fn a_create_that_never_connects_is_retried_until_the_deadline() {
         "{}",
         run.stderr
     );
+    drop(nothing);
+}
+
+/// The premise of the test above: the address refuses at once, rather than hanging or being
+/// answered by whichever server got the port.
+#[test]
+fn the_address_where_nothing_answers_refuses_a_connect() {
+    let nothing = refusing();
+    let address = nothing.url.strip_prefix("http://").unwrap();
+    for _ in 0..3 {
+        let error = std::net::TcpStream::connect(address).unwrap_err();
+        assert_eq!(
+            error.kind(),
+            std::io::ErrorKind::ConnectionRefused,
+            "{error}"
+        );
+    }
+    // Nothing else can take the port while it is held, not even a SO_REUSEADDR listener.
+    assert!(std::net::TcpListener::bind(address).is_err());
 }
 
 #[tokio::test]

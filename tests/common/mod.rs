@@ -123,6 +123,29 @@ pub fn flaky_server(drops: usize, body: String) -> (String, &'static AtomicUsize
     (url, connections)
 }
 
+/// An address where nothing answers, and that stays so: a loopback socket that is bound but
+/// never listens. Linux answers a connect to it with a reset (connection refused), and the port
+/// is held for as long as this value lives, so no other test's server can take it meanwhile
+/// (binding without `SO_REUSEADDR` keeps even a `SO_REUSEADDR` listener off it). Keep it alive
+/// until the run that uses it has ended.
+pub struct Refusing {
+    pub url: String,
+    _socket: socket2::Socket,
+}
+
+pub fn refusing() -> Refusing {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    socket
+        .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    let address = socket.local_addr().unwrap().as_socket().unwrap();
+    Refusing {
+        url: format!("http://{address}"),
+        _socket: socket,
+    }
+}
+
 /// One run of the binary with a clean environment: only what the test sets.
 pub struct Gate {
     pub command: Command,
