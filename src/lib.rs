@@ -8,6 +8,8 @@ mod app;
 mod client;
 mod config;
 mod duration;
+#[cfg(fuzzing)]
+pub mod fuzzing;
 mod job;
 mod logging;
 mod outcome;
