@@ -9,6 +9,8 @@ mod classify;
 mod client;
 mod config;
 mod duration;
+#[cfg(fuzzing)]
+pub mod fuzzing;
 mod job;
 mod logging;
 mod outcome;

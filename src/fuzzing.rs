@@ -1,0 +1,217 @@
+//! Entry points for the fuzz targets in `fuzz/`, compiled only under `--cfg fuzzing` (as
+//! `cargo fuzz` builds). Each takes raw bytes, drives the internals, and asserts the invariants
+//! itself, so the targets stay one line long and the invariants sit beside the code they check.
+
+use std::time::{Duration, SystemTime};
+
+use crate::classify::{Answer, Body, Call, Failure, Start, Target, classify, parse_retry_after};
+use crate::duration;
+use crate::job::{self, Job, check_id};
+use crate::outputs;
+use crate::redact::Redactor;
+use crate::sanitize::is_hidden;
+
+/// The key the fuzzed answers are redacted for: a seed holds it, raw and JSON-escaped.
+const KEY: &str = "mint_fuzz_key";
+
+/// Text that goes into a log line or an error message: one line, nothing a terminal or the
+/// runner would act on, nothing a person cannot see, and never the key.
+fn assert_one_clean_line(text: &str) {
+    assert!(!text.chars().any(is_hidden), "not one clean line: {text:?}");
+    assert!(!text.contains(KEY), "the key leaked: {text:?}");
+}
+
+/// Two bytes of HTTP status (little-endian), then the body. A zero byte in the body also ends
+/// a `Location` header before it.
+pub fn answer(data: &[u8]) {
+    let Some((status, body)) = data.split_first_chunk::<2>() else {
+        return;
+    };
+    let status = u16::from_le_bytes(*status);
+    let (location, body) = match body.iter().position(|&b| b == 0) {
+        Some(at) => (
+            Some(String::from_utf8_lossy(&body[..at]).into_owned()),
+            &body[at + 1..],
+        ),
+        None => (None, body),
+    };
+    let redactor = Redactor::new(KEY);
+    let decoded = Body::decode(body, &redactor);
+    if let Body::Json(value) = &decoded {
+        job(value.clone());
+    }
+    let location = location.map(|location| redactor.text(&location).into_owned());
+    for (call, job_id, just_created) in [
+        (Call::Read, Some("job_1"), false),
+        (Call::Read, Some("job_1"), true),
+        (Call::Start(Start::Create), None, false),
+        (Call::Start(Start::FollowUp), Some("job_1"), false),
+    ] {
+        let answer = Answer {
+            status,
+            retry_after: None,
+            location: location.clone(),
+            body: decoded.clone(),
+        };
+        let target = Target {
+            call,
+            project_id: "proj_1",
+            job_id,
+            just_created,
+        };
+        match classify(answer, target) {
+            Ok(job) => {
+                assert!((200..300).contains(&status), "HTTP {status} gave a job");
+                match call {
+                    // A read gives a status, and only about the job asked for.
+                    Call::Read | Call::Start(Start::FollowUp) => {
+                        assert!(call != Call::Read || job.status.is_some());
+                        assert!(job.id.as_deref().is_none_or(|id| Some(id) == job_id));
+                    }
+                    // The created job's id is what the run then polls.
+                    Call::Start(Start::Create) => {
+                        assert_eq!(check_id(job.id.as_deref().unwrap_or_default()), Ok(()));
+                    }
+                }
+            }
+            Err(Failure::Transient(transient)) => assert_one_clean_line(&transient.reason),
+            Err(Failure::Permanent(permanent)) => assert_one_clean_line(&permanent.message),
+        }
+    }
+}
+
+/// A decoded body: read as a job or refused; what is read keeps its bounds and rules, the
+/// notes are clean lines, and the stdout line is one line without the key.
+pub fn job(value: serde_json::Value) {
+    let Ok(job) = Job::read(value) else { return };
+    let line = job.raw.to_string();
+    assert!(!line.contains(['\n', '\r']), "stdout line {line:?}");
+    assert!(!line.contains(KEY), "the key leaked: {line:?}");
+    for note in &job.notes {
+        assert_one_clean_line(&note.to_string());
+    }
+    if let Some(link) = &job.pr_link {
+        assert!(link.chars().count() <= job::PR_LINK_LIMIT, "{link:?}");
+        assert!(
+            !link.chars().any(|c| c.is_whitespace() || is_hidden(c)),
+            "{link:?}"
+        );
+        let scheme = url::Url::parse(link).map(|url| url.scheme().to_owned());
+        assert!(
+            matches!(scheme.as_deref(), Ok("http" | "https")),
+            "{link:?}"
+        );
+    }
+    for (value, limit) in [
+        (&job.id, job::ID_LIMIT),
+        (&job.repository, job::REPOSITORY_LIMIT),
+        (&job.git_ref, job::REF_LIMIT),
+    ] {
+        assert!(value.as_ref().is_none_or(|v| v.chars().count() <= limit));
+    }
+}
+
+/// A `Retry-After` value, read against two clocks; what it gives can be shown in a log.
+pub fn retry_after(data: &[u8]) {
+    let Ok(value) = std::str::from_utf8(data) else {
+        return;
+    };
+    let epoch_ish = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    for now in [SystemTime::now(), epoch_ish] {
+        if let Some(wait) = parse_retry_after(value, now) {
+            assert_one_clean_line(&duration::display(wait));
+            if let Ok(seconds) = value.trim().parse::<u64>() {
+                assert_eq!(wait, Duration::from_secs(seconds));
+            }
+        }
+    }
+}
+
+/// A duration setting, and any duration shown in a log line.
+pub fn duration(data: &[u8]) {
+    if let Some((raw, _)) = data.split_first_chunk::<12>() {
+        let (secs, nanos) = raw.split_at(8);
+        let secs = u64::from_le_bytes(secs.try_into().unwrap_or_default());
+        let nanos = u32::from_le_bytes(nanos.try_into().unwrap_or_default()) % 1_000_000_000;
+        assert_one_clean_line(&duration::display(Duration::new(secs, nanos)));
+    }
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Some(parsed) = duration::parse(text) {
+        assert_one_clean_line(&duration::display(parsed));
+        // Every form is a whole number of milliseconds, and reads back as one.
+        assert_eq!(parsed.subsec_nanos() % 1_000_000, 0, "{text:?}");
+        if let Ok(millis) = u32::try_from(parsed.as_millis()) {
+            assert_eq!(duration::parse(&format!("{millis}ms")), Some(parsed));
+        }
+    }
+}
+
+/// The outputs action.yml declares.
+const OUTPUTS: [&str; 6] = ["status", "pr_link", "job_id", "result", "repository", "ref"];
+
+/// Output values, separated by 0xFF bytes (never in UTF-8), written to `$GITHUB_OUTPUT` and
+/// read back as the runner reads it: every name and value comes back exactly, and nothing else.
+pub fn github_output(data: &[u8]) {
+    let fields: Vec<(&str, String)> = OUTPUTS
+        .into_iter()
+        .zip(data.split(|&b| b == 0xff))
+        .map(|(name, value)| (name, String::from_utf8_lossy(value).into_owned()))
+        .collect();
+    let text = outputs::github_output(&fields).expect("could not draw a delimiter");
+    let read = runner_outputs(&text).unwrap_or_else(|error| panic!("{error}:\n{text:?}"));
+    let written: Vec<(String, String)> = fields
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect();
+    assert_eq!(read, written, "{text:?}");
+}
+
+/// The entries of a `$GITHUB_OUTPUT` file, in order, as actions/runner's file-command parser
+/// reads them on Linux: only LF ends a line (a CR stays in the value); blank lines are skipped;
+/// `name=value`, or `name<<DELIMITER` then the lines up to one equal to the delimiter, each of
+/// them ended by LF. Anything else is an error, as it fails the runner's step.
+fn runner_outputs(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut entries = Vec::new();
+    let mut lines = text
+        .split_inclusive('\n')
+        .map(|line| match line.strip_suffix('\n') {
+            Some(line) => (line, true),
+            None => (line, false),
+        });
+    while let Some((line, _)) = lines.next() {
+        if line.is_empty() {
+            continue;
+        }
+        let equals = line.find('=');
+        let heredoc = line.find("<<");
+        match (equals, heredoc) {
+            (Some(e), h) if h.is_none_or(|h| e < h) => {
+                entries.push((line[..e].to_owned(), line[e + 1..].to_owned()));
+            }
+            (_, Some(h)) => {
+                let (name, delimiter) = (&line[..h], &line[h + 2..]);
+                if name.is_empty() || delimiter.is_empty() {
+                    return Err(format!("invalid entry {line:?}"));
+                }
+                let mut value = Vec::new();
+                loop {
+                    let Some((next, ended)) = lines.next() else {
+                        return Err(format!("delimiter {delimiter:?} not found"));
+                    };
+                    if next == delimiter {
+                        break;
+                    }
+                    if !ended {
+                        return Err("the delimiter has no line break before it".to_owned());
+                    }
+                    value.push(next);
+                }
+                entries.push((name.to_owned(), value.join("\n")));
+            }
+            _ => return Err(format!("invalid line {line:?}")),
+        }
+    }
+    Ok(entries)
+}
