@@ -31,8 +31,8 @@ pub fn run_blocking(env: &dyn Fn(&str) -> Option<String>, args: Vec<OsString>) -
     {
         Ok(args) => args,
         Err(arg) => {
-            Console::default().err(&format!(
-                "error: argument {} is not valid UTF-8: settings are text; pass it through a MINTLIFY_* variable or fix its encoding",
+            Console::new(key_redactor(env)).err(&format!(
+                "error: argument {} is not valid UTF-8: settings are text; fix the argument's encoding",
                 quoted(&arg.to_string_lossy())
             ));
             return EXIT_CONFIG;
@@ -62,7 +62,8 @@ pub fn run_blocking(env: &dyn Fn(&str) -> Option<String>, args: Vec<OsString>) -
 /// Runs the gate as the binary does, with `env` standing in for the process environment.
 /// Returns the exit code.
 pub async fn run(env: &dyn Fn(&str) -> Option<String>, args: &[String]) -> u8 {
-    let console = Console::default();
+    // A refusal may quote a value where the key was pasted by mistake.
+    let console = Console::new(key_redactor(env));
     let config = match Command::parse(args, env) {
         Ok(Command::Run(config)) => config,
         Ok(Command::Help) => {
@@ -99,6 +100,11 @@ pub async fn run(env: &dyn Fn(&str) -> Option<String>, args: &[String]) -> u8 {
     }
 }
 
+/// The key as the environment holds it, before it is checked, so no message can carry it.
+fn key_redactor(env: &dyn Fn(&str) -> Option<String>) -> Redactor {
+    Redactor::new(&env("MINTLIFY_API_KEY").unwrap_or_default())
+}
+
 async fn wait(config: &Config, progress: &mut Progress) -> Outcome {
     let client = match Client::new(config) {
         Ok(client) => client,
@@ -114,9 +120,11 @@ async fn wait(config: &Config, progress: &mut Progress) -> Outcome {
         Err(ending) => return outcome_of(ending, config, progress),
     };
     if !config.wait {
-        // A start answered with a failure is reported as one, waiting or not.
+        // A create answered with a failure is reported as one, waiting or not. A follow-up's
+        // answer may still hold the status from before it, so only waiting can tell.
+        let created = matches!(config.task, Task::Create { .. });
         return match started.and_then(|status| status.as_final()) {
-            Some(status @ (Final::Failed | Final::Archived)) => {
+            Some(status @ (Final::Failed | Final::Archived)) if created => {
                 Outcome::of_final(status, false, config.allow_archived, false)
             }
             _ => Outcome::Started,
@@ -193,7 +201,11 @@ fn outcome_of(ending: Ending, config: &Config, progress: &Progress) -> Outcome {
         Ending::TimedOut(TimedOut::RetryAfter(asked)) => {
             Outcome::TimedOut(Timeout::RetryAfter(asked))
         }
-        Ending::TimedOut(TimedOut::Deadline) if !progress.reached => {
+        // Only failures to connect say the API is unreachable: a request cut off in flight
+        // by the deadline says nothing either way.
+        Ending::TimedOut(TimedOut::Deadline)
+            if !progress.reached && progress.last_trouble.is_some() =>
+        {
             Outcome::TimedOut(Timeout::Unreachable)
         }
         Ending::TimedOut(TimedOut::Deadline) => Outcome::TimedOut(Timeout::Deadline),
@@ -211,23 +223,21 @@ fn report(config: &Config, progress: &Progress, outcome: &Outcome, console: &Con
         config,
         elapsed: Instant::now().duration_since(progress.started),
     };
-    let fields = report.fields();
     let destinations = &config.destinations;
-    let mut written = Ok(());
-    if let Some(path) = &destinations.github_output {
-        written = written.and(outputs::write_github_output(path, &fields));
-    }
-    if let Some(path) = &destinations.dotenv {
-        written = written.and(outputs::write_dotenv(path, &fields));
-    }
+    let written = outputs::write_outputs(
+        destinations.github_output.as_deref(),
+        destinations.dotenv.as_deref(),
+        &report.fields(),
+    );
     let verdict = report.verdict();
-    let (code, said) = match written {
-        Ok(()) => (outcome.exit_code(), verdict),
+    let (code, said, result) = match written {
+        Ok(()) => (outcome.exit_code(), verdict, outcome.result()),
         Err(error) => (
             EXIT_OUTPUTS,
             format!(
-                "outputs not written: {error:#}: check that the file's directory exists and is writable; the run's own result was: {verdict}"
+                "outputs not written: {error:#}: the path must be a writable regular file, on a disk with room; the run's own result was: {verdict}"
             ),
+            "outputs not written",
         ),
     };
     let success = code == 0;
@@ -243,7 +253,7 @@ fn report(config: &Config, progress: &Progress, outcome: &Outcome, console: &Con
         console.err(&report.annotation(success, &said));
     }
     if let Some(path) = &destinations.step_summary
-        && let Err(error) = outputs::write_summary(path, &report)
+        && let Err(error) = outputs::write_summary(path, &report.summary(result))
     {
         tracing::warn!("step summary not written: {error:#}");
     }

@@ -95,19 +95,28 @@ pub enum Body {
         text: String,
         error: String,
     },
+    /// JSON whose meaning depends on the reader: a field that decides the verdict given twice.
+    Ambiguous(&'static str),
     /// It could not be read whole: too large, or the connection broke.
     Unread(String),
 }
 
 impl Body {
+    /// Leniently in detail: a byte that is not UTF-8 (in a field nobody reads, say) becomes
+    /// U+FFFD instead of making the whole answer unreadable, and a leading BOM is skipped.
     pub fn decode(bytes: &[u8], redactor: &Redactor) -> Body {
-        match serde_json::from_slice::<Value>(bytes) {
+        let text = String::from_utf8_lossy(bytes);
+        let json = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        match serde_json::from_str::<Value>(json) {
             Ok(mut value) => {
+                if let Some(field) = twice(json) {
+                    return Body::Ambiguous(field);
+                }
                 redactor.value(&mut value);
                 Body::Json(value)
             }
             Err(error) => Body::NotJson {
-                text: redactor.text(&String::from_utf8_lossy(bytes)).into_owned(),
+                text: redactor.text(&text).into_owned(),
                 error: error.to_string(),
             },
         }
@@ -120,6 +129,9 @@ impl Body {
             Body::NotJson { error, .. } => {
                 Err(format!("the answer is not JSON ({})", untrusted(&error)))
             }
+            Body::Ambiguous(field) => Err(format!(
+                "the answer gives {field} twice, so what it says depends on the reader"
+            )),
             Body::Unread(reason) => Err(reason),
         }
     }
@@ -133,7 +145,7 @@ impl Body {
                 _ => value.to_string(),
             },
             Body::NotJson { text, .. } => text.clone(),
-            Body::Unread(_) => String::new(),
+            Body::Ambiguous(_) | Body::Unread(_) => String::new(),
         };
         let text = text.trim();
         if text.is_empty() {
@@ -142,6 +154,38 @@ impl Body {
             format!(": {}", untrusted(&truncated(text, SERVER_WORDS_LIMIT)))
         }
     }
+}
+
+/// The first field that decides the verdict and appears twice in a JSON object answer: serde
+/// keeps the last, another reader the first, so neither can be trusted.
+fn twice(json: &str) -> Option<&'static str> {
+    struct Keys(Vec<String>);
+    impl<'de> serde::Deserialize<'de> for Keys {
+        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct Visitor;
+            impl<'de> serde::de::Visitor<'de> for Visitor {
+                type Value = Keys;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("an object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> Result<Keys, A::Error> {
+                    let mut keys = Vec::new();
+                    while let Some((key, serde::de::IgnoredAny)) = map.next_entry::<String, _>()? {
+                        keys.push(key);
+                    }
+                    Ok(Keys(keys))
+                }
+            }
+            deserializer.deserialize_map(Visitor)
+        }
+    }
+    let Keys(keys) = serde_json::from_str(json).ok()?;
+    ["status", "id", "prLink", "source"]
+        .into_iter()
+        .find(|field| keys.iter().filter(|key| key == field).count() > 1)
 }
 
 /// An HTTP answer reduced to what classification needs, so it can be tested without a server.
@@ -177,13 +221,23 @@ pub fn classify(answer: Answer, target: Target<'_>) -> Result<Job, Failure> {
                     same_job(job, target)
                 }
                 Call::Start(Start::FollowUp) => same_job(job, target),
-                Call::Start(Start::Create) => match check_id(job.id.as_deref().unwrap_or_default())
-                {
-                    Ok(()) => Ok(job),
-                    Err(problem) => Err(permanent(format!(
-                        "the job was created (HTTP {status}), but the id in the answer {problem}: find the job in the Mintlify dashboard and wait on it with MINTLIFY_JOB_ID"
-                    ))),
-                },
+                Call::Start(Start::Create) => {
+                    let problem = match &job.id {
+                        _ if job.unusable_id => {
+                            Some("is not a string of 1 to 256 bytes".to_owned())
+                        }
+                        Some(id) => check_id(id)
+                            .err()
+                            .map(|problem| format!("{} {problem}", quoted(&truncated(id, 64)))),
+                        None => Some("is missing".to_owned()),
+                    };
+                    match problem {
+                        None => Ok(job),
+                        Some(problem) => Err(permanent(format!(
+                            "the job was created (HTTP {status}), but the id in the answer {problem}: find the job in the Mintlify dashboard and wait on it with MINTLIFY_JOB_ID"
+                        ))),
+                    }
+                }
             }
         }
         429 => Err(transient(
@@ -240,14 +294,23 @@ pub fn classify(answer: Answer, target: Target<'_>) -> Result<Job, Failure> {
 /// in between mixed answers up, and neither its status nor its PR can be trusted. Waiting
 /// would not make the server trustworthy, so the run stops (exit 5) instead of timing out.
 fn same_job(job: Job, target: Target<'_>) -> Result<Job, Failure> {
-    match (&job.id, target.job_id) {
-        (Some(answered), Some(asked)) if answered != asked => Err(permanent(format!(
-            "the API answered about job {} when asked about job {}, so the answer is not trusted: check MINTLIFY_API_URL and any proxy or cache in between",
-            quoted(answered),
-            quoted(asked)
-        ))),
-        _ => Ok(job),
-    }
+    let Some(asked) = target.job_id else {
+        return Ok(job);
+    };
+    let answered = match &job.id {
+        _ if job.unusable_id => "an id that is not a string of 1 to 256 bytes".to_owned(),
+        Some(answered) if answered != asked => format!("job {}", quoted(&truncated(answered, 64))),
+        _ => return Ok(job),
+    };
+    let asked = quoted(asked);
+    Err(permanent(match target.call {
+        Call::Start(Start::FollowUp) => format!(
+            "the follow-up to job {asked} was answered about {answered}, so the answer is not trusted; the follow-up may have been delivered: check the job in the Mintlify dashboard before sending it again, and MINTLIFY_API_URL and any proxy or cache in between"
+        ),
+        _ => format!(
+            "the API answered about {answered} when asked about job {asked}, so the answer is not trusted: check MINTLIFY_API_URL and any proxy or cache in between"
+        ),
+    }))
 }
 
 /// A start whose fate is unknown: stop, and say what to check before trying again.

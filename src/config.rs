@@ -317,13 +317,32 @@ fn checked_id(var: &str, id: &str) -> Result<String, ConfigError> {
     }
 }
 
+/// The most a prompt file may hold: far more than any prompt, far less than memory.
+const PROMPT_FILE_LIMIT: u64 = 1024 * 1024;
+
+/// Reads the prompt file, which must be a regular file: reading a FIFO with no writer would
+/// block before the deadline even starts, and a device such as `/dev/zero` never ends.
 fn read_prompt_file(path: &str) -> Result<String, ConfigError> {
-    let bytes = std::fs::read(path).map_err(|error| {
+    let unreadable = |error: std::io::Error| {
         ConfigError(format!(
             "MINTLIFY_PROMPT_FILE={} cannot be read ({error}): check the path (a relative one starts from the working directory)",
             quoted(path)
         ))
-    })?;
+    };
+    let metadata = std::fs::metadata(path).map_err(unreadable)?;
+    if !metadata.is_file() {
+        return refuse(format!(
+            "MINTLIFY_PROMPT_FILE={} is not a regular file: write the prompt to a file and name that",
+            quoted(path)
+        ));
+    }
+    if metadata.len() > PROMPT_FILE_LIMIT {
+        return refuse(format!(
+            "MINTLIFY_PROMPT_FILE={} is over 1 MiB: a prompt is text for the agent, keep it shorter",
+            quoted(path)
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(unreadable)?;
     String::from_utf8(bytes).map_err(|_| {
         ConfigError(format!(
             "MINTLIFY_PROMPT_FILE={} is not UTF-8 text: save it as UTF-8",

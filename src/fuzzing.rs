@@ -159,7 +159,7 @@ pub fn github_output(data: &[u8]) {
         .zip(data.split(|&b| b == 0xff))
         .map(|(name, value)| (name, String::from_utf8_lossy(value).into_owned()))
         .collect();
-    let text = outputs::github_output(&fields).expect("could not draw a delimiter");
+    let text = outputs::github_output_text(&fields).expect("could not draw a delimiter");
     let read = runner_outputs(&text).unwrap_or_else(|error| panic!("{error}:\n{text:?}"));
     let written: Vec<(String, String)> = fields
         .into_iter()

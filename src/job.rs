@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::sanitize::{is_hidden, quoted, truncated, within};
+use crate::sanitize::{is_hidden, quoted, truncated};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Status {
@@ -64,12 +64,13 @@ pub enum Final {
     Archived,
 }
 
-/// Bounds on what the server may put in a field that reaches an output or a log line. GitLab
-/// caps a whole dotenv report at a few KB, and a longer value is not a real one anyway.
+/// Bounds, in bytes, on what the server may put in a field that reaches an output or a log
+/// line. GitLab caps a whole dotenv report at 5,120 bytes, and a longer value is not a real one
+/// anyway; together these stay under that cap.
 pub const ID_LIMIT: usize = 256;
 pub const STATUS_LIMIT: usize = 64;
 pub const PR_LINK_LIMIT: usize = 2048;
-pub const REPOSITORY_LIMIT: usize = 2048;
+pub const REPOSITORY_LIMIT: usize = 1024;
 pub const REF_LIMIT: usize = 256;
 
 /// Why a string cannot serve as an id in a URL path segment and a log line.
@@ -90,7 +91,7 @@ impl fmt::Display for IdProblem {
             }
             // A URL library drops `.` and `..` segments, which would send the request elsewhere.
             IdProblem::DotSegment => "is `.` or `..`, which is not an id",
-            IdProblem::TooLong => "is over 256 characters",
+            IdProblem::TooLong => "is over 256 bytes",
         })
     }
 }
@@ -103,7 +104,7 @@ pub fn check_id(id: &str) -> Result<(), IdProblem> {
         Err(IdProblem::HiddenCharacter)
     } else if id == "." || id == ".." {
         Err(IdProblem::DotSegment)
-    } else if within(id, ID_LIMIT).is_none() {
+    } else if id.len() > ID_LIMIT {
         Err(IdProblem::TooLong)
     } else {
         Ok(())
@@ -182,6 +183,9 @@ impl fmt::Display for NotAJob {
 #[derive(Debug, Clone)]
 pub struct Job {
     pub id: Option<String>,
+    /// An `id` was given but is no usable id (not a string, empty, too long): the answer may
+    /// be about any job.
+    pub unusable_id: bool,
     /// Absent only in the answer to a start, which need not carry one.
     pub status: Option<Status>,
     pub pr_link: Option<String>,
@@ -208,6 +212,7 @@ impl Job {
             .string("status", usize::MAX)
             .map(|text| reader.status(text));
         let id = reader.string("id", ID_LIMIT);
+        let unusable_id = id.is_none() && object.get("id").is_some_and(|id| !id.is_null());
         let pr_link = reader.pr_link();
         let (repository, git_ref) = reader.source();
         for field in ["model", "createdAt", "archivedAt"] {
@@ -215,6 +220,7 @@ impl Job {
         }
         Ok(Job {
             id,
+            unusable_id,
             status,
             pr_link,
             repository,
@@ -253,7 +259,7 @@ impl Fields<'_> {
         match object.get(name) {
             None | Some(Value::Null) => None,
             Some(Value::String(text)) if text.is_empty() => None,
-            Some(Value::String(text)) if within(text, limit).is_none() => {
+            Some(Value::String(text)) if text.len() > limit => {
                 self.notes.push(Note::TooLong { field, limit });
                 None
             }
@@ -275,7 +281,7 @@ impl Fields<'_> {
                 sent,
                 read: status.clone(),
             });
-        } else if sent.chars().nth(STATUS_LIMIT).is_some() {
+        } else if sent.len() > STATUS_LIMIT {
             self.notes.push(Note::TooLong {
                 field: "status",
                 limit: STATUS_LIMIT,

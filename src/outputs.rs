@@ -12,10 +12,20 @@ use tracing::warn;
 
 use crate::config::Config;
 use crate::duration::display;
-use crate::job::{Job, Status};
+use crate::job::{self, Job, Status};
 use crate::outcome::{Outcome, Timeout};
 use crate::poll::Progress;
-use crate::sanitize::{markdown, quoted, untrusted, workflow_data};
+use crate::sanitize::{json_line, markdown, quoted, untrusted, workflow_data};
+
+/// The most bytes an output value may take, escaped.
+fn output_limit(name: &str) -> usize {
+    match name {
+        "pr_link" => job::PR_LINK_LIMIT,
+        "repository" => job::REPOSITORY_LIMIT,
+        "job_id" => job::ID_LIMIT,
+        _ => 256,
+    }
+}
 
 /// The longest stdout line: the answer as sent when it fits, else only the fields read.
 const STDOUT_LIMIT: usize = 16 * 1024;
@@ -42,11 +52,15 @@ impl Report<'_> {
 
     /// The outputs, by the names action.yml declares. Server text is bounded where it is read
     /// and escaped here, so a later step that shows it shows what it is.
+    ///
+    /// Each value is bounded in bytes once escaped, so the whole report stays under GitLab's
+    /// 5,120-byte cap on a dotenv report; a value over its bound is written empty, with a
+    /// warning.
     pub fn fields(&self) -> [(&'static str, String); 6] {
         let last = |field: fn(&Job) -> Option<&str>| {
             untrusted(self.last().and_then(field).unwrap_or_default())
         };
-        [
+        let fields = [
             (
                 "status",
                 last(|job| job.status.as_ref().map(Status::as_str)),
@@ -56,7 +70,16 @@ impl Report<'_> {
             ("result", self.outcome.result().to_owned()),
             ("repository", last(|job| job.repository.as_deref())),
             ("ref", last(|job| job.git_ref.as_deref())),
-        ]
+        ];
+        fields.map(|(name, value)| {
+            let limit = output_limit(name);
+            if value.len() > limit {
+                warn!("output {name} is over {limit} bytes once escaped; it is written empty");
+                (name, String::new())
+            } else {
+                (name, value)
+            }
+        })
     }
 
     fn last_status(&self) -> String {
@@ -82,10 +105,18 @@ impl Report<'_> {
             Outcome::Archived { allowed: false } => {
                 format!("job {job} was archived: set MINTLIFY_ALLOW_ARCHIVED=true to accept that")
             }
-            Outcome::TimedOut(Timeout::Deadline) => format!(
-                "job {job} has no final status after {timeout} (last status: {}): raise MINTLIFY_TIMEOUT or check the job in the Mintlify dashboard",
-                self.last_status()
-            ),
+            Outcome::TimedOut(Timeout::Deadline) => {
+                let mut seen = format!("last status: {}", self.last_status());
+                if self.progress.stale_until.is_some() {
+                    seen.push_str(", from before the follow-up: the job was not seen active since");
+                }
+                if let Some(trouble) = &self.progress.last_trouble {
+                    seen.push_str(&format!("; last problem: {trouble}"));
+                }
+                format!(
+                    "job {job} has no final status after {timeout} ({seen}): raise MINTLIFY_TIMEOUT or check the job in the Mintlify dashboard"
+                )
+            }
             Outcome::TimedOut(Timeout::Unreachable) => format!(
                 "job {job}: the API at {} could not be reached in {timeout} ({}): check MINTLIFY_API_URL, DNS, the network and any HTTPS_PROXY from this runner; curl -sS {} shows the same error",
                 self.config.api_url,
@@ -135,7 +166,7 @@ impl Report<'_> {
     /// fields this gate read from it, so stdout stays bounded.
     pub fn stdout_line(&self) -> Option<String> {
         let job = self.last()?;
-        let line = job.raw.to_string();
+        let line = json_line(&job.raw);
         if line.len() <= STDOUT_LIMIT {
             return Some(line);
         }
@@ -143,21 +174,18 @@ impl Report<'_> {
             "the answer is over {} KiB: stdout shows only the fields read from it",
             STDOUT_LIMIT / 1024
         );
-        Some(
-            json!({
-                "id": job.id,
-                "status": job.status.as_ref().map(Status::as_str),
-                "prLink": job.pr_link,
-                "source": {"repository": job.repository, "ref": job.git_ref},
-            })
-            .to_string(),
-        )
+        Some(json_line(&json!({
+            "id": job.id,
+            "status": job.status.as_ref().map(Status::as_str),
+            "prLink": job.pr_link,
+            "source": {"repository": job.repository, "ref": job.git_ref},
+        })))
     }
 
-    pub fn summary(&self) -> String {
+    /// The summary table; `result` is what the `result` output says, or that none was written.
+    pub fn summary(&self, result: &str) -> String {
         format!(
-            "### Mintlify agent: {}\n\n| job | status | PR | elapsed | polls |\n| --- | --- | --- | --- | --- |\n| {} | {} | {} | {} | {} |\n",
-            self.outcome.result(),
+            "### Mintlify agent: {result}\n\n| job | status | PR | elapsed | polls |\n| --- | --- | --- | --- | --- |\n| {} | {} | {} | {} | {} |\n",
             markdown(self.job_id()),
             markdown(&self.last_status()),
             markdown(self.pr_link().unwrap_or("none")),
@@ -190,16 +218,43 @@ fn open_to_append(path: &Path) -> anyhow::Result<File> {
     Ok(file)
 }
 
-/// Appends everything in one write, so a reader never sees half a report.
-fn append(path: &Path, text: &str) -> anyhow::Result<()> {
-    open_to_append(path)?
-        .write_all(text.as_bytes())
-        .with_context(|| format!("could not write {}", quoted(&path.display().to_string())))
+/// Appends `text` in one write; if the write fails (a full disk), the file is cut back to
+/// where it was, so a reader never sees half an entry.
+fn append(path: &Path, mut file: File, text: &str) -> anyhow::Result<()> {
+    let named = || quoted(&path.display().to_string());
+    let start = file.metadata()?.len();
+    if let Err(error) = file.write_all(text.as_bytes()) {
+        let _ = file.set_len(start);
+        return Err(error).with_context(|| format!("could not write {}", named()));
+    }
+    Ok(())
+}
+
+/// Writes `$GITHUB_OUTPUT` and the dotenv report, all or none as far as can be known: both
+/// are opened before either is written.
+pub fn write_outputs(
+    github_output: Option<&Path>,
+    dotenv: Option<&Path>,
+    fields: &[(&str, String)],
+) -> anyhow::Result<()> {
+    let github_output = github_output
+        .map(|path| open_to_append(path).map(|file| (path, file)))
+        .transpose()?;
+    let dotenv = dotenv
+        .map(|path| open_to_append(path).map(|file| (path, file)))
+        .transpose()?;
+    if let Some((path, file)) = github_output {
+        append(path, file, &github_output_text(fields)?)?;
+    }
+    if let Some((path, file)) = dotenv {
+        append(path, file, &dotenv_text(fields))?;
+    }
+    Ok(())
 }
 
 /// `name<<DELIMITER` entries with a fresh random delimiter that no value contains, so no server
 /// text can end a value early and forge another entry.
-pub fn github_output(fields: &[(&str, String)]) -> anyhow::Result<String> {
+pub fn github_output_text(fields: &[(&str, String)]) -> anyhow::Result<String> {
     let mut text = String::new();
     for (name, value) in fields {
         let delimiter = loop {
@@ -211,10 +266,6 @@ pub fn github_output(fields: &[(&str, String)]) -> anyhow::Result<String> {
         text.push_str(&format!("{name}<<{delimiter}\n{value}\n{delimiter}\n"));
     }
     Ok(text)
-}
-
-pub fn write_github_output(path: &Path, fields: &[(&str, String)]) -> anyhow::Result<()> {
-    append(path, &github_output(fields)?)
 }
 
 fn random_delimiter() -> anyhow::Result<String> {
@@ -230,7 +281,7 @@ fn random_delimiter() -> anyhow::Result<String> {
 
 /// A dotenv report (GitLab's `artifacts: reports: dotenv`): one `KEY=value` a line, so a line
 /// break in a value is removed, with a warning, rather than let it start another entry.
-pub fn write_dotenv(path: &Path, fields: &[(&str, String)]) -> anyhow::Result<()> {
+pub fn dotenv_text(fields: &[(&str, String)]) -> String {
     let mut text = String::new();
     for (name, value) in fields {
         let key = name.to_ascii_uppercase();
@@ -243,11 +294,11 @@ pub fn write_dotenv(path: &Path, fields: &[(&str, String)]) -> anyhow::Result<()
         }
         text.push_str(&format!("{key}={single_line}\n"));
     }
-    append(path, &text)
+    text
 }
 
-pub fn write_summary(path: &Path, report: &Report<'_>) -> anyhow::Result<()> {
-    append(path, &report.summary())
+pub fn write_summary(path: &Path, summary: &str) -> anyhow::Result<()> {
+    append(path, open_to_append(path)?, summary)
 }
 
 #[cfg(test)]

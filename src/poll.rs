@@ -42,7 +42,8 @@ pub struct Progress {
     pub started: Instant,
     /// A connection to the API was made at least once.
     pub reached: bool,
-    /// The last failure that was retried, for a verdict that says what went wrong.
+    /// The last failure that was retried, unless an answer came after it: a verdict says what
+    /// went wrong.
     pub last_trouble: Option<String>,
     /// A start request is in flight: if the run ends now, its fate is unknown.
     pub start_in_flight: Option<Start>,
@@ -246,6 +247,7 @@ async fn repeat<T>(
         let retry_after = match answer {
             Ok(job) => {
                 progress.reached = true;
+                progress.last_trouble = None;
                 if let Some(done) = done(progress, job) {
                     return Ok(done);
                 }

@@ -1,19 +1,25 @@
-//! Keeps the API key out of everything a run writes. A server may echo the key, raw or as JSON
-//! escapes (`\u006dint_…`) that only decoding turns back into the key, so redaction is applied
-//! to decoded text where server text enters the program, and once more at every sink (the
-//! log, stdout, the annotation, the output files) in case some path was missed.
+//! Keeps the API key out of everything a run writes. A server may echo the key whole, cut
+//! short, without its `mint_` prefix, in another case, or encoded (JSON `\u006d…`, `%6D…`,
+//! `&#109;…`), so any run of [`WINDOW`] or more characters of the key is redacted, in the text
+//! and in each word once decoded. Redaction is applied where server text enters the program and
+//! once more at every sink (the log, stdout, the annotation, the output files).
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use serde_json::Value;
 
 pub const REDACTED: &str = "<redacted>";
 
+/// The shortest run of the key's characters that counts as the key: long enough that no
+/// ordinary text holds one by chance, short enough that a key cut short is still caught.
+const WINDOW: usize = 8;
+
 /// Cheap to clone: the log writer holds one, the report another.
 #[derive(Clone, Default)]
 pub struct Redactor {
-    key: Option<Arc<str>>,
+    windows: Option<Arc<HashSet<Vec<u8>>>>,
 }
 
 impl std::fmt::Debug for Redactor {
@@ -24,88 +30,222 @@ impl std::fmt::Debug for Redactor {
 
 impl Redactor {
     pub fn new(key: &str) -> Self {
+        let key = key.trim().to_ascii_lowercase();
+        if key.is_empty() {
+            return Redactor::default();
+        }
+        let width = WINDOW.min(key.len());
+        let windows = key.as_bytes().windows(width).map(<[u8]>::to_vec).collect();
         Redactor {
-            key: (!key.is_empty()).then(|| Arc::from(key)),
+            windows: Some(Arc::new(windows)),
         }
     }
 
     pub fn text<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        match &self.key {
-            Some(key) if text.contains(&**key) => Cow::Owned(text.replace(&**key, REDACTED)),
-            _ => Cow::Borrowed(text),
+        let Some(windows) = &self.windows else {
+            return Cow::Borrowed(text);
+        };
+        match encoded_words(text, windows) {
+            Some(words) => Cow::Owned(replace_runs(&words, windows).into_owned()),
+            None => replace_runs(text, windows),
         }
     }
 
     /// Every string of a decoded JSON value, object keys included.
     pub fn value(&self, value: &mut Value) {
-        let Some(key) = &self.key else { return };
+        if self.windows.is_none() {
+            return;
+        }
         match value {
-            Value::String(text) if text.contains(&**key) => *text = text.replace(&**key, REDACTED),
+            Value::String(text) => {
+                if let Cow::Owned(clean) = self.text(text) {
+                    *text = clean;
+                }
+            }
             Value::Array(items) => items.iter_mut().for_each(|item| self.value(item)),
             Value::Object(map) => {
-                if map.keys().any(|name| name.contains(&**key)) {
-                    *map = std::mem::take(map)
-                        .into_iter()
-                        .map(|(name, value)| (name.replace(&**key, REDACTED), value))
-                        .collect();
-                }
-                map.values_mut().for_each(|item| self.value(item));
+                *map = std::mem::take(map)
+                    .into_iter()
+                    .map(|(name, mut value)| {
+                        self.value(&mut value);
+                        (self.text(&name).into_owned(), value)
+                    })
+                    .collect();
             }
             _ => {}
         }
     }
 
-    /// Bytes that may not be text, for a sink that writes bytes.
+    /// Bytes for a sink that writes bytes (the log writer gets UTF-8 from the formatter).
     pub fn bytes<'a>(&self, bytes: &'a [u8]) -> Cow<'a, [u8]> {
-        let Some(key) = &self.key else {
-            return Cow::Borrowed(bytes);
-        };
-        let needle = key.as_bytes();
-        if !bytes.windows(needle.len()).any(|window| window == needle) {
-            return Cow::Borrowed(bytes);
+        match std::str::from_utf8(bytes) {
+            Ok(text) => match self.text(text) {
+                Cow::Borrowed(_) => Cow::Borrowed(bytes),
+                Cow::Owned(clean) => Cow::Owned(clean.into_bytes()),
+            },
+            Err(_) => Cow::Owned(
+                self.text(&String::from_utf8_lossy(bytes))
+                    .into_owned()
+                    .into_bytes(),
+            ),
         }
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut rest = bytes;
-        while let Some(at) = rest
-            .windows(needle.len())
-            .position(|window| window == needle)
-        {
-            out.extend_from_slice(&rest[..at]);
-            out.extend_from_slice(REDACTED.as_bytes());
-            rest = &rest[at + needle.len()..];
-        }
-        out.extend_from_slice(rest);
-        Cow::Owned(out)
     }
+}
+
+/// Replaces every run of the text covered by windows of the key (ASCII case ignored).
+fn replace_runs<'a>(text: &'a str, windows: &HashSet<Vec<u8>>) -> Cow<'a, str> {
+    let Some(width) = windows.iter().next().map(Vec::len) else {
+        return Cow::Borrowed(text);
+    };
+    let lower = text.as_bytes().to_ascii_lowercase();
+    let mut covered: Vec<(usize, usize)> = Vec::new();
+    for (at, window) in lower.windows(width).enumerate() {
+        if windows.contains(window) {
+            match covered.last_mut() {
+                Some((_, end)) if *end >= at => *end = at + width,
+                _ => covered.push((at, at + width)),
+            }
+        }
+    }
+    if covered.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    // The key is ASCII, so each run starts and ends on a character boundary.
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (start, end) in covered {
+        out.push_str(&text[last..start]);
+        out.push_str(REDACTED);
+        last = end;
+    }
+    out.push_str(&text[last..]);
+    Cow::Owned(out)
+}
+
+/// Words that hold the key only once decoded become [`REDACTED`] whole. `None`: none did.
+fn encoded_words(text: &str, windows: &HashSet<Vec<u8>>) -> Option<String> {
+    if !text.contains(['%', '\\', '&']) {
+        return None;
+    }
+    let mut changed = false;
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_inclusive(char::is_whitespace) {
+        let decoded = decode(word);
+        if decoded != word && matches!(replace_runs(&decoded, windows), Cow::Owned(_)) {
+            changed = true;
+            out.push_str(REDACTED);
+            // The word's trailing space stays, so the text keeps its shape.
+            out.push_str(&word[word.trim_end().len()..]);
+        } else {
+            out.push_str(word);
+        }
+    }
+    changed.then_some(out)
+}
+
+/// A word with percent-encoding (up to three layers), JSON `\uXXXX` escapes and HTML numeric
+/// entities decoded, as a reader further along might decode it.
+fn decode(word: &str) -> String {
+    let mut text = word.to_owned();
+    for _ in 0..3 {
+        let next = percent_encoding::percent_decode_str(&text)
+            .decode_utf8_lossy()
+            .into_owned();
+        if next == text {
+            break;
+        }
+        text = next;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(c) = rest.chars().next() {
+        let escape = if let Some(hex) = rest.strip_prefix("\\u").and_then(|r| r.get(..4)) {
+            u32::from_str_radix(hex, 16).ok().map(|n| (n, 6))
+        } else if let Some(entity) = rest.strip_prefix("&#") {
+            let end = entity.find(';').filter(|&end| end <= 8);
+            end.and_then(|end| {
+                let digits = &entity[..end];
+                let number = match digits.strip_prefix(['x', 'X']) {
+                    Some(hex) => u32::from_str_radix(hex, 16).ok(),
+                    None => digits.parse().ok(),
+                };
+                number.map(|n| (n, end + 3))
+            })
+        } else {
+            None
+        };
+        match escape.and_then(|(n, len)| char::from_u32(n).map(|c| (c, len))) {
+            Some((decoded, len)) => {
+                out.push(decoded);
+                rest = &rest[len..];
+            }
+            None => {
+                out.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const KEY: &str = "mint_k3y";
+    const KEY: &str = "mint_S3cr3tK3y";
 
     #[test]
-    fn the_key_is_replaced_in_text_bytes_and_every_json_string() {
+    fn the_key_is_replaced_whole_cut_short_without_prefix_or_in_another_case() {
         let redactor = Redactor::new(KEY);
-        assert_eq!(
-            redactor.text("a mint_k3y b mint_k3y"),
-            "a <redacted> b <redacted>"
-        );
-        assert_eq!(&*redactor.bytes(b"\xffmint_k3y"), b"\xff<redacted>");
-        let mut value: Value =
-            serde_json::from_str(r#"{"a":["\u006dint_k3y"],"mint_k3y":{"b":"xmint_k3yx"}}"#)
-                .unwrap();
+        for (echo, shown) in [
+            ("a mint_S3cr3tK3y b", "a <redacted> b"),
+            (
+                "Invalid API key: mint_S3cr3tK3",
+                "Invalid API key: <redacted>",
+            ),
+            ("key S3cr3tK3y rejected", "key <redacted> rejected"),
+            ("KEY MINT_S3CR3TK3Y", "KEY <redacted>"),
+            ("nothing secret here", "nothing secret here"),
+        ] {
+            assert_eq!(redactor.text(echo), shown, "{echo}");
+        }
+    }
+
+    #[test]
+    fn an_encoded_key_is_replaced_word_by_word() {
+        let redactor = Redactor::new(KEY);
+        for (echo, shown) in [
+            ("key mint%5FS3cr3tK3y expired", "key <redacted> expired"),
+            ("https://evil/%256dint%255FS3cr3tK3y", "<redacted>"),
+            ("bad \\u006dint_S3cr3tK3y", "bad <redacted>"),
+            ("mint&#95;S3cr3tK3y!", "<redacted>"),
+            ("100% fine & \\u0041", "100% fine & \\u0041"),
+        ] {
+            assert_eq!(redactor.text(echo), shown, "{echo}");
+        }
+    }
+
+    #[test]
+    fn every_json_string_is_redacted_after_decoding() {
+        let redactor = Redactor::new(KEY);
+        let mut value: Value = serde_json::from_str(
+            r#"{"a":["\u006dint_S3cr3tK3y"],"mint_S3cr3tK3y":{"b":"xmint_S3cr3tK3yx"}}"#,
+        )
+        .unwrap();
         redactor.value(&mut value);
         assert_eq!(
             value.to_string(),
             r#"{"<redacted>":{"b":"x<redacted>x"},"a":["<redacted>"]}"#
+        );
+        assert_eq!(
+            &*redactor.bytes(b"\xffmint_S3cr3tK3y"),
+            "\u{fffd}<redacted>".as_bytes()
         );
     }
 
     #[test]
     fn without_a_key_nothing_changes() {
         let redactor = Redactor::default();
-        assert!(matches!(redactor.text("mint_k3y"), Cow::Borrowed(_)));
+        assert!(matches!(redactor.text("mint_S3cr3tK3y"), Cow::Borrowed(_)));
     }
 }

@@ -1,12 +1,13 @@
 //! Text from the server (and from the user) is untrusted. The GitHub runner treats any line
-//! that starts with `::` as a workflow command, and a `$GITHUB_OUTPUT` line as an entry, so
-//! such text is escaped for the place it goes before it goes there. Characters a person cannot
+//! that starts with `::` as a workflow command, `##[` anywhere in a line as a legacy one (on
+//! stdout and stderr alike), and a `$GITHUB_OUTPUT` line as an entry, so such text is escaped
+//! for the place it goes before it goes there. Characters a person cannot
 //! see (bidirectional overrides, zero-width marks) are escaped as well: they make a log line or
 //! a link read differently from what it is.
 
 /// For a log line or an error message: control characters (CR and LF included) and invisible
 /// formatting characters become visible escapes, so the text can never begin a line of its
-/// own or reorder what a reader sees.
+/// own or reorder what a reader sees, and `##[` loses the meaning the runner gives it.
 pub fn untrusted(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -16,12 +17,44 @@ pub fn untrusted(text: &str) -> String {
             out.push(c);
         }
     }
-    out
+    defuse_legacy_commands(out)
 }
 
-/// `"text"`, escaped once: `{:?}` on escaped text would escape the backslashes a second time.
+/// `##[name]data` anywhere in a line is a workflow command to the runner; `##\[` is not.
+fn defuse_legacy_commands(text: String) -> String {
+    if text.contains("##[") {
+        text.replace("##[", "##\\[")
+    } else {
+        text
+    }
+}
+
+/// `"text"`, escaped once (`{:?}` on escaped text would escape the backslashes a second time)
+/// and cut to a length a one-line message can carry.
 pub fn quoted(text: &str) -> String {
-    format!("\"{}\"", untrusted(text))
+    format!("\"{}\"", untrusted(&truncated(text, QUOTED_LIMIT)))
+}
+
+/// How much of a value a message quotes.
+const QUOTED_LIMIT: usize = 200;
+
+/// JSON for a line of the CI log: the same value, with every character a person cannot see
+/// written as a `\uXXXX` escape and `##[` as `##\u005b`, which any JSON reader decodes back.
+pub fn json_line(value: &serde_json::Value) -> String {
+    let text = value.to_string();
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if is_hidden(c) {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    // Outside its strings, serialized JSON holds no `#`, so this only ever edits a string.
+    out.replace("##[", "##\\u005b")
 }
 
 /// Control characters, line and paragraph separators, and Unicode's format characters
@@ -54,11 +87,6 @@ fn is_format(c: char) -> bool {
         | '\u{1D173}'..='\u{1D17A}'
         | '\u{E0001}'
         | '\u{E0020}'..='\u{E007F}')
-}
-
-/// At most `limit` characters; `None` when the text is longer, so the caller can say so.
-pub fn within(text: &str, limit: usize) -> Option<&str> {
-    (text.chars().nth(limit).is_none()).then_some(text)
 }
 
 /// The first `limit` characters, with `…` when something was cut.
@@ -125,9 +153,21 @@ mod tests {
     }
 
     #[test]
+    fn legacy_workflow_commands_are_defused_anywhere_in_a_line() {
+        assert_eq!(untrusted("x ##[stop-commands]t"), "x ##\\[stop-commands]t");
+        let value = serde_json::json!({"status": "a##[error]b\u{202E}\u{85}", "n": [1]});
+        let line = json_line(&value);
+        assert_eq!(line, r#"{"n":[1],"status":"a##\u005berror]b\u202e\u0085"}"#);
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&line).unwrap(),
+            value
+        );
+        let emoji_tag = serde_json::json!("\u{E0041}");
+        assert_eq!(json_line(&emoji_tag), r#""\udb40\udc41""#);
+    }
+
+    #[test]
     fn bounds_count_characters_not_bytes() {
-        assert_eq!(within("ééé", 3), Some("ééé"));
-        assert_eq!(within("éééé", 3), None);
         assert_eq!(truncated("éééé", 3), "ééé…");
         assert_eq!(truncated("abc", 3), "abc");
     }

@@ -346,3 +346,46 @@ async fn a_prompt_file_that_is_not_utf8_says_so() {
     run.assert_logged("is not UTF-8 text: save it as UTF-8");
     assert!(received(&server, "POST", CREATE_PATH).await.is_empty());
 }
+
+#[tokio::test]
+async fn not_waiting_after_a_follow_up_trusts_no_old_final_status() {
+    let server = api([ok(job("failed", None))]).await;
+    script(&server, "POST", MESSAGE_PATH, [ok(job("failed", None))]).await;
+    let run = Gate::new(&server.uri())
+        .env("MINTLIFY_PROMPT", "Try again")
+        .env("MINTLIFY_WAIT", "false")
+        .run();
+    run.assert_code(0);
+    assert_eq!(run.outputs()["result"], "started");
+}
+
+#[tokio::test]
+async fn a_follow_up_answered_about_another_job_says_it_may_have_been_delivered() {
+    let server = api([ok(job("active", None))]).await;
+    let mut other = job("active", None);
+    other["id"] = "job_2".into();
+    script(&server, "POST", MESSAGE_PATH, [ok(other)]).await;
+    let run = Gate::new(&server.uri())
+        .env("MINTLIFY_PROMPT", "More")
+        .run();
+    run.assert_code(5);
+    run.assert_logged("the follow-up may have been delivered");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_prompt_file_that_is_a_fifo_is_refused_at_once() {
+    let server = creating([created()]).await;
+    let gate = Gate::new(&server.uri()).env("MINTLIFY_JOB_ID", "");
+    let fifo = gate.path("prompt");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let run = gate.env("MINTLIFY_PROMPT_FILE", &fifo).run();
+    run.assert_code(2);
+    run.assert_logged("is not a regular file");
+}

@@ -285,3 +285,126 @@ async fn ids_are_trimmed_like_the_key() {
     run.assert_code(0);
     assert_eq!(run.outputs()["job_id"], JOB);
 }
+
+#[tokio::test]
+async fn an_id_that_is_no_id_makes_the_answer_untrusted() {
+    for id in [
+        serde_json::json!("x".repeat(300)),
+        serde_json::json!(7),
+        serde_json::json!(""),
+    ] {
+        let mut answer = job("completed", Some("https://github.com/evil/x/pull/9"));
+        answer["id"] = id.clone();
+        let server = api([ok(answer)]).await;
+        let run = Gate::new(&server.uri()).run();
+        run.assert_code(5);
+        assert_eq!(run.outputs()["pr_link"], "", "{id}");
+    }
+}
+
+#[tokio::test]
+async fn legacy_workflow_commands_and_invisible_characters_are_defused_everywhere() {
+    let mut answer = job("##[stop-commands]t0k", None);
+    answer["model"] = "a\u{9b}31mRED\u{7f}\u{2028}x\u{200b}".into();
+    let server = api([
+        ok(answer),
+        ResponseTemplate::new(400)
+            .set_body_json(serde_json::json!({"error": "##[set-output name=result;]completed"})),
+    ])
+    .await;
+    let run = Gate::new(&server.uri()).env("GITHUB_ACTIONS", "true").run();
+    run.assert_code(5);
+    for stream in [&run.stdout, &run.stderr] {
+        assert!(!stream.contains("##["), "{stream}");
+        assert!(
+            !stream.contains(['\u{9b}', '\u{7f}', '\u{2028}', '\u{200b}']),
+            "{stream}"
+        );
+    }
+    run.assert_logged("##\\[stop-commands]t0k");
+    let printed: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    assert_eq!(printed["status"], "##[stop-commands]t0k");
+}
+
+#[tokio::test]
+async fn a_key_echoed_cut_short_encoded_or_in_capitals_is_redacted() {
+    let secret = &KEY["mint_".len()..];
+    for echo in [
+        format!("Invalid API key: {}", &KEY[..KEY.len() - 1]),
+        format!("key {secret} rejected"),
+        format!("key {} expired", KEY.replace('_', "%5F")),
+        format!("KEY {}", KEY.to_uppercase()),
+        format!("bad key \\u006d{}", &KEY[1..]),
+    ] {
+        let server =
+            api([ResponseTemplate::new(401).set_body_json(serde_json::json!({ "error": echo }))])
+                .await;
+        let run = Gate::new(&server.uri()).env("GITHUB_ACTIONS", "true").run();
+        run.assert_code(5);
+        run.assert_logged("<redacted>");
+        for stream in [&run.stdout, &run.stderr] {
+            assert!(
+                !stream.to_lowercase().contains(&secret.to_lowercase()),
+                "{stream}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_key_pasted_as_an_argument_is_never_echoed() {
+    for args in [vec![KEY], vec!["--timeout", KEY]] {
+        let run = Gate::new("http://127.0.0.1:9").args(&args).run();
+        run.assert_code(2);
+        run.assert_logged("<redacted>");
+    }
+}
+
+#[tokio::test]
+async fn a_stray_byte_a_bom_or_a_duplicate_status_never_passes_a_failed_job() {
+    let latin1 = b"{\"id\":\"job_1\",\"status\":\"failed\",\"model\":\"caf\xe9\"}".to_vec();
+    let bom = b"\xef\xbb\xbf{\"id\":\"job_1\",\"status\":\"failed\"}".to_vec();
+    for body in [latin1, bom] {
+        let server = api([ResponseTemplate::new(200).set_body_raw(body, "application/json")]).await;
+        Gate::new(&server.uri()).run().assert_code(1);
+    }
+    let twice = r#"{"id":"job_1","status":"failed","status":"completed"}"#;
+    let server = api([ResponseTemplate::new(200).set_body_raw(twice, "application/json")]).await;
+    let run = Gate::new(&server.uri())
+        .env("MINTLIFY_TIMEOUT", "300ms")
+        .run();
+    run.assert_code(4);
+    run.assert_logged("the answer gives status twice");
+}
+
+#[tokio::test]
+async fn the_dotenv_report_stays_under_gitlabs_cap() {
+    let mut answer = job(
+        "completed",
+        Some(&format!("https://github.com/{}", "中".repeat(600))),
+    );
+    answer["source"]["repository"] = "\u{202e}".repeat(300).into();
+    answer["source"]["ref"] = "中".repeat(80).into();
+    let server = api([ok(answer)]).await;
+    let run = Gate::new(&server.uri())
+        .env("MINTLIFY_DOTENV", "gate.env")
+        .current_dir()
+        .run();
+    run.assert_code(0);
+    let dotenv = run.file("gate.env").unwrap();
+    assert!(dotenv.len() < 5120, "{} bytes", dotenv.len());
+    run.assert_logged("output repository is over 1024 bytes once escaped");
+}
+
+#[test]
+fn a_stalled_server_is_not_called_unreachable() {
+    let (url, _connections) = stalled_server();
+    let run = Gate::new(&url).env("MINTLIFY_TIMEOUT", "500ms").run();
+    run.assert_code(4);
+    run.assert_logged("has no final status after 500ms");
+    assert!(
+        !run.stderr.contains("could not be reached"),
+        "{}",
+        run.stderr
+    );
+}

@@ -53,9 +53,57 @@ fn an_answer_about_another_job_is_never_taken() {
     for target in [TARGET, FOLLOW_UP] {
         let message = permanent_message(classify(answer(200, body), target));
         assert!(
-            message.contains("about job \"job_2\" when asked about job \"job_1\""),
+            message.contains("about job \"job_2\"") && message.contains("not trusted"),
             "{message}"
         );
+    }
+}
+
+#[test]
+fn an_answer_with_an_id_that_is_no_id_is_never_taken() {
+    for id in [
+        "7",
+        "\"\"",
+        "[\"job_1\"]",
+        &format!("\"{}\"", "x".repeat(300)),
+    ] {
+        let body = format!(
+            r#"{{"id":{id},"status":"completed","prLink":"https://github.com/o/r/pull/1"}}"#
+        );
+        let message = permanent_message(classify(answer(200, &body), TARGET));
+        assert!(
+            message.contains("not a string of 1 to 256 bytes"),
+            "{id}: {message}"
+        );
+        let message = permanent_message(classify(answer(201, &body), CREATE));
+        assert!(
+            message.starts_with("the job was created"),
+            "{id}: {message}"
+        );
+    }
+}
+
+#[test]
+fn a_field_that_decides_the_verdict_given_twice_is_not_trusted() {
+    let body = r#"{"id":"job_1","status":"failed","status":"completed"}"#;
+    assert!(is_transient(&classify(answer(200, body), TARGET)));
+    let body = r#"{"id":"job_1","status":"failed","model":"a","model":"b"}"#;
+    assert!(classify(answer(200, body), TARGET).is_ok());
+}
+
+#[test]
+fn a_bom_or_a_stray_latin1_byte_does_not_hide_the_status() {
+    let redactor = Redactor::new("mint_k3y");
+    for body in [
+        &b"\xef\xbb\xbf{\"status\":\"failed\"}"[..],
+        b"{\"status\":\"failed\",\"model\":\"caf\xe9\"}",
+    ] {
+        let answer = Answer {
+            body: Body::decode(body, &redactor),
+            ..answer(200, "")
+        };
+        let job = classify(answer, TARGET).unwrap();
+        assert_eq!(job.status, Some(crate::job::Status::Failed));
     }
 }
 

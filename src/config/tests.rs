@@ -442,6 +442,13 @@ fn prompts_that_cannot_be_sent_are_refused() {
     std::fs::write(&latin1, b"caf\xe9").unwrap();
     let message = refusal(&[], &[("MINTLIFY_PROMPT_FILE", latin1.to_str().unwrap())]);
     assert!(message.contains("is not UTF-8 text"), "{message}");
+    let message = refusal(
+        &[],
+        &[("MINTLIFY_PROMPT_FILE", dir.path().to_str().unwrap())],
+    );
+    assert!(message.contains("is not a regular file"), "{message}");
+    let message = refusal(&[], &[("MINTLIFY_PROMPT_FILE", "/dev/zero")]);
+    assert!(message.contains("is not a regular file"), "{message}");
 }
 
 #[test]

@@ -74,7 +74,7 @@ fn the_annotation_is_one_line_whatever_the_server_sent() {
 #[test]
 fn the_summary_escapes_server_text() {
     let body = r#"{"status":"completed","prLink":"https://x/a|b<script>"}"#;
-    let summary = with(Outcome::Completed, Some(body), |r| r.summary());
+    let summary = with(Outcome::Completed, Some(body), |r| r.summary("completed"));
     assert!(
         summary.contains("| job\\_1 | completed | https://x/a\\|b&lt;script&gt; | 1m05s | 7 |"),
         "{summary}"
@@ -115,18 +115,42 @@ fn a_long_answer_prints_only_the_fields_read() {
 
 #[test]
 fn dotenv_values_stay_on_one_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("gate.env");
-    write_dotenv(
-        &path,
-        &[
-            ("pr_link", "https://x\nRESULT=completed".into()),
-            ("result", "failed".into()),
-        ],
-    )
-    .unwrap();
-    let text = std::fs::read_to_string(&path).unwrap();
+    let text = dotenv_text(&[
+        ("pr_link", "https://x\nRESULT=completed".into()),
+        ("result", "failed".into()),
+    ]);
     assert_eq!(text, "PR_LINK=https://xRESULT=completed\nRESULT=failed\n");
+}
+
+#[test]
+fn outputs_are_bounded_in_bytes_once_escaped() {
+    let body = serde_json::json!({
+        "status": "active",
+        "source": {"repository": "\u{202E}".repeat(300), "ref": "中".repeat(80)},
+    })
+    .to_string();
+    let fields = with(Outcome::TimedOut(Timeout::Deadline), Some(&body), |r| {
+        r.fields()
+    });
+    assert_eq!(fields[4].1, "", "an escaped repository over its bound");
+    assert_eq!(fields[5].1, "中".repeat(80));
+    assert!(dotenv_text(&fields).len() < 5120);
+}
+
+#[test]
+fn nothing_is_written_unless_every_output_can_be() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("output");
+    let missing = dir.path().join("no/such/dir/gate.env");
+    let fields = [("result", "completed".to_owned())];
+    assert!(write_outputs(Some(&output), Some(&missing), &fields).is_err());
+    assert_eq!(std::fs::read_to_string(&output).unwrap(), "");
+    write_outputs(Some(&output), None, &fields).unwrap();
+    assert!(
+        std::fs::read_to_string(&output)
+            .unwrap()
+            .contains("completed")
+    );
 }
 
 #[cfg(unix)]
@@ -139,6 +163,6 @@ fn a_fifo_is_refused_at_once_instead_of_blocking() {
         .status()
         .unwrap();
     assert!(made.success());
-    let error = write_github_output(&path, &[("result", "completed".into())]).unwrap_err();
+    let error = write_outputs(Some(&path), None, &[("result", "completed".into())]).unwrap_err();
     assert!(format!("{error:#}").contains("could not open"), "{error:#}");
 }

@@ -146,6 +146,21 @@ pub fn refusing() -> Refusing {
     }
 }
 
+/// A server that accepts every connection, reads the request and never answers: what a hung
+/// backend behind a load balancer looks like.
+pub fn stalled_server() -> (String, std::sync::Arc<Mutex<Vec<std::net::TcpStream>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let held = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let keep = held.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            keep.lock().unwrap().push(stream);
+        }
+    });
+    (url, held)
+}
+
 /// One run of the binary with a clean environment: only what the test sets.
 pub struct Gate {
     pub command: Command,
@@ -178,6 +193,17 @@ impl Gate {
 
     pub fn arg(mut self, arg: impl AsRef<std::ffi::OsStr>) -> Self {
         self.command.arg(arg);
+        self
+    }
+
+    pub fn args(mut self, args: &[&str]) -> Self {
+        self.command.args(args);
+        self
+    }
+
+    /// Runs in the temporary directory, so relative paths land there, as in a CI job.
+    pub fn current_dir(mut self) -> Self {
+        self.command.current_dir(self.dir.path());
         self
     }
 
@@ -218,6 +244,13 @@ impl Run {
         assert!(
             !run.stderr.contains(KEY),
             "the key is on stderr:\n{}",
+            run.stderr
+        );
+        let secret = &KEY["mint_".len()..];
+        assert!(
+            !run.stdout.contains(secret) && !run.stderr.contains(secret),
+            "the key's secret part is out:\n{}\n{}",
+            run.stdout,
             run.stderr
         );
         for entry in std::fs::read_dir(run.dir.path()).unwrap() {
@@ -309,9 +342,10 @@ pub fn parse_github_output(text: &str) -> HashMap<String, String> {
 }
 
 /// Server text as the gate shows it to a person: control and invisible characters as visible
-/// escapes (a test's own reading of the rule, not the gate's code).
+/// escapes, and `##[` defused (a test's own reading of the rule, not the gate's code).
 pub fn escaped(text: &str) -> String {
-    text.chars()
+    let escaped: String = text
+        .chars()
         .flat_map(|c| {
             let hidden = c.is_control()
                 || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}');
@@ -322,7 +356,8 @@ pub fn escaped(text: &str) -> String {
             };
             escape
         })
-        .collect()
+        .collect();
+    escaped.replace("##[", "##\\[")
 }
 
 /// Lines a runner would take as a workflow command.
