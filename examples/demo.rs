@@ -51,7 +51,7 @@ async fn main() -> std::process::ExitCode {
         "demo: a mock Mintlify API on {}; the gate's log follows (stderr), then its stdout line",
         server.uri()
     );
-    let code = mintlify_agent_gate::run(&|name| env.get(name).cloned(), &[]).await;
+    let code = mintlify_agent_gate::run(&|name| env.get(name).map(Into::into), &[]).await;
     let written = std::fs::read_to_string(outputs.path()).unwrap_or_default();
     eprintln!("\ndemo: exit code {code}; the outputs a later step reads:");
     for (name, value) in read_outputs(&written) {

@@ -8,36 +8,25 @@ use tracing::{error, info};
 
 use crate::classify::Start;
 use crate::client::Client;
-use crate::config::{self, Command, Config, Task};
+use crate::config::{Command, Config, Task};
 use crate::job::{Final, Job, Status};
 use crate::logging::{self, Console};
-use crate::outcome::{EXIT_CONFIG, EXIT_OUTPUTS, Outcome, Timeout};
+use crate::outcome::{Exit, Outcome, Timeout};
 use crate::outputs::{self, Report};
 use crate::poll::{
     Ending, FOLLOW_UP_GRACE, PollSettings, Progress, TimedOut, poll_until_final,
     send_until_answered,
 };
 use crate::redact::Redactor;
-use crate::sanitize::quoted;
 use crate::signals::Signals;
 
-/// [`run`] on a runtime of its own, with the command line as the OS gives it: what `main`
-/// calls.
-pub fn run_blocking(env: &dyn Fn(&str) -> Option<String>, args: Vec<OsString>) -> u8 {
-    let args = match args
-        .into_iter()
-        .map(OsString::into_string)
-        .collect::<Result<Vec<_>, _>>()
-    {
-        Ok(args) => args,
-        Err(arg) => {
-            Console::new(key_redactor(env)).err(&format!(
-                "error: argument {} is not valid UTF-8: settings are text; fix the argument's encoding",
-                quoted(&arg.to_string_lossy())
-            ));
-            return EXIT_CONFIG;
-        }
-    };
+/// The process environment, as [`run`] takes it.
+pub fn process_env(name: &str) -> Option<OsString> {
+    std::env::var_os(name)
+}
+
+/// [`run`] on a runtime of its own: what `main` calls.
+pub fn run_blocking(env: &dyn Fn(&str) -> Option<OsString>, args: &[OsString]) -> u8 {
     // A single-threaded runtime: the gate does one request at a time, and starting one thread
     // instead of one per core keeps start-up fast.
     match tokio::runtime::Builder::new_current_thread()
@@ -45,7 +34,7 @@ pub fn run_blocking(env: &dyn Fn(&str) -> Option<String>, args: Vec<OsString>) -
         .build()
     {
         Ok(runtime) => {
-            let code = runtime.block_on(run(env, &args));
+            let code = runtime.block_on(run(env, args));
             // A report cut off by a signal may leave a thread writing: do not wait for it.
             runtime.shutdown_background();
             code
@@ -54,29 +43,27 @@ pub fn run_blocking(env: &dyn Fn(&str) -> Option<String>, args: Vec<OsString>) -
             Console::default().err(&format!(
                 "error: could not start the async runtime: {error}"
             ));
-            Outcome::ApiError(error.to_string()).exit_code()
+            Exit::ApiError.code()
         }
     }
 }
 
-/// Runs the gate as the binary does, with `env` standing in for the process environment.
-/// Returns the exit code.
-pub async fn run(env: &dyn Fn(&str) -> Option<String>, args: &[String]) -> u8 {
+/// Runs the gate as the binary does, with `env` standing in for the process environment of
+/// the key and the runner's variables (the `MINTLIFY_*` settings are read from the process
+/// by the settings' definition). Returns the exit code.
+pub async fn run(env: &dyn Fn(&str) -> Option<OsString>, args: &[OsString]) -> u8 {
     // A refusal may quote a value where the key was pasted by mistake.
-    let console = Console::new(key_redactor(env));
+    let key = env("MINTLIFY_API_KEY").map(|key| key.to_string_lossy().into_owned());
+    let console = Console::new(Redactor::new(&key.unwrap_or_default()));
     let config = match Command::parse(args, env) {
         Ok(Command::Run(config)) => config,
-        Ok(Command::Help) => {
-            console.out(config::help().trim_end());
-            return 0;
-        }
-        Ok(Command::Version) => {
-            console.out(concat!("mintlify-agent-gate ", env!("CARGO_PKG_VERSION")));
-            return 0;
+        Ok(Command::Print(text)) => {
+            console.out(text.trim_end());
+            return Exit::Pass.code();
         }
         Err(refusal) => {
             console.err(&format!("error: {refusal}"));
-            return EXIT_CONFIG;
+            return Exit::Config.code();
         }
     };
     let redactor = Redactor::new(config.api_key.expose());
@@ -92,17 +79,12 @@ pub async fn run(env: &dyn Fn(&str) -> Option<String>, args: &[String]) -> u8 {
     let report =
         tokio::task::spawn_blocking(move || report(&config, &progress, &outcome, &console));
     tokio::select! {
-        code = report => code.unwrap_or(EXIT_OUTPUTS),
+        code = report => code.unwrap_or(Exit::Outputs).code(),
         signal = signals.recv() => {
             error!("{} while writing the outputs: they may be incomplete", signal.name());
-            Outcome::Cancelled(signal).exit_code()
+            Outcome::Cancelled(signal).exit().code()
         }
     }
-}
-
-/// The key as the environment holds it, before it is checked, so no message can carry it.
-fn key_redactor(env: &dyn Fn(&str) -> Option<String>) -> Redactor {
-    Redactor::new(&env("MINTLIFY_API_KEY").unwrap_or_default())
 }
 
 async fn wait(config: &Config, progress: &mut Progress) -> Outcome {
@@ -216,7 +198,7 @@ fn outcome_of(ending: Ending, config: &Config, progress: &Progress) -> Outcome {
 /// Writes the output files first, then says the verdict: a run whose outputs were lost must
 /// not have announced a success. Output files that cannot be written turn any outcome into
 /// exit 7: a later step would read nothing.
-fn report(config: &Config, progress: &Progress, outcome: &Outcome, console: &Console) -> u8 {
+fn report(config: &Config, progress: &Progress, outcome: &Outcome, console: &Console) -> Exit {
     let report = Report {
         outcome,
         progress,
@@ -231,16 +213,16 @@ fn report(config: &Config, progress: &Progress, outcome: &Outcome, console: &Con
     );
     let verdict = report.verdict();
     let (code, said, result) = match written {
-        Ok(()) => (outcome.exit_code(), verdict, outcome.result()),
+        Ok(()) => (outcome.exit(), verdict, outcome.result()),
         Err(error) => (
-            EXIT_OUTPUTS,
+            Exit::Outputs,
             format!(
                 "outputs not written: {error:#}: the path must be a writable regular file, on a disk with room; the run's own result was: {verdict}"
             ),
             "outputs not written",
         ),
     };
-    let success = code == 0;
+    let success = code == Exit::Pass;
     if success {
         info!("{said}");
     } else {

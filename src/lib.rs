@@ -21,4 +21,4 @@ mod sanitize;
 mod schedule;
 mod signals;
 
-pub use app::{run, run_blocking};
+pub use app::{process_env, run, run_blocking};

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let env = |name: &str| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
-    let args = std::env::args_os().skip(1).collect();
-    ExitCode::from(mintlify_agent_gate::run_blocking(&env, args))
+    let args: Vec<_> = std::env::args_os().skip(1).collect();
+    let env = mintlify_agent_gate::process_env;
+    ExitCode::from(mintlify_agent_gate::run_blocking(&env, &args))
 }

@@ -5,9 +5,59 @@ use std::time::Duration;
 use crate::job::Final;
 use crate::signals::Signal;
 
-/// Exit codes that are not the outcome of a poll: the run never started, or its report failed.
-pub const EXIT_CONFIG: u8 = 2;
-pub const EXIT_OUTPUTS: u8 = 7;
+/// Every exit code the gate gives: the one place a number is written. `--help` and the
+/// README's table are made from, or checked against, [`Exit::ALL`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Exit {
+    Pass = 0,
+    Failed = 1,
+    Config = 2,
+    Archived = 3,
+    Timeout = 4,
+    ApiError = 5,
+    NoPr = 6,
+    Outputs = 7,
+    Interrupted = 130,
+    Terminated = 143,
+}
+
+impl Exit {
+    pub(crate) const ALL: [Exit; 10] = [
+        Exit::Pass,
+        Exit::Failed,
+        Exit::Config,
+        Exit::Archived,
+        Exit::Timeout,
+        Exit::ApiError,
+        Exit::NoPr,
+        Exit::Outputs,
+        Exit::Interrupted,
+        Exit::Terminated,
+    ];
+
+    pub(crate) fn code(self) -> u8 {
+        self as u8
+    }
+
+    pub(crate) fn meaning(self) -> &'static str {
+        match self {
+            Exit::Pass => {
+                "completed (or archived with MINTLIFY_ALLOW_ARCHIVED, or started with MINTLIFY_WAIT=false)"
+            }
+            Exit::Failed => "failed",
+            Exit::Config => "bad configuration: nothing was sent, nothing written",
+            Exit::Archived => "archived",
+            Exit::Timeout => "no final status before the deadline (MINTLIFY_TIMEOUT)",
+            Exit::ApiError => {
+                "the API refused, answered about another job, or a start's fate is unknown"
+            }
+            Exit::NoPr => "completed without a PR while MINTLIFY_REQUIRE_PR",
+            Exit::Outputs => "the outputs could not be written",
+            Exit::Interrupted => "interrupted by SIGINT (Ctrl-C on Windows)",
+            Exit::Terminated => "terminated by SIGTERM (Ctrl-Break on Windows)",
+        }
+    }
+}
 
 /// Why a run stopped waiting before the job ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,16 +87,18 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub fn exit_code(&self) -> u8 {
+    pub fn exit(&self) -> Exit {
         match self {
-            Outcome::Completed | Outcome::Archived { allowed: true } | Outcome::Started => 0,
-            Outcome::Failed => 1,
-            Outcome::Archived { allowed: false } => 3,
-            Outcome::TimedOut(_) => 4,
-            Outcome::ApiError(_) => 5,
-            Outcome::CompletedWithoutPr => 6,
-            Outcome::Cancelled(Signal::Interrupt) => 130,
-            Outcome::Cancelled(Signal::Terminate) => 143,
+            Outcome::Completed | Outcome::Archived { allowed: true } | Outcome::Started => {
+                Exit::Pass
+            }
+            Outcome::Failed => Exit::Failed,
+            Outcome::Archived { allowed: false } => Exit::Archived,
+            Outcome::TimedOut(_) => Exit::Timeout,
+            Outcome::ApiError(_) => Exit::ApiError,
+            Outcome::CompletedWithoutPr => Exit::NoPr,
+            Outcome::Cancelled(Signal::Interrupt) => Exit::Interrupted,
+            Outcome::Cancelled(Signal::Terminate) => Exit::Terminated,
         }
     }
 
@@ -103,7 +155,7 @@ mod tests {
         ];
         for (outcome, code, result) in table {
             assert_eq!(
-                (outcome.exit_code(), outcome.result()),
+                (outcome.exit().code(), outcome.result()),
                 (code, result),
                 "{outcome:?}"
             );

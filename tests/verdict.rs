@@ -106,11 +106,11 @@ fn a_non_utf8_argument_is_refused_with_exit_2() {
         .run();
     run.assert_code(2);
     assert!(
-        run.stderr
-            .starts_with("error: argument \"--timeout=\u{fffd}\" is not valid UTF-8"),
+        run.stderr.starts_with("error: invalid UTF-8 was detected"),
         "{}",
         run.stderr
     );
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
 }
 
 #[tokio::test]

@@ -1,8 +1,11 @@
+use std::collections::HashMap;
+
 use super::*;
+use crate::job::IdProblem;
 
 const KEY: &str = "mint_test_0123456789";
 
-fn env_with(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+fn env_with(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> {
     let mut map: HashMap<String, String> = [
         ("MINTLIFY_API_KEY", KEY),
         ("MINTLIFY_PROJECT_ID", "proj"),
@@ -14,25 +17,43 @@ fn env_with(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
     for (k, v) in pairs {
         map.insert(k.to_string(), v.to_string());
     }
-    move |name: &str| map.get(name).cloned()
+    move |name: &str| map.get(name).map(OsString::from)
 }
 
 fn parse(args: &[&str], pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let args: Vec<OsString> = args.iter().map(OsString::from).collect();
     match Command::parse(&args, &env_with(pairs))? {
         Command::Run(config) => Ok(*config),
         other => panic!("expected a run, got {other:?}"),
     }
 }
 
-fn refusal(args: &[&str], pairs: &[(&str, &str)]) -> String {
+/// The refusal, after checking that it reads as one line and holds no key.
+fn refused(args: &[&str], pairs: &[(&str, &str)]) -> ConfigError {
     match parse(args, pairs) {
-        Err(ConfigError(message)) => {
+        Err(error) => {
+            let message = error.to_string();
             assert_eq!(message.lines().count(), 1, "{message}");
             assert!(!message.contains(KEY), "the key leaked: {message}");
-            message
+            error
         }
         Ok(config) => panic!("expected a refusal, got {config:?}"),
+    }
+}
+
+fn refusal(args: &[&str], pairs: &[(&str, &str)]) -> String {
+    refused(args, pairs).to_string()
+}
+
+/// The problem with the value of `var`, given as a variable.
+fn invalid(var: &str, value: &str) -> ValueProblem {
+    match refused(&[], &[(var, value)]) {
+        ConfigError::Invalid {
+            setting: Setting::Variable(named),
+            problem,
+            ..
+        } if named == var => problem,
+        other => panic!("{var}={value:?}: {other:?}"),
     }
 }
 
@@ -104,13 +125,7 @@ fn every_setting_is_read_from_its_variable() {
 #[test]
 fn flags_win_over_the_environment_in_both_spellings() {
     let config = parse(
-        &[
-            "--job-id",
-            "from_flag",
-            "--timeout=90",
-            "--require-pr",
-            "true",
-        ],
+        &["--job-id", "from_flag", "--timeout=90", "--require-pr"],
         &[("MINTLIFY_TIMEOUT", "5m")],
     )
     .unwrap();
@@ -203,7 +218,7 @@ fn the_url_must_keep_the_key_encrypted() {
         ("http://api.mintlify.com", "plain http to another host"),
         ("http://10.0.0.1", "plain http"),
         ("http://localhost.evil.com", "plain http"),
-        ("ftp://127.0.0.1", "scheme \"ftp\""),
+        ("ftp://127.0.0.1", "scheme that is not https"),
         ("api.mintlify.com", "is not a URL"),
         ("https://user:pw@api.mintlify.com", "credentials"),
         ("https://api.mintlify.com/?x=1", "query"),
@@ -224,17 +239,20 @@ fn durations_are_checked() {
         "MINTLIFY_POLL_MAX",
         "MINTLIFY_REQUEST_TIMEOUT",
     ] {
-        assert!(refusal(&[], &[(var, "0")]).starts_with(&format!("{var} is zero")));
-        assert!(refusal(&[], &[(var, "soon")]).contains("is not a duration"));
+        assert_eq!(invalid(var, "0"), ValueProblem::Zero);
+        assert_eq!(invalid(var, "soon"), ValueProblem::NotADuration);
     }
-    assert!(refusal(&[], &[("MINTLIFY_POLL_MAX", "11s")]).contains("above 10s"));
-    assert!(
-        refusal(
+    assert_eq!(
+        refused(&[], &[("MINTLIFY_POLL_MAX", "11s")]),
+        ConfigError::PollAboveCap(Duration::from_secs(11))
+    );
+    assert!(matches!(
+        refused(
             &[],
             &[("MINTLIFY_POLL_INITIAL", "5s"), ("MINTLIFY_POLL_MAX", "2s")]
-        )
-        .contains("above MINTLIFY_POLL_MAX")
-    );
+        ),
+        ConfigError::PollInitialAboveMax { .. }
+    ));
 }
 
 #[test]
@@ -243,12 +261,10 @@ fn booleans_and_log_levels_are_checked() {
         for yes in ["true", "TRUE", "1", "yes", "Yes"] {
             assert!(parse(&[], &[(var, yes)]).is_ok());
         }
-        assert!(
-            refusal(&[], &[(var, "maybe")])
-                .starts_with(&format!("{var}=\"maybe\" is not a boolean"))
-        );
+        assert_eq!(invalid(var, "maybe"), ValueProblem::NotABoolean);
+        assert!(refusal(&[], &[(var, "maybe")]).starts_with(&format!("{var}=\"maybe\" is not")));
     }
-    assert!(refusal(&[], &[("MINTLIFY_LOG", "loud")]).contains("is not a log level"));
+    assert_eq!(invalid("MINTLIFY_LOG", "loud"), ValueProblem::NotALogLevel);
 }
 
 #[test]
@@ -277,7 +293,10 @@ fn ids_are_trimmed_like_the_key() {
         (config.task.job_id(), config.project_id.as_str()),
         (Some("job_1"), "proj")
     );
-    assert!(refusal(&[], &[("MINTLIFY_JOB_ID", " \n")]).contains("MINTLIFY_JOB_ID is empty"));
+    assert_eq!(
+        invalid("MINTLIFY_JOB_ID", " \n"),
+        ValueProblem::Id(IdProblem::Empty)
+    );
 }
 
 #[test]
@@ -292,7 +311,7 @@ fn durations_above_five_days_are_refused_before_they_reach_the_clock() {
     assert!(refusal(&[], &[("MINTLIFY_REQUEST_TIMEOUT", "200h")]).contains("5 days"));
     assert_eq!(
         parse(&[], &[("MINTLIFY_TIMEOUT", "120h")]).unwrap().timeout,
-        DURATION_MAX
+        flags::DURATION_MAX
     );
 }
 
@@ -333,38 +352,128 @@ fn a_ca_bundle_that_cannot_serve_is_refused_by_name() {
 }
 
 #[test]
-fn unknown_arguments_are_refused() {
-    assert!(refusal(&["--jobid", "x"], &[]).starts_with("unknown flag --jobid"));
-    assert!(refusal(&["job_1"], &[]).starts_with("unexpected argument"));
-    assert!(refusal(&["--job-id"], &[]).starts_with("--job-id needs a value"));
+fn unknown_arguments_and_repeated_flags_are_refused() {
+    for args in [
+        &["--jobid", "x"][..],
+        &["job_1"],
+        &["--job-id"],
+        &["--job-id", "a", "--job-id", "b"],
+        &["--require-pr", "true"],
+    ] {
+        assert!(
+            matches!(refused(args, &[]), ConfigError::Usage(_)),
+            "{args:?}"
+        );
+    }
+    assert!(refusal(&["--jobid", "x"], &[]).contains("'--jobid'"));
 }
 
 #[test]
-fn help_lists_every_setting_with_its_variable_and_default() {
-    let text = help();
-    for setting in SETTINGS {
-        // A setting's line: its flag (the key has none), its variable, its help, its default.
-        let line = text
-            .lines()
-            .find(|l| l.split_whitespace().take(3).any(|word| word == setting.var))
-            .unwrap_or_else(|| panic!("{} missing", setting.var));
+fn boolean_flags_are_switches_with_an_optional_value() {
+    let config = parse(&["--require-pr", "--timeout", "5s"], &[]).unwrap();
+    assert!(config.require_pr);
+    assert_eq!(config.timeout, Duration::from_secs(5));
+    let config = parse(
+        &["--require-pr=false", "--allow-archived=yes"],
+        &[("MINTLIFY_REQUIRE_PR", "true")],
+    )
+    .unwrap();
+    assert!(!config.require_pr && config.allow_archived);
+    assert!(parse(&["--"], &[]).is_ok());
+}
+
+#[test]
+fn an_empty_flag_is_refused_by_its_name_and_never_hides_the_variable() {
+    for (args, flag) in [
+        (&["--job-id", ""][..], "--job-id"),
+        (&["--timeout="], "--timeout"),
+        (&["--prompt", " "], "--prompt"),
+    ] {
+        match refused(args, &[("MINTLIFY_TIMEOUT", "5m")]) {
+            ConfigError::Invalid {
+                setting: Setting::Flag(named),
+                ..
+            } => assert_eq!(named, flag),
+            other => panic!("{args:?}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn help_lists_every_setting_with_its_variable_and_default_in_100_columns() {
+    let help = Flags::command_for_help().render_help().to_string();
+    for arg in Flags::command_for_help().get_arguments() {
+        let Some(long) = arg.get_long() else { continue };
+        let var = arg.get_env();
+        if long == "help" || long == "version" {
+            continue;
+        }
+        assert!(help.contains(&format!("--{long}")), "--{long} missing");
+        let var = var.unwrap_or_else(|| panic!("--{long} has no variable"));
+        // Wrapping may break `[env: NAME]` across lines, never the name itself.
         assert!(
-            line.contains(setting.help) && line.contains(setting.default),
-            "{line}"
-        );
-        let flag = format!("--{} ", flag_name(setting.var));
-        assert_eq!(
-            line.trim_start().starts_with(&flag),
-            setting.var != API_KEY,
-            "{line}"
+            help.contains(&*var.to_string_lossy()),
+            "{var:?} missing:\n{help}"
         );
     }
-    assert!(text.contains("--job-id") && !text.contains("--api-key"));
-    let args = vec!["--help".to_string()];
+    for exit in crate::outcome::Exit::ALL {
+        assert!(
+            help.contains(&format!("{:>3}  {}", exit.code(), exit.meaning())),
+            "exit {} missing",
+            exit.code()
+        );
+    }
+    assert!(help.contains("MINTLIFY_API_KEY") && !help.contains("--api-key"));
+    assert!(
+        help.lines().all(|line| line.chars().count() <= 100),
+        "{help}"
+    );
+    let args = [OsString::from("--help")];
     assert!(matches!(
         Command::parse(&args, &|_| None),
-        Ok(Command::Help)
+        Ok(Command::Print(text)) if text == help
     ));
+}
+
+/// The README's settings table, row by row: each flag's variable and default as defined.
+#[test]
+fn the_readme_tables_match_the_definitions() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let row = |first_cell: &str| {
+        readme
+            .lines()
+            .find(|line| line.starts_with(&format!("| {first_cell} |")))
+            .unwrap_or_else(|| panic!("no README row for {first_cell}"))
+            .to_owned()
+    };
+    for arg in Flags::command_for_help().get_arguments() {
+        let Some(var) = arg.get_env() else { continue };
+        let line = row(&format!("`{}`", var.to_string_lossy()));
+        let default = arg
+            .get_default_values()
+            .first()
+            .map(|d| format!("`{}`", d.to_string_lossy()));
+        if let Some(default) = default {
+            assert!(line.contains(&format!("| {default} |")), "{line}");
+        }
+    }
+    row("`MINTLIFY_API_KEY`");
+    let rows = readme
+        .lines()
+        .skip_while(|line| *line != "## Exit codes")
+        .take_while(|line| !line.starts_with("## Outputs"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for exit in crate::outcome::Exit::ALL {
+        assert!(
+            rows.contains(&format!("| {} |", exit.code()))
+                || rows.contains(&format!(" {} / ", exit.code()))
+                || rows.contains(&format!("/ {} |", exit.code())),
+            "exit {} is not in the README's table",
+            exit.code()
+        );
+    }
 }
 
 #[test]

@@ -55,8 +55,12 @@ fn server_text_in_outputs_is_escaped_for_a_person() {
 
 #[test]
 fn the_annotation_is_one_line_whatever_the_server_sent() {
-    let report_annotation =
-        |report: &Report<'_>| report.annotation(report.outcome.exit_code() == 0, &report.verdict());
+    let report_annotation = |report: &Report<'_>| {
+        report.annotation(
+            report.outcome.exit() == crate::outcome::Exit::Pass,
+            &report.verdict(),
+        )
+    };
     let body = r#"{"status":"completed","prLink":"https://x/%0A::error::forged"}"#;
     let annotation = with(Outcome::Completed, Some(body), report_annotation);
     assert_eq!(annotation.lines().count(), 1);
