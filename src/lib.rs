@@ -18,5 +18,6 @@ mod redact;
 mod sanitize;
 mod schedule;
 mod signals;
+mod tls;
 
 pub use app::{run, run_blocking};
