@@ -110,3 +110,40 @@ fn roots() -> anyhow::Result<Option<RootCertStore>> {
     let certs = bundle(path.as_ref()).unwrap_or_default();
     store(certs, "SSL_CERT_FILE").map(Some)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bundle_keeps_its_certificates_and_skips_the_rest() {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(Vec::new())
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bundle.pem");
+        let text = format!(
+            "# a comment\n{}\n{}-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n{}",
+            cert.pem(),
+            key.serialize_pem(),
+            cert.pem()
+        );
+        std::fs::write(&path, text).unwrap();
+        let certs = bundle(&path).unwrap();
+        assert_eq!(certs, vec![cert.der().clone(), cert.der().clone()]);
+        assert_eq!(store(certs, "a test").unwrap().len(), 2);
+        assert!(bundle(&dir.path().join("missing.pem")).is_none());
+    }
+
+    #[test]
+    fn no_usable_root_is_an_error() {
+        let junk = CertificateDer::from(b"not a certificate".to_vec());
+        let error = store(vec![junk], "a test").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "no CA certificates were loaded from a test"
+        );
+    }
+}
