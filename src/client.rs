@@ -108,7 +108,8 @@ impl Client {
             // in clear. HTTPS_PROXY and NO_PROXY apply to https, through a CONNECT tunnel.
             builder = builder.no_proxy();
         }
-        let http = builder
+        let http = crate::tls::trust(builder, &config.api_url)
+            .context("could not set up the HTTP client (TLS)")?
             .user_agent(concat!("mintlify-agent-gate/", env!("CARGO_PKG_VERSION")))
             .default_headers(HeaderMap::from_iter([(AUTHORIZATION, auth)]))
             .redirect(redirect::Policy::none())

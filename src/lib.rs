@@ -20,5 +20,6 @@ mod redact;
 mod sanitize;
 mod schedule;
 mod signals;
+mod tls;
 
 pub use app::{process_env, run, run_blocking};

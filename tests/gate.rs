@@ -3,10 +3,15 @@
 
 mod common;
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::*;
-use wiremock::ResponseTemplate;
+use proptest::prelude::Strategy as _;
+use proptest::test_runner::{Config, RngSeed, TestRunner};
+use proptest::{collection, sample};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, Request, Respond, ResponseTemplate};
 
 fn pr() -> Option<&'static str> {
     Some("https://github.com/acme/docs/pull/7")
@@ -439,9 +444,20 @@ fn help_and_version_need_no_settings() {
     );
 }
 
-/// Hostile values from a fixed seed: pieces of output syntax, workflow commands, line breaks of
-/// every kind. Each must come back from `$GITHUB_OUTPUT` as one entry, escaped for a person
-/// exactly as the log escapes it, and start no command.
+/// Answers with a failed job whose `ref` is the value under test.
+struct FailedWithRef(Arc<Mutex<String>>);
+
+impl Respond for FailedWithRef {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let mut answer = job("failed", None);
+        answer["source"]["ref"] = self.0.lock().unwrap().as_str().into();
+        ok(answer)
+    }
+}
+
+/// Hostile values made by proptest from a fixed seed: pieces of output syntax, workflow
+/// commands, line breaks of every kind. Each must come back from `$GITHUB_OUTPUT` as one entry,
+/// escaped for a person exactly as the log escapes it, and start no command.
 #[tokio::test]
 async fn no_generated_value_can_break_out_of_its_output() {
     const PIECES: [&str; 16] = [
@@ -462,34 +478,33 @@ async fn no_generated_value_can_break_out_of_its_output() {
         "result=completed",
         "##[error]",
     ];
-    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
-    let values: Vec<String> = (0..40)
-        .map(|_| {
-            (0..1 + next() % 12)
-                .map(|_| PIECES[(next() % 16) as usize])
-                .collect()
-        })
-        .collect();
-    let answers = values.iter().map(|value| {
-        let mut answer = job("failed", None);
-        answer["source"]["ref"] = value.as_str().into();
-        ok(answer)
+    let values =
+        collection::vec(sample::select(PIECES.to_vec()), 1..=12).prop_map(|pieces| pieces.concat());
+    let current = Arc::new(Mutex::new(String::new()));
+    let server = wiremock::MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(JOB_PATH))
+        .respond_with(FailedWithRef(Arc::clone(&current)))
+        .mount(&server)
+        .await;
+    // Each case runs the binary: a modest number of them, the same ones on every run, and no
+    // regression file written into the repository.
+    let mut runner = TestRunner::new(Config {
+        cases: 40,
+        max_shrink_iters: 200,
+        failure_persistence: None,
+        rng_seed: RngSeed::Fixed(0x9e37_79b9_7f4a_7c15),
+        ..Config::default()
     });
-    let server = api(answers).await;
-    for value in &values {
+    let result = runner.run(&values, |value| {
+        value.clone_into(&mut current.lock().unwrap());
         let run = Gate::new(&server.uri()).env("GITHUB_ACTIONS", "true").run();
         run.assert_code(1);
         let outputs = run.outputs();
         assert_eq!(outputs.len(), 6, "{value:?}");
         assert_eq!(
             (outputs["result"].as_str(), outputs["ref"].as_str()),
-            ("failed", escaped(value).as_str())
+            ("failed", escaped(&value).as_str())
         );
         let printed: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
         assert_eq!(printed["source"]["ref"], value.as_str());
@@ -500,5 +515,9 @@ async fn no_generated_value_can_break_out_of_its_output() {
             run.stderr
         );
         assert!(workflow_commands(&run.stdout).is_empty());
+        Ok(())
+    });
+    if let Err(error) = result {
+        panic!("{error}");
     }
 }

@@ -185,3 +185,34 @@ async fn plain_http_to_this_machine_never_goes_through_a_proxy() {
     run.assert_code(0);
     assert!(proxy.received_requests().await.unwrap().is_empty());
 }
+
+/// Plain http makes no TLS connection, so it reads no CA roots: a CA setting that would leave
+/// none at all does not stop it (it used to, with exit 5, before the first request).
+#[tokio::test]
+async fn plain_http_reads_no_ca_roots() {
+    let server = finished_api().await;
+    let gate = Gate::new(&server.uri());
+    let empty = gate.path("no-roots");
+    std::fs::create_dir(&empty).unwrap();
+    let missing = gate.path("missing.pem");
+    let run = gate
+        .env("SSL_CERT_FILE", &missing)
+        .env("SSL_CERT_DIR", &empty)
+        .run();
+    run.assert_code(0);
+}
+
+/// Over https, no root at all is an API error before any request, saying why.
+#[cfg(all(unix, not(target_vendor = "apple")))]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_with_no_ca_roots_at_all_stops_the_run() {
+    let (url, _) = https_api().await;
+    let gate = Gate::new(&url);
+    let empty = gate.path("no-roots");
+    std::fs::create_dir(&empty).unwrap();
+    let run = tokio::task::spawn_blocking(move || gate.env("SSL_CERT_DIR", &empty).run())
+        .await
+        .unwrap();
+    run.assert_code(5);
+    run.assert_logged("could not set up the HTTP client (TLS): no CA certificates were loaded");
+}

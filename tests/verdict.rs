@@ -17,8 +17,10 @@ async fn a_key_hidden_in_json_escapes_is_redacted_in_every_sink() {
         r#"{{"id":"job_1","status":"completed","prLink":"https://github.com/acme/docs/pull/7","source":{{"repository":"https://x/{escaped_key}","ref":"{escaped_key}"}},"note":"{escaped_key}"}}"#
     );
     let server = api([ResponseTemplate::new(200).set_body_raw(body, "application/json")]).await;
-    let gate = Gate::new(&server.uri());
+    let mut gate = Gate::new(&server.uri());
     let summary = gate.path("summary.md");
+    // The relative dotenv path lands in the run's own directory, which is scanned for the key.
+    gate.command.current_dir(gate.dir.path());
     let run = gate
         .env("GITHUB_ACTIONS", "true")
         .env("GITHUB_STEP_SUMMARY", &summary)

@@ -7,8 +7,8 @@ use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::Output;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use assert_cmd::Command;
@@ -100,14 +100,15 @@ pub async fn received(server: &MockServer, verb: &str, route: &str) -> Vec<Reque
 
 /// A server that drops the first `drops` connections without a word, then answers each
 /// connection with `body` as a 200: what a restarting load balancer looks like.
-pub fn flaky_server(drops: usize, body: String) -> (String, &'static AtomicUsize) {
+pub fn flaky_server(drops: usize, body: String) -> (String, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let connections: &'static AtomicUsize = Box::leak(Box::new(AtomicUsize::new(0)));
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&connections);
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
-            if connections.fetch_add(1, Ordering::SeqCst) < drops {
+            if counted.fetch_add(1, Ordering::SeqCst) < drops {
                 drop(stream);
                 continue;
             }
