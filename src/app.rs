@@ -6,7 +6,7 @@ use std::ffi::OsString;
 use tokio::time::Instant;
 use tracing::{error, info};
 
-use crate::classify::Start;
+use crate::classify::{Refusal, Start};
 use crate::client::Client;
 use crate::config::{Command, Config, Task};
 use crate::job::{Final, Job, Status};
@@ -48,9 +48,8 @@ pub fn run_blocking(env: &dyn Fn(&str) -> Option<OsString>, args: &[OsString]) -
     }
 }
 
-/// Runs the gate as the binary does, with `env` standing in for the process environment of
-/// the key and the runner's variables (the `MINTLIFY_*` settings are read from the process
-/// by the settings' definition). Returns the exit code.
+/// Runs the gate as the binary does, with `env` standing in for the process environment.
+/// Returns the exit code.
 pub async fn run(env: &dyn Fn(&str) -> Option<OsString>, args: &[OsString]) -> u8 {
     // A refusal may quote a value where the key was pasted by mistake.
     let key = env("MINTLIFY_API_KEY").map(|key| key.to_string_lossy().into_owned());
@@ -90,7 +89,7 @@ pub async fn run(env: &dyn Fn(&str) -> Option<OsString>, args: &[OsString]) -> u
 async fn wait(config: &Config, progress: &mut Progress) -> Outcome {
     let client = match Client::new(config) {
         Ok(client) => client,
-        Err(error) => return Outcome::ApiError(format!("{error:#}")),
+        Err(error) => return Outcome::ApiError(Refusal::Client(format!("{error:#}"))),
     };
     let settings = PollSettings {
         initial: config.poll_initial,
@@ -113,7 +112,7 @@ async fn wait(config: &Config, progress: &mut Progress) -> Outcome {
         };
     }
     let Some(job_id) = progress.job_id.clone() else {
-        return Outcome::ApiError("no job id to wait on".to_owned());
+        return Outcome::ApiError(Refusal::Client("no job id to wait on".to_owned()));
     };
     let fetch = async |progress: &Progress| client.get_job(&job_id, progress.just_created()).await;
     let ending = poll_until_final(fetch, &settings, progress).await;
@@ -191,7 +190,7 @@ fn outcome_of(ending: Ending, config: &Config, progress: &Progress) -> Outcome {
             Outcome::TimedOut(Timeout::Unreachable)
         }
         Ending::TimedOut(TimedOut::Deadline) => Outcome::TimedOut(Timeout::Deadline),
-        Ending::Refused(refusal) => Outcome::ApiError(refusal.message),
+        Ending::Refused(refusal) => Outcome::ApiError(refusal),
     }
 }
 

@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
+pub(crate) use crate::failure::{Answered, Failure, NotAJob, Refusal, Start, Trouble, Words};
 use crate::job::{Job, check_id};
 use crate::redact::Redactor;
 use crate::sanitize::{quoted, truncated, untrusted};
@@ -14,82 +15,30 @@ use crate::sanitize::{quoted, truncated, untrusted};
 /// How much of the server's own words an error message quotes.
 const SERVER_WORDS_LIMIT: usize = 300;
 
-/// A failure that may pass: the same request is sent again on the poll schedule.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Transient {
-    pub reason: String,
-    /// What the server asked for with `Retry-After`, honoured even above the poll cap.
-    pub retry_after: Option<Duration>,
-    /// A connection to the API was made: it is reachable, whatever went wrong after.
-    pub reached: bool,
-}
-
-/// A failure that will not pass by waiting: the run stops with this message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Permanent {
-    pub message: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Failure {
-    Transient(Transient),
-    Permanent(Permanent),
-}
-
-impl fmt::Display for Transient {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.reason)
-    }
-}
-
-impl fmt::Display for Permanent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-pub fn transient(reason: String, retry_after: Option<Duration>, reached: bool) -> Failure {
-    Failure::Transient(Transient {
-        reason,
-        retry_after,
-        reached,
-    })
-}
-
-pub fn permanent(message: String) -> Failure {
-    Failure::Permanent(Permanent { message })
-}
-
 /// The calls this program makes. A read may be repeated freely; starting the agent may not,
 /// since a repeated create or follow-up could start it twice (and spend the project's hourly
 /// quota), so those are repeated only when they certainly did not happen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Call {
+pub(crate) enum Call {
     Read,
     Start(Start),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Start {
-    Create,
-    FollowUp,
-}
-
 /// What a request was for: it decides what may be retried and the wording of errors.
 #[derive(Debug, Clone, Copy)]
-pub struct Target<'a> {
-    pub call: Call,
-    pub project_id: &'a str,
+pub(crate) struct Target<'a> {
+    pub(crate) call: Call,
+    pub(crate) project_id: &'a str,
     /// `None` for a create, whose job has no id yet.
-    pub job_id: Option<&'a str>,
+    pub(crate) job_id: Option<&'a str>,
     /// The job was created moments ago, so the API may not serve it yet: a 404 is transient.
-    pub just_created: bool,
+    pub(crate) just_created: bool,
 }
 
 /// An answer body, decoded once and redacted after decoding, so that no escape sequence
 /// (`\u006dint_…`) can carry the key past redaction.
 #[derive(Debug, Clone)]
-pub enum Body {
+pub(crate) enum Body {
     Json(Value),
     NotJson {
         text: String,
@@ -98,13 +47,13 @@ pub enum Body {
     /// JSON whose meaning depends on the reader: a field that decides the verdict given twice.
     Ambiguous(&'static str),
     /// It could not be read whole: too large, or the connection broke.
-    Unread(String),
+    Unread(NotAJob),
 }
 
 impl Body {
     /// Leniently in detail: a byte that is not UTF-8 (in a field nobody reads, say) becomes
     /// U+FFFD instead of making the whole answer unreadable, and a leading BOM is skipped.
-    pub fn decode(bytes: &[u8], redactor: &Redactor) -> Body {
+    pub(crate) fn decode(bytes: &[u8], redactor: &Redactor) -> Body {
         let text = String::from_utf8_lossy(bytes);
         let json = text.strip_prefix('\u{feff}').unwrap_or(&text);
         match serde_json::from_str::<Value>(json) {
@@ -122,23 +71,19 @@ impl Body {
         }
     }
 
-    /// The job in a 2xx answer, or why there is none; the reason is escaped for a log.
-    fn job(self) -> Result<Job, String> {
+    /// The job in a 2xx answer, or why there is none.
+    fn job(self) -> Result<Job, NotAJob> {
         match self {
-            Body::Json(value) => Job::read(value).map_err(|e| e.to_string()),
-            Body::NotJson { error, .. } => {
-                Err(format!("the answer is not JSON ({})", untrusted(&error)))
-            }
-            Body::Ambiguous(field) => Err(format!(
-                "the answer gives {field} twice, so what it says depends on the reader"
-            )),
+            Body::Json(value) => Job::read(value),
+            Body::NotJson { error, .. } => Err(NotAJob::NotJson(untrusted(&error))),
+            Body::Ambiguous(field) => Err(NotAJob::Ambiguous(field)),
             Body::Unread(reason) => Err(reason),
         }
     }
 
     /// The server's own words, from `{"error": "..."}` or the start of the body, escaped and
-    /// short: `": words"`, or nothing.
-    fn server_words(&self) -> String {
+    /// short.
+    fn server_words(&self) -> Words {
         let text = match self {
             Body::Json(value) => match value.get("error") {
                 Some(Value::String(error)) => error.clone(),
@@ -147,12 +92,7 @@ impl Body {
             Body::NotJson { text, .. } => text.clone(),
             Body::Ambiguous(_) | Body::Unread(_) => String::new(),
         };
-        let text = text.trim();
-        if text.is_empty() {
-            String::new()
-        } else {
-            format!(": {}", untrusted(&truncated(text, SERVER_WORDS_LIMIT)))
-        }
+        Words(untrusted(&truncated(text.trim(), SERVER_WORDS_LIMIT)))
     }
 }
 
@@ -190,33 +130,35 @@ fn twice(json: &str) -> Option<&'static str> {
 
 /// An HTTP answer reduced to what classification needs, so it can be tested without a server.
 #[derive(Debug)]
-pub struct Answer {
-    pub status: u16,
-    pub retry_after: Option<Duration>,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) retry_after: Option<Duration>,
     /// Percent-decoded and redacted.
-    pub location: Option<String>,
-    pub body: Body,
+    pub(crate) location: Option<String>,
+    pub(crate) body: Body,
 }
 
 /// Decides what an answer means.
-pub fn classify(answer: Answer, target: Target<'_>) -> Result<Job, Failure> {
+pub(crate) fn classify(answer: Answer, target: Target<'_>) -> Result<Job, Failure> {
     let status = answer.status;
     // Trouble on the server's side: a read tries again; a start cannot know what happened.
-    let server_trouble = |reason: String, retry_after: Option<Duration>| match target.call {
-        Call::Read => transient(reason, retry_after, true),
-        Call::Start(start) => uncertain(start, target, &reason),
+    let server_trouble = |trouble: Trouble, retry_after: Option<Duration>| match target.call {
+        Call::Read => Failure::transient(trouble, retry_after, true),
+        Call::Start(start) => uncertain(start, target, trouble),
     };
     let words = answer.body.server_words();
+    let refused = |refusal| Err(Failure::Permanent(refusal));
     match status {
         200..=299 => {
             let job = answer
                 .body
                 .job()
-                .map_err(|reason| server_trouble(reason, None))?;
+                .map_err(|reason| server_trouble(Trouble::NotAJob(reason), None))?;
             match target.call {
                 Call::Read => {
-                    if let Err(not_a_job) = job.require_status() {
-                        return Err(transient(not_a_job.to_string(), None, true));
+                    if job.status.is_none() {
+                        let trouble = Trouble::NotAJob(NotAJob::NoStatus);
+                        return Err(Failure::transient(trouble, None, true));
                     }
                     same_job(job, target)
                 }
@@ -233,60 +175,48 @@ pub fn classify(answer: Answer, target: Target<'_>) -> Result<Job, Failure> {
                     };
                     match problem {
                         None => Ok(job),
-                        Some(problem) => Err(permanent(format!(
-                            "the job was created (HTTP {status}), but the id in the answer {problem}: find the job in the Mintlify dashboard and wait on it with MINTLIFY_JOB_ID"
-                        ))),
+                        Some(problem) => refused(Refusal::CreatedWithoutId { status, problem }),
                     }
                 }
             }
         }
-        429 => Err(transient(
-            "the API is rate limiting (HTTP 429)".to_owned(),
+        429 => Err(Failure::transient(
+            Trouble::RateLimited,
             answer.retry_after,
             true,
         )),
         // 503 means the request was not served, so even a start may be sent again.
-        503 => Err(transient(
-            format!("the API is unavailable (HTTP 503{words})"),
+        503 => Err(Failure::transient(
+            Trouble::Unavailable { words },
             answer.retry_after,
             true,
         )),
-        408 | 500..=599 => Err(server_trouble(
-            format!("the API answered HTTP {status}{words}"),
-            None,
-        )),
-        300..=399 => Err(permanent(format!(
-            "the API answered with a redirect (HTTP {status}) to {}, which is not followed so the key cannot travel elsewhere: check MINTLIFY_API_URL",
-            answer.location.as_deref().map_or_else(
+        408 | 500..=599 => Err(server_trouble(Trouble::ServerError { status, words }, None)),
+        300..=399 => refused(Refusal::Redirect {
+            status,
+            location: answer.location.as_deref().map_or_else(
                 || "nowhere".to_owned(),
-                |location| untrusted(&truncated(location, SERVER_WORDS_LIMIT))
-            )
-        ))),
-        401 | 403 => Err(permanent(format!(
-            "the API refused the key (HTTP {status}{words}): is it expired, not an admin key (mint_...), or from another organization? Check MINTLIFY_API_KEY"
-        ))),
+                |location| untrusted(&truncated(location, SERVER_WORDS_LIMIT)),
+            ),
+        }),
+        401 | 403 => refused(Refusal::Key { status, words }),
         404 => match target.job_id {
-            Some(job_id) if target.just_created => Err(transient(
-                format!(
-                    "job {} is not readable yet (HTTP 404), as can happen right after it is created",
-                    quoted(job_id)
-                ),
+            Some(job_id) if target.just_created => Err(Failure::transient(
+                Trouble::NotReadableYet(job_id.to_owned()),
                 None,
                 true,
             )),
-            Some(job_id) => Err(permanent(format!(
-                "job {} was not found in project {} (HTTP 404{words}): check MINTLIFY_PROJECT_ID and MINTLIFY_JOB_ID",
-                quoted(job_id),
-                quoted(target.project_id),
-            ))),
-            None => Err(permanent(format!(
-                "project {} was not found (HTTP 404{words}): check MINTLIFY_PROJECT_ID",
-                quoted(target.project_id),
-            ))),
+            Some(job_id) => refused(Refusal::JobNotFound {
+                job_id: job_id.to_owned(),
+                project_id: target.project_id.to_owned(),
+                words,
+            }),
+            None => refused(Refusal::ProjectNotFound {
+                project_id: target.project_id.to_owned(),
+                words,
+            }),
         },
-        _ => Err(permanent(format!(
-            "the API refused the request (HTTP {status}{words}): check the settings against the Mintlify API docs"
-        ))),
+        _ => refused(Refusal::Rejected { status, words }),
     }
 }
 
@@ -298,37 +228,33 @@ fn same_job(job: Job, target: Target<'_>) -> Result<Job, Failure> {
         return Ok(job);
     };
     let answered = match &job.id {
-        _ if job.unusable_id => "an id that is not a string of 1 to 256 bytes".to_owned(),
-        Some(answered) if answered != asked => format!("job {}", quoted(&truncated(answered, 64))),
+        _ if job.unusable_id => Answered::NoUsableId,
+        Some(answered) if answered != asked => Answered::Job(truncated(answered, 64)),
         _ => return Ok(job),
     };
-    let asked = quoted(asked);
-    Err(permanent(match target.call {
-        Call::Start(Start::FollowUp) => format!(
-            "the follow-up to job {asked} was answered about {answered}, so the answer is not trusted; the follow-up may have been delivered: check the job in the Mintlify dashboard before sending it again, and MINTLIFY_API_URL and any proxy or cache in between"
-        ),
-        _ => format!(
-            "the API answered about {answered} when asked about job {asked}, so the answer is not trusted: check MINTLIFY_API_URL and any proxy or cache in between"
-        ),
+    let asked = asked.to_owned();
+    Err(Failure::Permanent(match target.call {
+        Call::Start(Start::FollowUp) => Refusal::FollowUpOtherJob { asked, answered },
+        _ => Refusal::OtherJob { asked, answered },
     }))
 }
 
 /// A start whose fate is unknown: stop, and say what to check before trying again.
-pub fn uncertain(start: Start, target: Target<'_>, reason: &str) -> Failure {
-    permanent(match start {
-        Start::Create => format!(
-            "the request to create a job may or may not have reached Mintlify ({reason}), so a job may or may not exist: check the agent jobs of project {} in the Mintlify dashboard before running this again, or the agent may run twice",
-            quoted(target.project_id)
-        ),
-        Start::FollowUp => format!(
-            "the follow-up to job {} may or may not have reached Mintlify ({reason}): check the job in the Mintlify dashboard before sending it again, or the agent may run it twice",
-            quoted(target.job_id.unwrap_or_default())
-        ),
+pub(crate) fn uncertain(start: Start, target: Target<'_>, reason: Trouble) -> Failure {
+    Failure::Permanent(match start {
+        Start::Create => Refusal::CreateUncertain {
+            project_id: target.project_id.to_owned(),
+            reason,
+        },
+        Start::FollowUp => Refusal::FollowUpUncertain {
+            job_id: target.job_id.unwrap_or_default().to_owned(),
+            reason,
+        },
     })
 }
 
 /// `Retry-After` as seconds or as an HTTP date.
-pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));

@@ -10,10 +10,11 @@ use reqwest::{RequestBuilder, Response, Url, redirect};
 use tokio::time::Instant;
 
 use crate::classify::{
-    Answer, Body, Call, Failure, Start, Target, classify, parse_retry_after, permanent, transient,
-    uncertain,
+    Answer, Body, Call, Failure, NotAJob, Refusal, Start, Target, Trouble, classify,
+    parse_retry_after, uncertain,
 };
 use crate::config::Config;
+use crate::failure::Var;
 use crate::job::Job;
 use crate::redact::Redactor;
 use crate::sanitize::untrusted;
@@ -26,27 +27,20 @@ const BODY_LIMIT: usize = 1024 * 1024;
 /// never reached the server.
 fn unsent(error: &reqwest::Error, target: Target<'_>, limit: Limit) -> Failure {
     if causes(error).any(is_untrusted_certificate) {
-        return permanent(format!(
-            "the API's TLS certificate is not trusted ({}): behind a proxy or a private CA, point SSL_CERT_FILE at a PEM bundle of the roots to trust",
-            error_chain(error)
-        ));
+        return Failure::Permanent(Refusal::UntrustedCertificate {
+            chain: error_chain(error),
+        });
     }
-    let reason = if error.is_timeout() {
-        match limit {
-            Limit::RequestTimeout(limit) => format!(
-                "no answer within MINTLIFY_REQUEST_TIMEOUT ({})",
-                crate::duration::display(limit)
-            ),
-            Limit::Deadline(_) => "no answer before the deadline (MINTLIFY_TIMEOUT)".to_owned(),
-        }
-    } else {
-        format!("the request failed: {}", error_chain(error))
+    let trouble = match limit {
+        _ if !error.is_timeout() => Trouble::RequestFailed(error_chain(error)),
+        Limit::RequestTimeout(limit) => Trouble::RequestTimeout(limit),
+        Limit::Deadline(_) => Trouble::Deadline,
     };
     let reached = !error.is_connect();
     match target.call {
-        Call::Read => transient(reason, None, reached),
-        Call::Start(_) if !reached => transient(reason, None, reached),
-        Call::Start(start) => uncertain(start, target, &reason),
+        Call::Read => Failure::transient(trouble, None, reached),
+        Call::Start(_) if !reached => Failure::transient(trouble, None, reached),
+        Call::Start(start) => uncertain(start, target, trouble),
     }
 }
 
@@ -100,7 +94,7 @@ impl Client {
         // An error only means a provider is already installed, which is what we want.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.api_key.expose()))
-            .map_err(|_| anyhow::anyhow!("MINTLIFY_API_KEY cannot be sent in a header"))?;
+            .map_err(|_| anyhow::anyhow!("{} cannot be sent in a header", Var::ApiKey))?;
         auth.set_sensitive(true);
         let mut builder = reqwest::Client::builder();
         if config.api_url.scheme() == "http" {
@@ -220,18 +214,18 @@ async fn read(mut response: Response, redactor: &Redactor) -> Answer {
         .content_length()
         .is_some_and(|n| n > BODY_LIMIT as u64)
     {
-        Body::Unread(too_large())
+        Body::Unread(NotAJob::TooLarge)
     } else {
         let mut body = Vec::new();
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) if body.len() + chunk.len() > BODY_LIMIT => {
-                    break Body::Unread(too_large());
+                    break Body::Unread(NotAJob::TooLarge);
                 }
                 Ok(Some(chunk)) => body.extend_from_slice(&chunk),
                 Ok(None) => break Body::decode(&body, redactor),
                 Err(error) => {
-                    break Body::Unread(format!("the answer broke off: {}", error_chain(&error)));
+                    break Body::Unread(NotAJob::BrokeOff(error_chain(&error)));
                 }
             }
         }
@@ -242,13 +236,6 @@ async fn read(mut response: Response, redactor: &Redactor) -> Answer {
         location,
         body,
     }
-}
-
-fn too_large() -> String {
-    format!(
-        "the answer is over {} MiB, so it is not a job",
-        BODY_LIMIT / (1024 * 1024)
-    )
 }
 
 /// An error and its causes on one line; reqwest's own message alone rarely says what happened.

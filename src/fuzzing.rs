@@ -74,8 +74,10 @@ pub fn answer(data: &[u8]) {
                     }
                 }
             }
-            Err(Failure::Transient(transient)) => assert_one_clean_line(&transient.reason),
-            Err(Failure::Permanent(permanent)) => assert_one_clean_line(&permanent.message),
+            Err(Failure::Transient(transient)) => {
+                assert_one_clean_line(&transient.trouble.to_string());
+            }
+            Err(Failure::Permanent(refusal)) => assert_one_clean_line(&refusal.to_string()),
         }
     }
 }

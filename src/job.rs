@@ -6,6 +6,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+pub(crate) use crate::failure::NotAJob;
 use crate::sanitize::{is_hidden, quoted, truncated};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,22 +165,6 @@ impl fmt::Display for Note {
     }
 }
 
-/// Why an answer is not a job at all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NotAJob {
-    NotAnObject,
-    NoStatus,
-}
-
-impl fmt::Display for NotAJob {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            NotAJob::NotAnObject => "the answer is JSON but not an object, so not a job",
-            NotAJob::NoStatus => "the answer has no status string, so it is not a job",
-        })
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct Job {
     pub id: Option<String>,
@@ -228,11 +213,6 @@ impl Job {
             notes,
             raw,
         })
-    }
-
-    /// The status of an answer that must be a job (the answer to a read).
-    pub fn require_status(&self) -> Result<&Status, NotAJob> {
-        self.status.as_ref().ok_or(NotAJob::NoStatus)
     }
 }
 

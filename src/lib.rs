@@ -9,6 +9,7 @@ mod classify;
 mod client;
 mod config;
 mod duration;
+mod failure;
 #[cfg(fuzzing)]
 pub mod fuzzing;
 mod job;

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::failure::Refusal;
 use crate::job::Final;
 use crate::signals::Signal;
 
@@ -78,8 +79,8 @@ pub enum Outcome {
         allowed: bool,
     },
     TimedOut(Timeout),
-    /// The API refused the request, or the job could not be read: the message says what to do.
-    ApiError(String),
+    /// The API refused the request, or the job could not be read: the refusal says what to do.
+    ApiError(Refusal),
     CompletedWithoutPr,
     Cancelled(Signal),
     /// The agent was started and `MINTLIFY_WAIT=false` asked not to wait for it.
@@ -147,7 +148,11 @@ mod tests {
             (Outcome::Archived { allowed: true }, 0, "archived"),
             (Outcome::TimedOut(Timeout::Deadline), 4, "timeout"),
             (Outcome::TimedOut(Timeout::Unreachable), 4, "timeout"),
-            (Outcome::ApiError("x".into()), 5, "api_error"),
+            (
+                Outcome::ApiError(Refusal::Client("x".into())),
+                5,
+                "api_error",
+            ),
             (Outcome::CompletedWithoutPr, 6, "no_pr"),
             (Outcome::Cancelled(Signal::Interrupt), 130, "cancelled"),
             (Outcome::Cancelled(Signal::Terminate), 143, "cancelled"),

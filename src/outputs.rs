@@ -12,6 +12,7 @@ use tracing::warn;
 
 use crate::config::Config;
 use crate::duration::display;
+use crate::failure::Var;
 use crate::job::{self, Job, Status};
 use crate::outcome::{Outcome, Timeout};
 use crate::poll::Progress;
@@ -100,10 +101,16 @@ impl Report<'_> {
             },
             Outcome::Failed => format!("job {job} failed: see the job in the Mintlify dashboard"),
             Outcome::Archived { allowed: true } => {
-                format!("job {job} was archived, which MINTLIFY_ALLOW_ARCHIVED accepts")
+                format!(
+                    "job {job} was archived, which {} accepts",
+                    Var::AllowArchived
+                )
             }
             Outcome::Archived { allowed: false } => {
-                format!("job {job} was archived: set MINTLIFY_ALLOW_ARCHIVED=true to accept that")
+                format!(
+                    "job {job} was archived: set {}=true to accept that",
+                    Var::AllowArchived
+                )
             }
             Outcome::TimedOut(Timeout::Deadline) => {
                 let mut seen = format!("last status: {}", self.last_status());
@@ -114,29 +121,35 @@ impl Report<'_> {
                     seen.push_str(&format!("; last problem: {trouble}"));
                 }
                 format!(
-                    "job {job} has no final status after {timeout} ({seen}): raise MINTLIFY_TIMEOUT or check the job in the Mintlify dashboard"
+                    "job {job} has no final status after {timeout} ({seen}): raise {} or check the job in the Mintlify dashboard",
+                    Var::Timeout
                 )
             }
             Outcome::TimedOut(Timeout::Unreachable) => format!(
-                "job {job}: the API at {} could not be reached in {timeout} ({}): check MINTLIFY_API_URL, DNS, the network and any HTTPS_PROXY from this runner; curl -sS {} shows the same error",
-                self.config.api_url,
+                "job {job}: the API at {url} could not be reached in {timeout} ({}): check {}, DNS, the network and any HTTPS_PROXY from this runner; curl -sS {url} shows the same error",
                 self.progress
                     .last_trouble
-                    .as_deref()
-                    .unwrap_or("no request was answered"),
-                self.config.api_url,
+                    .as_ref()
+                    .map_or_else(|| "no request was answered".to_owned(), ToString::to_string),
+                Var::ApiUrl,
+                url = self.config.api_url,
             ),
             Outcome::TimedOut(Timeout::RetryAfter(asked)) => format!(
-                "job {job}: the API asked (Retry-After) to wait {} before the next request, past the deadline of {timeout}: run again later, or raise MINTLIFY_TIMEOUT",
-                display(*asked)
+                "job {job}: the API asked (Retry-After) to wait {} before the next request, past the deadline of {timeout}: run again later, or raise {}",
+                display(*asked),
+                Var::Timeout
             ),
-            Outcome::ApiError(message) => format!("job {job}: {message}"),
+            Outcome::ApiError(refusal) => format!("job {job}: {refusal}"),
             Outcome::CompletedWithoutPr => {
-                format!("job {job} completed without a PR, and MINTLIFY_REQUIRE_PR asks for one")
+                format!(
+                    "job {job} completed without a PR, and {} asks for one",
+                    Var::RequirePr
+                )
             }
             Outcome::Started => format!(
-                "job {job} started ({}); not waiting, as MINTLIFY_WAIT=false asks",
-                self.last_status()
+                "job {job} started ({}); not waiting, as {}=false asks",
+                self.last_status(),
+                Var::Wait
             ),
             Outcome::Cancelled(signal) => {
                 let in_flight = match self.progress.start_in_flight {

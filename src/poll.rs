@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::time::{Instant, sleep_until, timeout_at};
 use tracing::{debug, info, warn};
 
-use crate::classify::{Failure, Permanent, Start};
+use crate::classify::{Failure, Refusal, Start, Trouble};
 use crate::duration;
 use crate::job::{Final, Job, Status};
 use crate::sanitize::{quoted, untrusted};
@@ -44,7 +44,7 @@ pub struct Progress {
     pub reached: bool,
     /// The last failure that was retried, unless an answer came after it: a verdict says what
     /// went wrong.
-    pub last_trouble: Option<String>,
+    pub last_trouble: Option<Trouble>,
     /// A start request is in flight: if the run ends now, its fate is unknown.
     pub start_in_flight: Option<Start>,
     /// When this run created the job: its first reads may not find it yet.
@@ -164,7 +164,7 @@ impl Progress {
 pub enum Ending {
     Final(Job, Final),
     TimedOut(TimedOut),
-    Refused(Permanent),
+    Refused(Refusal),
 }
 
 /// Why the run stopped waiting before the job ended.
@@ -254,8 +254,8 @@ async fn repeat<T>(
                 None
             }
             Err(Failure::Permanent(refusal)) => return Err(Ending::Refused(refusal)),
-            Err(Failure::Transient(trouble)) => {
-                progress.reached |= trouble.reached;
+            Err(Failure::Transient(failure)) => {
+                progress.reached |= failure.reached;
                 let what = match purpose {
                     Purpose::Poll => format!("job {}", progress.label()),
                     Purpose::Start(Start::Create) => "creating a job".to_owned(),
@@ -263,9 +263,9 @@ async fn repeat<T>(
                         format!("job {}: sending the follow-up", progress.label())
                     }
                 };
-                warn!("{what}: {trouble}; trying again");
-                progress.last_trouble = Some(trouble.reason);
-                trouble.retry_after
+                warn!("{what}: {}; trying again", failure.trouble);
+                progress.last_trouble = Some(failure.trouble);
+                failure.retry_after
             }
         };
         let wait = next_wait(&mut schedule, retry_after, settings.deadline)

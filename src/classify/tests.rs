@@ -1,4 +1,5 @@
 use super::*;
+use crate::failure::Transient;
 
 const TARGET: Target<'static> = Target {
     call: Call::Read,
@@ -32,11 +33,15 @@ fn is_transient(result: &Result<Job, Failure>) -> bool {
     matches!(result, Err(Failure::Transient(_)))
 }
 
-fn permanent_message(result: Result<Job, Failure>) -> String {
+fn refusal(result: Result<Job, Failure>) -> Refusal {
     match result {
-        Err(Failure::Permanent(p)) => p.message,
-        other => panic!("expected a permanent failure, got {other:?}"),
+        Err(Failure::Permanent(refusal)) => refusal,
+        other => panic!("expected a refusal, got {other:?}"),
     }
+}
+
+fn words(text: &str) -> Words {
+    Words(text.to_owned())
 }
 
 #[test]
@@ -50,13 +55,21 @@ fn a_job_answer_is_a_job() {
 #[test]
 fn an_answer_about_another_job_is_never_taken() {
     let body = r#"{"id":"job_2","status":"completed","prLink":"https://github.com/o/r/pull/1"}"#;
-    for target in [TARGET, FOLLOW_UP] {
-        let message = permanent_message(classify(answer(200, body), target));
-        assert!(
-            message.contains("about job \"job_2\"") && message.contains("not trusted"),
-            "{message}"
-        );
-    }
+    let other = ("job_1".to_owned(), Answered::Job("job_2".to_owned()));
+    assert_eq!(
+        refusal(classify(answer(200, body), TARGET)),
+        Refusal::OtherJob {
+            asked: other.0.clone(),
+            answered: other.1.clone()
+        }
+    );
+    assert_eq!(
+        refusal(classify(answer(200, body), FOLLOW_UP)),
+        Refusal::FollowUpOtherJob {
+            asked: other.0,
+            answered: other.1
+        }
+    );
 }
 
 #[test]
@@ -70,15 +83,22 @@ fn an_answer_with_an_id_that_is_no_id_is_never_taken() {
         let body = format!(
             r#"{{"id":{id},"status":"completed","prLink":"https://github.com/o/r/pull/1"}}"#
         );
-        let message = permanent_message(classify(answer(200, &body), TARGET));
         assert!(
-            message.contains("not a string of 1 to 256 bytes"),
-            "{id}: {message}"
+            matches!(
+                refusal(classify(answer(200, &body), TARGET)),
+                Refusal::OtherJob {
+                    answered: Answered::NoUsableId,
+                    ..
+                }
+            ),
+            "{id}"
         );
-        let message = permanent_message(classify(answer(201, &body), CREATE));
         assert!(
-            message.starts_with("the job was created"),
-            "{id}: {message}"
+            matches!(
+                refusal(classify(answer(201, &body), CREATE)),
+                Refusal::CreatedWithoutId { status: 201, .. }
+            ),
+            "{id}"
         );
     }
 }
@@ -86,7 +106,13 @@ fn an_answer_with_an_id_that_is_no_id_is_never_taken() {
 #[test]
 fn a_field_that_decides_the_verdict_given_twice_is_not_trusted() {
     let body = r#"{"id":"job_1","status":"failed","status":"completed"}"#;
-    assert!(is_transient(&classify(answer(200, body), TARGET)));
+    assert!(matches!(
+        classify(answer(200, body), TARGET),
+        Err(Failure::Transient(Transient {
+            trouble: Trouble::NotAJob(NotAJob::Ambiguous("status")),
+            ..
+        }))
+    ));
     let body = r#"{"id":"job_1","status":"failed","model":"a","model":"b"}"#;
     assert!(classify(answer(200, body), TARGET).is_ok());
 }
@@ -110,9 +136,13 @@ fn a_bom_or_a_stray_latin1_byte_does_not_hide_the_status() {
 #[test]
 fn the_key_is_redacted_after_decoding_json_escapes() {
     let body = r#"{"error":"\u006dint_k3y is not valid"}"#;
-    let message = permanent_message(classify(answer(401, body), TARGET));
-    assert!(message.contains("<redacted> is not valid"), "{message}");
-    assert!(!message.contains("mint_k3y"), "{message}");
+    assert_eq!(
+        refusal(classify(answer(401, body), TARGET)),
+        Refusal::Key {
+            status: 401,
+            words: words("<redacted> is not valid")
+        }
+    );
     let job = classify(
         answer(200, r#"{"status":"active","x":"\u006dint_k3y"}"#),
         TARGET,
@@ -129,7 +159,10 @@ fn a_404_right_after_a_create_is_retried() {
     };
     let result = classify(answer(404, ""), fresh);
     assert!(is_transient(&result), "{result:?}");
-    assert!(permanent_message(classify(answer(404, ""), TARGET)).contains("not found"));
+    assert!(matches!(
+        refusal(classify(answer(404, ""), TARGET)),
+        Refusal::JobNotFound { .. }
+    ));
 }
 
 #[test]
@@ -157,7 +190,7 @@ fn a_body_that_is_not_a_job_is_retried() {
         );
     }
     let cut = Answer {
-        body: Body::Unread("the answer is over 1 MiB".into()),
+        body: Body::Unread(NotAJob::TooLarge),
         ..answer(200, "")
     };
     assert!(is_transient(&classify(cut, TARGET)));
@@ -182,46 +215,60 @@ fn retry_after_is_kept_for_429_and_503_only() {
 }
 
 #[test]
-fn client_errors_and_redirects_stop_the_run_with_advice() {
-    let message = permanent_message(classify(answer(401, r#"{"error":"expired"}"#), TARGET));
-    assert!(
-        message.contains("refused the key")
-            && message.contains("expired")
-            && message.contains("MINTLIFY_API_KEY"),
-        "{message}"
+fn client_errors_and_redirects_stop_the_run() {
+    assert_eq!(
+        refusal(classify(answer(401, r#"{"error":"expired"}"#), TARGET)),
+        Refusal::Key {
+            status: 401,
+            words: words("expired")
+        }
     );
-    assert!(permanent_message(classify(answer(403, ""), TARGET)).contains("admin key"));
-    let message = permanent_message(classify(
-        answer(404, r#"{"error":"Job not found"}"#),
-        TARGET,
+    assert!(matches!(
+        refusal(classify(answer(403, ""), TARGET)),
+        Refusal::Key { status: 403, .. }
     ));
-    assert!(
-        message.contains("\"job_1\"")
-            && message.contains("\"proj\"")
-            && message.contains("MINTLIFY_JOB_ID"),
-        "{message}"
+    assert_eq!(
+        refusal(classify(
+            answer(404, r#"{"error":"Job not found"}"#),
+            TARGET
+        )),
+        Refusal::JobNotFound {
+            job_id: "job_1".into(),
+            project_id: "proj".into(),
+            words: words("Job not found")
+        }
     );
     for status in [400, 409, 422] {
-        assert!(
-            permanent_message(classify(answer(status, "{}"), TARGET))
-                .contains(&format!("HTTP {status}"))
-        );
+        assert!(matches!(
+            refusal(classify(answer(status, "{}"), TARGET)),
+            Refusal::Rejected { status: s, .. } if s == status
+        ));
     }
     let redirect = Answer {
         location: Some("https://evil.example/x".into()),
         ..answer(302, "")
     };
-    let message = permanent_message(classify(redirect, TARGET));
-    assert!(
-        message.contains("redirect") && message.contains("https://evil.example/x"),
-        "{message}"
+    assert_eq!(
+        refusal(classify(redirect, TARGET)),
+        Refusal::Redirect {
+            status: 302,
+            location: "https://evil.example/x".into()
+        }
     );
+}
+
+#[test]
+fn refusals_name_the_setting_to_check() {
+    let key = refusal(classify(answer(401, ""), TARGET)).to_string();
+    assert!(key.contains("MINTLIFY_API_KEY"), "{key}");
+    let missing = refusal(classify(answer(404, ""), TARGET)).to_string();
+    assert!(missing.contains("MINTLIFY_JOB_ID"), "{missing}");
 }
 
 #[test]
 fn server_words_in_errors_cannot_start_a_workflow_command() {
     let body = r#"{"error":"bad\n::error::pwned\r\n::add-mask::x"}"#;
-    let message = permanent_message(classify(answer(400, body), TARGET));
+    let message = refusal(classify(answer(400, body), TARGET)).to_string();
     assert_eq!(message.lines().count(), 1, "{message}");
     assert!(message.contains(r"bad\n::error::pwned"), "{message}");
 }
@@ -253,39 +300,55 @@ fn a_start_is_retried_only_when_it_certainly_did_not_happen() {
                 "HTTP {status}"
             );
         }
+        let uncertain = |refusal: Refusal| {
+            matches!(
+                refusal,
+                Refusal::CreateUncertain { .. } | Refusal::FollowUpUncertain { .. }
+            )
+        };
         for status in [408, 500, 502, 504] {
-            let message = permanent_message(classify(answer(status, ""), target));
-            assert!(
-                message.contains("may or may not have reached Mintlify"),
-                "HTTP {status}: {message}"
-            );
+            let refused = refusal(classify(answer(status, ""), target));
+            assert!(uncertain(refused.clone()), "HTTP {status}: {refused:?}");
         }
         let cut = Answer {
-            body: Body::Unread("the answer broke off".into()),
+            body: Body::Unread(NotAJob::BrokeOff("reset".into())),
             ..answer(201, "")
         };
-        assert!(permanent_message(classify(cut, target)).contains("may or may not"));
-        let unreadable = permanent_message(classify(answer(201, "<html>"), target));
-        assert!(unreadable.contains("may or may not"), "{unreadable}");
-        assert!(
-            permanent_message(classify(
+        assert!(uncertain(refusal(classify(cut, target))));
+        assert!(uncertain(refusal(classify(answer(201, "<html>"), target))));
+        assert_eq!(
+            refusal(classify(
                 answer(400, r#"{"error":"prompt is required"}"#),
                 target
-            ))
-            .contains("prompt is required")
+            )),
+            Refusal::Rejected {
+                status: 400,
+                words: words("prompt is required")
+            }
         );
     }
 }
 
 #[test]
-fn uncertain_starts_say_what_to_check() {
-    let message = permanent_message(classify(answer(500, ""), CREATE));
-    assert!(
-        message.contains("a job may or may not exist") && message.contains("\"proj\""),
-        "{message}"
+fn uncertain_starts_name_what_to_check() {
+    let server_error = |status| Trouble::ServerError {
+        status,
+        words: Words::default(),
+    };
+    assert_eq!(
+        refusal(classify(answer(500, ""), CREATE)),
+        Refusal::CreateUncertain {
+            project_id: "proj".into(),
+            reason: server_error(500)
+        }
     );
-    let message = permanent_message(classify(answer(502, ""), FOLLOW_UP));
-    assert!(message.contains("follow-up to job \"job_1\""), "{message}");
+    assert_eq!(
+        refusal(classify(answer(502, ""), FOLLOW_UP)),
+        Refusal::FollowUpUncertain {
+            job_id: "job_1".into(),
+            reason: server_error(502)
+        }
+    );
 }
 
 #[test]
@@ -298,10 +361,12 @@ fn a_created_job_must_come_back_with_a_usable_id() {
         r#"{"id":"..","status":"active"}"#,
         r#"{"id":"a\nb","status":"active"}"#,
     ] {
-        let message = permanent_message(classify(answer(201, body), CREATE));
         assert!(
-            message.starts_with("the job was created (HTTP 201), but the id"),
-            "{body}: {message}"
+            matches!(
+                refusal(classify(answer(201, body), CREATE)),
+                Refusal::CreatedWithoutId { status: 201, .. }
+            ),
+            "{body}"
         );
     }
     // A follow-up names its job already; its answer need not, nor carry a status.
@@ -314,10 +379,11 @@ fn a_created_job_must_come_back_with_a_usable_id() {
 
 #[test]
 fn a_404_on_create_names_the_project() {
-    let message = permanent_message(classify(answer(404, ""), CREATE));
-    assert!(
-        message.starts_with("project \"proj\" was not found")
-            && message.contains("MINTLIFY_PROJECT_ID"),
-        "{message}"
+    assert_eq!(
+        refusal(classify(answer(404, ""), CREATE)),
+        Refusal::ProjectNotFound {
+            project_id: "proj".into(),
+            words: Words::default()
+        }
     );
 }

@@ -5,7 +5,8 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 
 use super::*;
-use crate::classify::Transient;
+use crate::classify::{Refusal, Trouble};
+use crate::failure::Transient;
 
 enum Step {
     Answer(Result<Job, Failure>),
@@ -61,7 +62,7 @@ fn status(status: &str) -> Step {
 
 fn transient(retry_after: Option<u64>) -> Step {
     Step::Answer(Err(Failure::Transient(Transient {
-        reason: "HTTP 503".into(),
+        trouble: Trouble::RateLimited,
         retry_after: retry_after.map(Duration::from_secs),
         reached: true,
     })))
@@ -204,9 +205,7 @@ async fn a_request_in_flight_is_cut_off_by_the_deadline() {
 
 #[tokio::test(start_paused = true)]
 async fn a_permanent_failure_stops_at_once() {
-    let refusal = Permanent {
-        message: "HTTP 401".into(),
-    };
+    let refusal = Refusal::Client("refused".into());
     let script = Script::new([Step::Answer(Err(Failure::Permanent(refusal.clone())))]);
     let ending = run(&script, &settings(1800)).await;
     assert!(
@@ -285,13 +284,11 @@ async fn a_start_is_not_cut_off_by_the_poll_deadline() {
     let send = async |_: &Progress| {
         tokio::time::timeout(Duration::from_secs(90), script.fetch())
             .await
-            .unwrap_or(Err(Failure::Permanent(Permanent {
-                message: "uncertain".into(),
-            })))
+            .unwrap_or(Err(Failure::Permanent(Refusal::Client("uncertain".into()))))
     };
     let ending = send_until_answered(send, Start::Create, &settings(60), &mut progress).await;
     assert!(
-        matches!(ending, Err(Ending::Refused(ref p)) if p.message == "uncertain"),
+        matches!(ending, Err(Ending::Refused(Refusal::Client(ref why))) if why == "uncertain"),
         "{ending:?}"
     );
 }

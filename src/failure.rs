@@ -1,0 +1,223 @@
+//! What can go wrong with a request, as types: [`Trouble`] that may pass by waiting, and a
+//! [`Refusal`] that will not. Each message lives in its `Display`, and every setting a message
+//! sends the user to check is named through [`Var`], here only. Server text in a message is
+//! already escaped for a log line.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::duration::display;
+use crate::sanitize::quoted;
+
+/// The settings a message can point at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Var {
+    ApiKey,
+    ApiUrl,
+    ProjectId,
+    JobId,
+    Timeout,
+    RequestTimeout,
+    AllowArchived,
+    RequirePr,
+    Wait,
+    SslCertFile,
+}
+
+impl fmt::Display for Var {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Var::ApiKey => "MINTLIFY_API_KEY",
+            Var::ApiUrl => "MINTLIFY_API_URL",
+            Var::ProjectId => "MINTLIFY_PROJECT_ID",
+            Var::JobId => "MINTLIFY_JOB_ID",
+            Var::Timeout => "MINTLIFY_TIMEOUT",
+            Var::RequestTimeout => "MINTLIFY_REQUEST_TIMEOUT",
+            Var::AllowArchived => "MINTLIFY_ALLOW_ARCHIVED",
+            Var::RequirePr => "MINTLIFY_REQUIRE_PR",
+            Var::Wait => "MINTLIFY_WAIT",
+            Var::SslCertFile => "SSL_CERT_FILE",
+        })
+    }
+}
+
+/// The server's own words, escaped and short: shown as `: words`, or not at all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Words(pub(crate) String);
+
+impl fmt::Display for Words {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            write!(f, ": {}", self.0)
+        }
+    }
+}
+
+/// The calls that start the agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Start {
+    Create,
+    FollowUp,
+}
+
+/// Why an answer is not a job.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum NotAJob {
+    #[error("the answer is not JSON ({0})")]
+    NotJson(String),
+    #[error("the answer is JSON but not an object, so not a job")]
+    NotAnObject,
+    #[error("the answer has no status string, so it is not a job")]
+    NoStatus,
+    #[error("the answer gives {0} twice, so what it says depends on the reader")]
+    Ambiguous(&'static str),
+    #[error("the answer is over 1 MiB, so it is not a job")]
+    TooLarge,
+    #[error("the answer broke off: {0}")]
+    BrokeOff(String),
+}
+
+/// A failure that may pass by waiting.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum Trouble {
+    #[error("the API is rate limiting (HTTP 429)")]
+    RateLimited,
+    #[error("the API is unavailable (HTTP 503{words})")]
+    Unavailable { words: Words },
+    #[error("the API answered HTTP {status}{words}")]
+    ServerError { status: u16, words: Words },
+    #[error("{0}")]
+    NotAJob(NotAJob),
+    #[error(
+        "job {} is not readable yet (HTTP 404), as can happen right after it is created",
+        quoted(.0)
+    )]
+    NotReadableYet(String),
+    #[error("no answer within {} ({})", Var::RequestTimeout, display(*.0))]
+    RequestTimeout(Duration),
+    #[error("no answer before the deadline ({})", Var::Timeout)]
+    Deadline,
+    #[error("the request failed: {0}")]
+    RequestFailed(String),
+}
+
+/// Who answered instead of the job asked about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Answered {
+    Job(String),
+    /// An `id` that is not a string of 1 to 256 bytes.
+    NoUsableId,
+}
+
+impl fmt::Display for Answered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Answered::Job(id) => write!(f, "job {}", quoted(id)),
+            Answered::NoUsableId => f.write_str("an id that is not a string of 1 to 256 bytes"),
+        }
+    }
+}
+
+/// A failure that will not pass by waiting: the run stops, saying what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum Refusal {
+    #[error(
+        "the API refused the key (HTTP {status}{words}): is it expired, not an admin key (mint_...), or from another organization? Check {}",
+        Var::ApiKey
+    )]
+    Key { status: u16, words: Words },
+    #[error(
+        "job {} was not found in project {} (HTTP 404{words}): check {} and {}",
+        quoted(job_id),
+        quoted(project_id),
+        Var::ProjectId,
+        Var::JobId
+    )]
+    JobNotFound {
+        job_id: String,
+        project_id: String,
+        words: Words,
+    },
+    #[error(
+        "project {} was not found (HTTP 404{words}): check {}",
+        quoted(project_id),
+        Var::ProjectId
+    )]
+    ProjectNotFound { project_id: String, words: Words },
+    #[error(
+        "the API answered with a redirect (HTTP {status}) to {location}, which is not followed so the key cannot travel elsewhere: check {}",
+        Var::ApiUrl
+    )]
+    Redirect { status: u16, location: String },
+    #[error(
+        "the API refused the request (HTTP {status}{words}): check the settings against the Mintlify API docs"
+    )]
+    Rejected { status: u16, words: Words },
+    #[error(
+        "the API answered about {answered} when asked about job {}, so the answer is not trusted: check {} and any proxy or cache in between",
+        quoted(asked),
+        Var::ApiUrl
+    )]
+    OtherJob { asked: String, answered: Answered },
+    #[error(
+        "the follow-up to job {} was answered about {answered}, so the answer is not trusted; the follow-up may have been delivered: check the job in the Mintlify dashboard before sending it again, and {} and any proxy or cache in between",
+        quoted(asked),
+        Var::ApiUrl
+    )]
+    FollowUpOtherJob { asked: String, answered: Answered },
+    #[error(
+        "the job was created (HTTP {status}), but the id in the answer {problem}: find the job in the Mintlify dashboard and wait on it with {}",
+        Var::JobId
+    )]
+    CreatedWithoutId { status: u16, problem: String },
+    #[error(
+        "the request to create a job may or may not have reached Mintlify ({reason}), so a job may or may not exist: check the agent jobs of project {} in the Mintlify dashboard before running this again, or the agent may run twice",
+        quoted(project_id)
+    )]
+    CreateUncertain { project_id: String, reason: Trouble },
+    #[error(
+        "the follow-up to job {} may or may not have reached Mintlify ({reason}): check the job in the Mintlify dashboard before sending it again, or the agent may run it twice",
+        quoted(job_id)
+    )]
+    FollowUpUncertain { job_id: String, reason: Trouble },
+    #[error(
+        "the API's TLS certificate is not trusted ({chain}): behind a proxy or a private CA, point {} at a PEM bundle of the roots to trust",
+        Var::SslCertFile
+    )]
+    UntrustedCertificate { chain: String },
+    #[error("could not set up the HTTP client: {0}")]
+    Client(String),
+}
+
+/// A failed request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// Worth the same request again, on the poll schedule.
+    Transient(Transient),
+    Permanent(Refusal),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Transient {
+    pub(crate) trouble: Trouble,
+    /// What the server asked for with `Retry-After`, honoured even above the poll cap.
+    pub(crate) retry_after: Option<Duration>,
+    /// A connection to the API was made: it is reachable, whatever went wrong after.
+    pub(crate) reached: bool,
+}
+
+impl Failure {
+    pub(crate) fn transient(
+        trouble: Trouble,
+        retry_after: Option<Duration>,
+        reached: bool,
+    ) -> Self {
+        Failure::Transient(Transient {
+            trouble,
+            retry_after,
+            reached,
+        })
+    }
+}
