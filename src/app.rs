@@ -21,6 +21,7 @@ use crate::redact::Redactor;
 use crate::signals::Signals;
 
 /// The process environment, as [`run`] takes it.
+#[must_use]
 pub fn process_env(name: &str) -> Option<OsString> {
     std::env::var_os(name)
 }
@@ -231,7 +232,7 @@ fn report(config: &Config, progress: &Progress, outcome: &Outcome, console: &Con
         console.out(&line);
     }
     if destinations.github_actions {
-        console.err(&report.annotation(success, &said));
+        console.err(&outputs::annotation(success, &said));
     }
     if let Some(path) = &destinations.step_summary
         && let Err(error) = outputs::write_summary(path, &report.summary(result))

@@ -80,7 +80,7 @@ fn is_untrusted_certificate(error: &(dyn std::error::Error + 'static)) -> bool {
     )
 }
 
-pub struct Client {
+pub(crate) struct Client {
     http: reqwest::Client,
     redactor: Redactor,
     base: Url,
@@ -89,7 +89,7 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(config: &Config) -> anyhow::Result<Self> {
+    pub(crate) fn new(config: &Config) -> anyhow::Result<Self> {
         // The `ring` provider: a smaller binary and a faster first handshake than aws-lc-rs.
         // An error only means a provider is already installed, which is what we want.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -142,7 +142,7 @@ impl Client {
     }
 
     /// Reads the job. `just_created`: it was created moments ago, so a 404 may pass.
-    pub async fn get_job(&self, job_id: &str, just_created: bool) -> Result<Job, Failure> {
+    pub(crate) async fn get_job(&self, job_id: &str, just_created: bool) -> Result<Job, Failure> {
         let request = self.http.get(self.url(&["job", job_id]));
         let target = Target {
             just_created,
@@ -152,14 +152,14 @@ impl Client {
     }
 
     /// Creates a job. The request ends by `deadline` at the latest.
-    pub async fn create_job(&self, prompt: &str, deadline: Instant) -> Result<Job, Failure> {
+    pub(crate) async fn create_job(&self, prompt: &str, deadline: Instant) -> Result<Job, Failure> {
         let request = with_prompt(self.http.post(self.url(&["job"])), prompt);
         let target = self.target(Call::Start(Start::Create), None);
         self.send(request, target, Some(deadline)).await
     }
 
     /// Sends a follow-up message to a job. The request ends by `deadline` at the latest.
-    pub async fn send_follow_up(
+    pub(crate) async fn send_follow_up(
         &self,
         job_id: &str,
         prompt: &str,

@@ -32,7 +32,7 @@ pub(crate) enum Command {
 }
 
 #[derive(Debug)]
-pub struct Config {
+pub(crate) struct Config {
     pub api_key: ApiKey,
     pub project_id: String,
     pub task: Task,
@@ -51,7 +51,7 @@ pub struct Config {
 
 /// What the run does before it waits.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Task {
+pub(crate) enum Task {
     /// Wait on an existing job.
     Watch { job_id: String },
     /// Create a job with this prompt, then wait on it.
@@ -62,7 +62,7 @@ pub enum Task {
 
 impl Task {
     /// The job id the run starts with: none until a created job has one.
-    pub fn job_id(&self) -> Option<&str> {
+    pub(crate) fn job_id(&self) -> Option<&str> {
         match self {
             Task::Watch { job_id } | Task::FollowUp { job_id, .. } => Some(job_id),
             Task::Create { .. } => None,
@@ -72,7 +72,7 @@ impl Task {
 
 /// Where the outputs go. The GitHub paths are the runner's own variables, not settings.
 #[derive(Debug, Default)]
-pub struct Destinations {
+pub(crate) struct Destinations {
     pub github_output: Option<PathBuf>,
     pub step_summary: Option<PathBuf>,
     pub github_actions: bool,
@@ -81,10 +81,10 @@ pub struct Destinations {
 
 /// The admin key. Its `Debug` and `Display` never show it, so no log line, error or panic can.
 #[derive(Clone)]
-pub struct ApiKey(String);
+pub(crate) struct ApiKey(String);
 
 impl ApiKey {
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 /// Parses a whole number of seconds, or whole numbers each followed by `h`, `m`, `s` or `ms`.
-pub fn parse(text: &str) -> Option<Duration> {
+pub(crate) fn parse(text: &str) -> Option<Duration> {
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
         return text.parse().ok().map(Duration::from_secs);
     }
@@ -15,8 +15,8 @@ pub fn parse(text: &str) -> Option<Duration> {
         rest = &rest[digits..];
         let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
         let unit = match &rest[..unit_len] {
-            "h" => Duration::from_secs(3600),
-            "m" => Duration::from_secs(60),
+            "h" => Duration::from_hours(1),
+            "m" => Duration::from_mins(1),
             "s" => Duration::from_secs(1),
             "ms" => Duration::from_millis(1),
             _ => return None,
@@ -28,7 +28,7 @@ pub fn parse(text: &str) -> Option<Duration> {
 }
 
 /// Short and readable in a log line: `850ms`, `4.2s`, `2m05s`, `1h30m`.
-pub fn display(duration: Duration) -> String {
+pub(crate) fn display(duration: Duration) -> String {
     let secs = duration.as_secs();
     if duration < Duration::from_secs(1) {
         format!("{}ms", duration.as_millis())

@@ -10,7 +10,7 @@ pub(crate) use crate::failure::NotAJob;
 use crate::sanitize::{is_hidden, quoted, truncated};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Status {
+pub(crate) enum Status {
     Active,
     Completed,
     Failed,
@@ -36,7 +36,7 @@ impl Status {
             .unwrap_or_else(|| Status::Other(truncated(text, STATUS_LIMIT)))
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         match self {
             Status::Active => "active",
             Status::Completed => "completed",
@@ -47,7 +47,7 @@ impl Status {
     }
 
     /// `None` while the job may still change.
-    pub fn as_final(&self) -> Option<Final> {
+    pub(crate) fn as_final(&self) -> Option<Final> {
         match self {
             Status::Completed => Some(Final::Completed),
             Status::Failed => Some(Final::Failed),
@@ -59,7 +59,7 @@ impl Status {
 
 /// The statuses that end a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Final {
+pub(crate) enum Final {
     Completed,
     Failed,
     Archived,
@@ -68,15 +68,15 @@ pub enum Final {
 /// Bounds, in bytes, on what the server may put in a field that reaches an output or a log
 /// line. GitLab caps a whole dotenv report at 5,120 bytes, and a longer value is not a real one
 /// anyway; together these stay under that cap.
-pub const ID_LIMIT: usize = 256;
-pub const STATUS_LIMIT: usize = 64;
-pub const PR_LINK_LIMIT: usize = 2048;
-pub const REPOSITORY_LIMIT: usize = 1024;
-pub const REF_LIMIT: usize = 256;
+pub(crate) const ID_LIMIT: usize = 256;
+pub(crate) const STATUS_LIMIT: usize = 64;
+pub(crate) const PR_LINK_LIMIT: usize = 2048;
+pub(crate) const REPOSITORY_LIMIT: usize = 1024;
+pub(crate) const REF_LIMIT: usize = 256;
 
 /// Why a string cannot serve as an id in a URL path segment and a log line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IdProblem {
+pub(crate) enum IdProblem {
     Empty,
     HiddenCharacter,
     DotSegment,
@@ -98,7 +98,7 @@ impl fmt::Display for IdProblem {
 }
 
 /// One check for ids from the user and from the server alike.
-pub fn check_id(id: &str) -> Result<(), IdProblem> {
+pub(crate) fn check_id(id: &str) -> Result<(), IdProblem> {
     if id.is_empty() {
         Err(IdProblem::Empty)
     } else if id.chars().any(is_hidden) {
@@ -114,14 +114,14 @@ pub fn check_id(id: &str) -> Result<(), IdProblem> {
 
 /// Why a `prLink` is not taken as a link to a pull request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PrLinkProblem {
+pub(crate) enum PrLinkProblem {
     NotHttpUrl,
     HiddenCharacters,
 }
 
 /// Something odd in an answer that did not stop it from being read: said once in the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Note {
+pub(crate) enum Note {
     WrongType {
         field: &'static str,
         expected: &'static str,
@@ -166,7 +166,7 @@ impl fmt::Display for Note {
 }
 
 #[derive(Debug, Clone)]
-pub struct Job {
+pub(crate) struct Job {
     pub id: Option<String>,
     /// An `id` was given but is no usable id (not a string, empty, too long): the answer may
     /// be about any job.
@@ -183,7 +183,7 @@ pub struct Job {
 
 impl Job {
     /// Reads a decoded answer. Only the shape is required: a JSON object.
-    pub fn read(raw: Value) -> Result<Job, NotAJob> {
+    pub(crate) fn read(raw: Value) -> Result<Job, NotAJob> {
         let Value::Object(object) = &raw else {
             return Err(NotAJob::NotAnObject);
         };
@@ -210,8 +210,8 @@ impl Job {
             pr_link,
             repository,
             git_ref,
-            notes,
             raw,
+            notes,
         })
     }
 }

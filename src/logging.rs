@@ -15,7 +15,7 @@ use tracing_subscriber::util::SubscriberInitExt as _;
 
 use crate::redact::Redactor;
 
-pub fn init(level: LevelFilter, redactor: Redactor) {
+pub(crate) fn init(level: LevelFilter, redactor: Redactor) {
     let filter = Targets::new()
         .with_target(env!("CARGO_CRATE_NAME"), level)
         .with_default(level.min(LevelFilter::WARN));
@@ -34,26 +34,26 @@ pub fn init(level: LevelFilter, redactor: Redactor) {
 
 /// stdout and stderr, redacted and never failing.
 #[derive(Clone, Default)]
-pub struct Console {
+pub(crate) struct Console {
     redactor: Redactor,
 }
 
 impl Console {
-    pub fn new(redactor: Redactor) -> Self {
+    pub(crate) fn new(redactor: Redactor) -> Self {
         Console { redactor }
     }
 
-    pub fn out(&self, line: &str) {
+    pub(crate) fn out(&self, line: &str) {
         let _ = writeln!(std::io::stdout().lock(), "{}", self.redactor.text(line));
     }
 
-    pub fn err(&self, line: &str) {
+    pub(crate) fn err(&self, line: &str) {
         let _ = writeln!(std::io::stderr().lock(), "{}", self.redactor.text(line));
     }
 }
 
 /// The log writer: one `write_all` per event, so the key cannot straddle two writes.
-pub struct LogLine<'a>(&'a Redactor);
+pub(crate) struct LogLine<'a>(&'a Redactor);
 
 impl Write for LogLine<'_> {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {

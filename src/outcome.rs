@@ -62,7 +62,7 @@ impl Exit {
 
 /// Why a run stopped waiting before the job ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Timeout {
+pub(crate) enum Timeout {
     /// The deadline passed while the job was still running.
     Deadline,
     /// The deadline passed and no connection to the API was ever made.
@@ -72,7 +72,7 @@ pub enum Timeout {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Completed,
     Failed,
     Archived {
@@ -88,7 +88,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub fn exit(&self) -> Exit {
+    pub(crate) fn exit(&self) -> Exit {
         match self {
             Outcome::Completed | Outcome::Archived { allowed: true } | Outcome::Started => {
                 Exit::Pass
@@ -104,7 +104,7 @@ impl Outcome {
     }
 
     /// The `result` output: the verdict in one word, for later steps to branch on.
-    pub fn result(&self) -> &'static str {
+    pub(crate) fn result(&self) -> &'static str {
         match self {
             Outcome::Completed => "completed",
             Outcome::Failed => "failed",
@@ -118,7 +118,7 @@ impl Outcome {
     }
 
     /// The verdict on a job that reached a final status.
-    pub fn of_final(
+    pub(crate) fn of_final(
         status: Final,
         has_pr: bool,
         allow_archived: bool,

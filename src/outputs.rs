@@ -31,7 +31,7 @@ fn output_limit(name: &str) -> usize {
 /// The longest stdout line: the answer as sent when it fits, else only the fields read.
 const STDOUT_LIMIT: usize = 16 * 1024;
 
-pub struct Report<'a> {
+pub(crate) struct Report<'a> {
     pub outcome: &'a Outcome,
     pub progress: &'a Progress,
     pub config: &'a Config,
@@ -57,7 +57,7 @@ impl Report<'_> {
     /// Each value is bounded in bytes once escaped, so the whole report stays under GitLab's
     /// 5,120-byte cap on a dotenv report; a value over its bound is written empty, with a
     /// warning.
-    pub fn fields(&self) -> [(&'static str, String); 6] {
+    pub(crate) fn fields(&self) -> [(&'static str, String); 6] {
         let last = |field: fn(&Job) -> Option<&str>| {
             untrusted(self.last().and_then(field).unwrap_or_default())
         };
@@ -91,7 +91,7 @@ impl Report<'_> {
 
     /// The verdict in one sentence, with what to do when it is not a pass. Server text in it
     /// is escaped already.
-    pub fn verdict(&self) -> String {
+    pub(crate) fn verdict(&self) -> String {
         let job = self.progress.label();
         let timeout = display(self.config.timeout);
         match self.outcome {
@@ -169,15 +169,9 @@ impl Report<'_> {
         }
     }
 
-    /// The verdict as one workflow command, so it shows on the run's summary page.
-    pub fn annotation(&self, success: bool, text: &str) -> String {
-        let level = if success { "notice" } else { "error" };
-        format!("::{level}::{}", workflow_data(&untrusted(text)))
-    }
-
     /// The answer as sent (decoded and redacted), on one line, when it is small; else the
     /// fields this gate read from it, so stdout stays bounded.
-    pub fn stdout_line(&self) -> Option<String> {
+    pub(crate) fn stdout_line(&self) -> Option<String> {
         let job = self.last()?;
         let line = json_line(&job.raw);
         if line.len() <= STDOUT_LIMIT {
@@ -196,7 +190,7 @@ impl Report<'_> {
     }
 
     /// The summary table; `result` is what the `result` output says, or that none was written.
-    pub fn summary(&self, result: &str) -> String {
+    pub(crate) fn summary(&self, result: &str) -> String {
         format!(
             "### Mintlify agent: {result}\n\n| job | status | PR | elapsed | polls |\n| --- | --- | --- | --- | --- |\n| {} | {} | {} | {} | {} |\n",
             markdown(self.job_id()),
@@ -206,6 +200,12 @@ impl Report<'_> {
             self.progress.polls
         )
     }
+}
+
+/// The verdict as one workflow command, so it shows on the run's summary page.
+pub(crate) fn annotation(success: bool, text: &str) -> String {
+    let level = if success { "notice" } else { "error" };
+    format!("::{level}::{}", workflow_data(&untrusted(text)))
 }
 
 /// Opens a file to append to without ever blocking: a FIFO with no reader would hold `open`
@@ -245,7 +245,7 @@ fn append(path: &Path, mut file: File, text: &str) -> anyhow::Result<()> {
 
 /// Writes `$GITHUB_OUTPUT` and the dotenv report, all or none as far as can be known: both
 /// are opened before either is written.
-pub fn write_outputs(
+pub(crate) fn write_outputs(
     github_output: Option<&Path>,
     dotenv: Option<&Path>,
     fields: &[(&str, String)],
@@ -267,7 +267,7 @@ pub fn write_outputs(
 
 /// `name<<DELIMITER` entries with a fresh random delimiter that no value contains, so no server
 /// text can end a value early and forge another entry.
-pub fn github_output_text(fields: &[(&str, String)]) -> anyhow::Result<String> {
+pub(crate) fn github_output_text(fields: &[(&str, String)]) -> anyhow::Result<String> {
     let mut text = String::new();
     for (name, value) in fields {
         let delimiter = loop {
@@ -294,7 +294,7 @@ fn random_delimiter() -> anyhow::Result<String> {
 
 /// A dotenv report (GitLab's `artifacts: reports: dotenv`): one `KEY=value` a line, so a line
 /// break in a value is removed, with a warning, rather than let it start another entry.
-pub fn dotenv_text(fields: &[(&str, String)]) -> String {
+pub(crate) fn dotenv_text(fields: &[(&str, String)]) -> String {
     let mut text = String::new();
     for (name, value) in fields {
         let key = name.to_ascii_uppercase();
@@ -310,7 +310,7 @@ pub fn dotenv_text(fields: &[(&str, String)]) -> String {
     text
 }
 
-pub fn write_summary(path: &Path, summary: &str) -> anyhow::Result<()> {
+pub(crate) fn write_summary(path: &Path, summary: &str) -> anyhow::Result<()> {
     append(path, open_to_append(path)?, summary)
 }
 

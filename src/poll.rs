@@ -17,24 +17,24 @@ use crate::job::{Final, Job, Status};
 use crate::sanitize::{quoted, untrusted};
 use crate::schedule::Schedule;
 
-pub struct PollSettings {
+pub(crate) struct PollSettings {
     pub initial: Duration,
     pub max: Duration,
     pub deadline: Instant,
 }
 
 /// How often the log says the gate is still waiting, so a CI log never looks hung.
-const HEARTBEAT: Duration = Duration::from_secs(60);
+const HEARTBEAT: Duration = Duration::from_mins(1);
 
 /// How long after a create a 404 on the new job is taken as "not readable yet".
-pub const CREATED_NOT_FOUND_GRACE: Duration = Duration::from_secs(30);
+pub(crate) const CREATED_NOT_FOUND_GRACE: Duration = Duration::from_secs(30);
 
 /// How long after a follow-up a final status from before it is not trusted, unless the job
 /// reports `active` in between.
-pub const FOLLOW_UP_GRACE: Duration = Duration::from_secs(60);
+pub(crate) const FOLLOW_UP_GRACE: Duration = Duration::from_mins(1);
 
 /// What the run has seen so far. It outlives the poll so a cancelled run can still report.
-pub struct Progress {
+pub(crate) struct Progress {
     /// The job's id as given or as created: `None` until a created job has one.
     pub job_id: Option<String>,
     pub last: Option<Job>,
@@ -55,7 +55,7 @@ pub struct Progress {
 }
 
 impl Progress {
-    pub fn new(job_id: Option<&str>) -> Self {
+    pub(crate) fn new(job_id: Option<&str>) -> Self {
         Progress {
             job_id: job_id.map(str::to_owned),
             last: None,
@@ -71,7 +71,7 @@ impl Progress {
     }
 
     /// The job as log lines name it.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         self.job_id
             .as_deref()
             .map_or_else(|| "(new)".to_owned(), untrusted)
@@ -85,7 +85,7 @@ impl Progress {
         }
     }
 
-    pub fn observe(&mut self, job: Job) {
+    pub(crate) fn observe(&mut self, job: Job) {
         let label = self.label();
         for note in &job.notes {
             self.warn_once(note.to_string());
@@ -104,11 +104,10 @@ impl Progress {
                     .map(|link| format!(", PR {}", untrusted(link)))
                     .unwrap_or_default();
                 let now = untrusted(status.as_str());
-                match previous {
-                    Some(previous) => {
-                        info!("job {label}: {} -> {now}{pr}", untrusted(previous.as_str()));
-                    }
-                    None => info!("job {label}: {now}{pr}"),
+                if let Some(previous) = previous {
+                    info!("job {label}: {} -> {now}{pr}", untrusted(previous.as_str()));
+                } else {
+                    info!("job {label}: {now}{pr}");
                 }
             }
             if let Status::Other(unknown) = status {
@@ -153,7 +152,7 @@ impl Progress {
     }
 
     /// Whether this run created the job moments ago.
-    pub fn just_created(&self) -> bool {
+    pub(crate) fn just_created(&self) -> bool {
         self.created_at
             .and_then(|at| at.checked_add(CREATED_NOT_FOUND_GRACE))
             .is_some_and(|until| Instant::now() < until)
@@ -161,7 +160,7 @@ impl Progress {
 }
 
 #[derive(Debug)]
-pub enum Ending {
+pub(crate) enum Ending {
     Final(Job, Final),
     TimedOut(TimedOut),
     Refused(Refusal),
@@ -169,7 +168,7 @@ pub enum Ending {
 
 /// Why the run stopped waiting before the job ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TimedOut {
+pub(crate) enum TimedOut {
     Deadline,
     /// The server asked, with `Retry-After`, for a wait that ends past the deadline.
     RetryAfter(Duration),
@@ -177,7 +176,7 @@ pub enum TimedOut {
 
 /// What one request is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
+pub(crate) enum Purpose {
     /// Reading the job: repeated until it is final, and cut off at the deadline.
     Poll,
     /// Starting the agent: repeated only on failures that certainly did not start it, and not
@@ -189,7 +188,7 @@ pub enum Purpose {
 /// Polls the job at once, then on the schedule, until it reaches a final status.
 ///
 /// `fetch` reads the job once: the HTTP client in a run, a script in tests.
-pub async fn poll_until_final(
+pub(crate) async fn poll_until_final(
     fetch: impl AsyncFn(&Progress) -> Result<Job, Failure>,
     settings: &PollSettings,
     progress: &mut Progress,
@@ -207,7 +206,7 @@ pub async fn poll_until_final(
 }
 
 /// Sends a request that starts the agent until it is answered.
-pub async fn send_until_answered(
+pub(crate) async fn send_until_answered(
     send: impl AsyncFn(&Progress) -> Result<Job, Failure>,
     start: Start,
     settings: &PollSettings,

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-pub const REDACTED: &str = "<redacted>";
+pub(crate) const REDACTED: &str = "<redacted>";
 
 /// The shortest run of the key's characters that counts as the key: long enough that no
 /// ordinary text holds one by chance, short enough that a key cut short is still caught.
@@ -18,7 +18,7 @@ const WINDOW: usize = 8;
 
 /// Cheap to clone: the log writer holds one, the report another.
 #[derive(Clone, Default)]
-pub struct Redactor {
+pub(crate) struct Redactor {
     windows: Option<Arc<HashSet<Vec<u8>>>>,
 }
 
@@ -29,7 +29,7 @@ impl std::fmt::Debug for Redactor {
 }
 
 impl Redactor {
-    pub fn new(key: &str) -> Self {
+    pub(crate) fn new(key: &str) -> Self {
         let key = key.trim().to_ascii_lowercase();
         if key.is_empty() {
             return Redactor::default();
@@ -41,7 +41,7 @@ impl Redactor {
         }
     }
 
-    pub fn text<'a>(&self, text: &'a str) -> Cow<'a, str> {
+    pub(crate) fn text<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let Some(windows) = &self.windows else {
             return Cow::Borrowed(text);
         };
@@ -52,7 +52,7 @@ impl Redactor {
     }
 
     /// Every string of a decoded JSON value, object keys included.
-    pub fn value(&self, value: &mut Value) {
+    pub(crate) fn value(&self, value: &mut Value) {
         if self.windows.is_none() {
             return;
         }
@@ -77,7 +77,7 @@ impl Redactor {
     }
 
     /// Bytes for a sink that writes bytes (the log writer gets UTF-8 from the formatter).
-    pub fn bytes<'a>(&self, bytes: &'a [u8]) -> Cow<'a, [u8]> {
+    pub(crate) fn bytes<'a>(&self, bytes: &'a [u8]) -> Cow<'a, [u8]> {
         match std::str::from_utf8(bytes) {
             Ok(text) => match self.text(text) {
                 Cow::Borrowed(_) => Cow::Borrowed(bytes),
@@ -174,15 +174,14 @@ fn decode(word: &str) -> String {
         } else {
             None
         };
-        match escape.and_then(|(n, len)| char::from_u32(n).map(|c| (c, len))) {
-            Some((decoded, len)) => {
-                out.push(decoded);
-                rest = &rest[len..];
-            }
-            None => {
-                out.push(c);
-                rest = &rest[c.len_utf8()..];
-            }
+        if let Some((decoded, len)) =
+            escape.and_then(|(n, len)| char::from_u32(n).map(|c| (c, len)))
+        {
+            out.push(decoded);
+            rest = &rest[len..];
+        } else {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
         }
     }
     out

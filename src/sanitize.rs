@@ -8,7 +8,7 @@
 /// For a log line or an error message: control characters (CR and LF included) and invisible
 /// formatting characters become visible escapes, so the text can never begin a line of its
 /// own or reorder what a reader sees, and `##[` loses the meaning the runner gives it.
-pub fn untrusted(text: &str) -> String {
+pub(crate) fn untrusted(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if is_hidden(c) {
@@ -31,7 +31,7 @@ fn defuse_legacy_commands(text: String) -> String {
 
 /// `"text"`, escaped once (`{:?}` on escaped text would escape the backslashes a second time)
 /// and cut to a length a one-line message can carry.
-pub fn quoted(text: &str) -> String {
+pub(crate) fn quoted(text: &str) -> String {
     format!("\"{}\"", untrusted(&truncated(text, QUOTED_LIMIT)))
 }
 
@@ -40,7 +40,7 @@ const QUOTED_LIMIT: usize = 200;
 
 /// JSON for a line of the CI log: the same value, with every character a person cannot see
 /// written as a `\uXXXX` escape and `##[` as `##\u005b`, which any JSON reader decodes back.
-pub fn json_line(value: &serde_json::Value) -> String {
+pub(crate) fn json_line(value: &serde_json::Value) -> String {
     let text = value.to_string();
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -59,7 +59,7 @@ pub fn json_line(value: &serde_json::Value) -> String {
 
 /// Control characters, line and paragraph separators, and Unicode's format characters
 /// (category Cf: bidirectional controls, zero-width spaces and joiners, the BOM, tags...).
-pub fn is_hidden(c: char) -> bool {
+pub(crate) fn is_hidden(c: char) -> bool {
     c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') || is_format(c)
 }
 
@@ -90,7 +90,7 @@ fn is_format(c: char) -> bool {
 }
 
 /// The first `limit` characters, with `…` when something was cut.
-pub fn truncated(text: &str, limit: usize) -> String {
+pub(crate) fn truncated(text: &str, limit: usize) -> String {
     match text.char_indices().nth(limit) {
         Some((end, _)) => format!("{}…", &text[..end]),
         None => text.to_owned(),
@@ -98,7 +98,7 @@ pub fn truncated(text: &str, limit: usize) -> String {
 }
 
 /// For the message of a workflow command, escaped as the runner unescapes it.
-pub fn workflow_data(text: &str) -> String {
+pub(crate) fn workflow_data(text: &str) -> String {
     text.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
@@ -106,7 +106,7 @@ pub fn workflow_data(text: &str) -> String {
 
 /// For a Markdown table cell in the step summary: no HTML, no table breaks, no formatting, and
 /// no invisible characters.
-pub fn markdown(text: &str) -> String {
+pub(crate) fn markdown(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

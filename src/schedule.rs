@@ -14,13 +14,13 @@ use backoff::backoff::Backoff as _;
 /// "Small jitter": ±10 %, enough that many pipelines started together drift apart.
 const JITTER: f64 = 0.1;
 
-pub struct Schedule {
+pub(crate) struct Schedule {
     backoff: ExponentialBackoff,
     cap: Duration,
 }
 
 impl Schedule {
-    pub fn new(initial: Duration, cap: Duration) -> Self {
+    pub(crate) fn new(initial: Duration, cap: Duration) -> Self {
         let mut backoff = ExponentialBackoff {
             current_interval: initial,
             initial_interval: initial,
@@ -35,7 +35,7 @@ impl Schedule {
     }
 
     /// Never above the cap; without an elapsed-time limit the inner schedule never ends.
-    pub fn next_wait(&mut self) -> Duration {
+    pub(crate) fn next_wait(&mut self) -> Duration {
         self.backoff
             .next_backoff()
             .unwrap_or(self.cap)

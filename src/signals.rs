@@ -5,7 +5,7 @@
 use tracing::warn;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Signal {
+pub(crate) enum Signal {
     /// SIGINT, or Ctrl-C on Windows.
     Interrupt,
     /// SIGTERM (what CI runners send on cancel), or Ctrl-Break on Windows.
@@ -13,7 +13,7 @@ pub enum Signal {
 }
 
 impl Signal {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match (self, cfg!(windows)) {
             (Signal::Interrupt, false) => "SIGINT",
             (Signal::Terminate, false) => "SIGTERM",
@@ -31,10 +31,10 @@ type Streams = (
     tokio::signal::windows::CtrlBreak,
 );
 
-pub struct Signals(Option<Streams>);
+pub(crate) struct Signals(Option<Streams>);
 
 impl Signals {
-    pub fn register() -> Self {
+    pub(crate) fn register() -> Self {
         #[cfg(unix)]
         let streams = {
             use tokio::signal::unix::{SignalKind, signal};
@@ -54,7 +54,7 @@ impl Signals {
         }
     }
 
-    pub async fn recv(&mut self) -> Signal {
+    pub(crate) async fn recv(&mut self) -> Signal {
         let Some((interrupt, terminate)) = &mut self.0 else {
             return std::future::pending().await;
         };

@@ -2,7 +2,7 @@
 //! variable the binary reads, every output it writes is declared (and nothing else), the steps
 //! never expand an expression into a script, and the README's examples use only what action.yml
 //! declares. action.yml's schema is checked by .ci/run, and its steps are run end to end by
-//! tests/action_e2e.py.
+//! `tests/action_e2e.py`.
 
 mod common;
 
@@ -157,7 +157,7 @@ fn readme_yaml_blocks() -> Vec<Yaml> {
     while let Some(start) = rest.find("```yaml\n") {
         let body = &rest[start + "```yaml\n".len()..];
         let end = body.find("\n```").expect("an unclosed ```yaml block");
-        let text = &body[..end + 1];
+        let text = &body[..=end];
         let docs = YamlLoader::load_from_str(text)
             .unwrap_or_else(|error| panic!("a README block is not valid YAML ({error}):\n{text}"));
         blocks.extend(docs);
@@ -198,9 +198,9 @@ fn the_readme_examples_use_only_declared_inputs_and_outputs() {
         .collect();
     let blocks = readme_yaml_blocks();
     let mut steps = Vec::new();
-    blocks
-        .iter()
-        .for_each(|block| steps_using_the_action(block, &mut steps));
+    for block in &blocks {
+        steps_using_the_action(block, &mut steps);
+    }
     assert!(!steps.is_empty(), "the README has no GitHub example");
     for step in steps {
         let uses = str_of(&step["uses"]);

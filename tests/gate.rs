@@ -13,16 +13,12 @@ use proptest::{collection, sample};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, Request, Respond, ResponseTemplate};
 
-fn pr() -> Option<&'static str> {
-    Some("https://github.com/acme/docs/pull/7")
-}
-
 #[tokio::test]
 async fn completed_with_a_pr_passes_and_reports_everything() {
     let server = api([
         ok(job("active", None)),
         ok(job("active", None)),
-        ok(job("completed", pr())),
+        ok(job("completed", Some(PR_LINK))),
     ])
     .await;
     let run = Gate::new(&server.uri()).run();
@@ -45,7 +41,7 @@ async fn completed_with_a_pr_passes_and_reports_everything() {
     }
     assert_eq!(outputs.len(), expected.len());
     let printed: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
-    assert_eq!(printed, job("completed", pr()));
+    assert_eq!(printed, job("completed", Some(PR_LINK)));
     assert_eq!(run.stdout.lines().count(), 1);
     run.assert_logged("job job_1: active -> completed, PR https://github.com/acme/docs/pull/7");
 
@@ -83,7 +79,7 @@ async fn each_final_status_has_its_exit_code_and_result() {
             "no_pr",
         ),
         (
-            job("completed", pr()),
+            job("completed", Some(PR_LINK)),
             vec![("MINTLIFY_REQUIRE_PR", "yes")],
             0,
             "completed",
@@ -105,7 +101,7 @@ async fn each_final_status_has_its_exit_code_and_result() {
 
 #[tokio::test]
 async fn bad_configuration_exits_2_before_any_request_and_writes_nothing() {
-    let server = api([ok(job("completed", pr()))]).await;
+    let server = api([ok(job("completed", Some(PR_LINK)))]).await;
     for (name, value) in [
         ("MINTLIFY_TIMEOUT", "forever"),
         ("MINTLIFY_API_KEY", "mint_dsc_assistant"),
@@ -146,7 +142,7 @@ async fn the_deadline_ends_the_run_with_exit_4() {
 
 #[tokio::test]
 async fn the_deadline_cuts_off_a_request_in_flight() {
-    let server = api([ok(job("active", None)).set_delay(Duration::from_secs(60))]).await;
+    let server = api([ok(job("active", None)).set_delay(Duration::from_mins(1))]).await;
     let started = Instant::now();
     let run = Gate::new(&server.uri())
         .env("MINTLIFY_TIMEOUT", "500ms")
@@ -226,7 +222,10 @@ async fn a_key_echoed_in_a_job_or_a_redirect_is_redacted() {
 #[tokio::test]
 async fn server_errors_in_a_burst_are_retried() {
     let burst = [500, 502, 503, 504, 408].map(ResponseTemplate::new);
-    let server = api(burst.into_iter().chain([ok(job("completed", pr()))])).await;
+    let server = api(burst
+        .into_iter()
+        .chain([ok(job("completed", Some(PR_LINK)))]))
+    .await;
     let run = Gate::new(&server.uri()).run();
     run.assert_code(0);
     assert_eq!(server.received_requests().await.unwrap().len(), 6);
@@ -241,7 +240,7 @@ async fn server_errors_in_a_burst_are_retried() {
 #[tokio::test]
 async fn retry_after_on_429_is_honoured_above_the_poll_cap() {
     let limited = ResponseTemplate::new(429).insert_header("retry-after", "1");
-    let server = api([limited, ok(job("completed", pr()))]).await;
+    let server = api([limited, ok(job("completed", Some(PR_LINK)))]).await;
     let started = Instant::now();
     let run = Gate::new(&server.uri()).run();
     run.assert_code(0);
@@ -265,7 +264,7 @@ async fn malformed_and_oversized_answers_are_retried() {
         ResponseTemplate::new(200).set_body_json(serde_json::json!({"status": 5})),
         ResponseTemplate::new(200).set_body_json(serde_json::json!({"id": JOB})),
         ResponseTemplate::new(200).set_body_string(huge),
-        ok(job("completed", pr())),
+        ok(job("completed", Some(PR_LINK))),
     ];
     let server = api(answers).await;
     let run = Gate::new(&server.uri()).run();
@@ -278,7 +277,7 @@ async fn malformed_and_oversized_answers_are_retried() {
 
 #[test]
 fn dropped_connections_are_retried() {
-    let (url, connections) = flaky_server(2, job("completed", pr()).to_string());
+    let (url, connections) = flaky_server(2, job("completed", Some(PR_LINK)).to_string());
     let run = Gate::new(&url).run();
     run.assert_code(0);
     assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 3);
@@ -291,7 +290,7 @@ fn dropped_connections_are_retried() {
 #[tokio::test]
 async fn a_slow_answer_is_cut_off_by_the_request_timeout_and_retried() {
     let slow = ok(job("active", None)).set_delay(Duration::from_secs(5));
-    let server = api([slow, ok(job("completed", pr()))]).await;
+    let server = api([slow, ok(job("completed", Some(PR_LINK)))]).await;
     let run = Gate::new(&server.uri())
         .env("MINTLIFY_REQUEST_TIMEOUT", "200ms")
         .run();
@@ -301,7 +300,7 @@ async fn a_slow_answer_is_cut_off_by_the_request_timeout_and_retried() {
 
 #[tokio::test]
 async fn outputs_that_cannot_be_written_exit_7() {
-    let server = api([ok(job("completed", pr()))]).await;
+    let server = api([ok(job("completed", Some(PR_LINK)))]).await;
     let gate = Gate::new(&server.uri());
     let missing = gate.path("no/such/dir/output");
     let run = gate.env("GITHUB_OUTPUT", &missing).run();

@@ -84,7 +84,7 @@ async fn sigint_exits_130_with_outputs() {
 #[tokio::test]
 async fn sigterm_during_a_create_says_a_job_may_exist() {
     let server = wiremock::MockServer::start().await;
-    let slow = wiremock::ResponseTemplate::new(201).set_delay(Duration::from_secs(60));
+    let slow = wiremock::ResponseTemplate::new(201).set_delay(Duration::from_mins(1));
     script(&server, "POST", "/v2/agent/proj_1/job", [slow]).await;
     let (run, code) = cancelled(
         &server,

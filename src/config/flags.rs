@@ -19,7 +19,7 @@ use crate::outcome::Exit;
 
 /// The longest any duration setting may be: GitHub's longest job (self-hosted) runs 5 days.
 /// Anything longer is a typo, and would overflow the clock if it were huge.
-pub(crate) const DURATION_MAX: Duration = Duration::from_secs(5 * 24 * 3600);
+pub(crate) const DURATION_MAX: Duration = Duration::from_hours(120);
 
 /// Waits on a Mintlify agent job and turns its final status into an exit code and CI outputs.
 #[derive(Parser, Debug)]
@@ -129,7 +129,7 @@ impl Flags {
         args: &[std::ffi::OsString],
     ) -> Result<Parsed, ConfigError> {
         let args = std::iter::once("mintlify-agent-gate".into()).chain(args.iter().cloned());
-        let matches = match command.clone().try_get_matches_from(args.clone()) {
+        let matches = match command.try_get_matches_from(args.clone()) {
             Ok(matches) => matches,
             Err(error) => return refusal(&error, &args.collect::<Vec<_>>()),
         };

@@ -24,7 +24,7 @@ fn parse(args: &[&str], pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
     let args: Vec<OsString> = args.iter().map(OsString::from).collect();
     match Command::parse(&args, &env_with(pairs))? {
         Command::Run(config) => Ok(*config),
-        other => panic!("expected a run, got {other:?}"),
+        Command::Print(text) => panic!("expected a run, got {text}"),
     }
 }
 

@@ -16,12 +16,12 @@ use tempfile::TempDir;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-pub const KEY: &str = "mint_e2e_s3cr3t_key_value";
-pub const PROJECT: &str = "proj_1";
-pub const JOB: &str = "job_1";
-pub const JOB_PATH: &str = "/v2/agent/proj_1/job/job_1";
+pub(crate) const KEY: &str = "mint_e2e_s3cr3t_key_value";
+pub(crate) const PROJECT: &str = "proj_1";
+pub(crate) const JOB: &str = "job_1";
+pub(crate) const JOB_PATH: &str = "/v2/agent/proj_1/job/job_1";
 
-pub fn job(status: &str, pr_link: Option<&str>) -> serde_json::Value {
+pub(crate) fn job(status: &str, pr_link: Option<&str>) -> serde_json::Value {
     serde_json::json!({
         "id": JOB,
         "status": status,
@@ -33,24 +33,24 @@ pub fn job(status: &str, pr_link: Option<&str>) -> serde_json::Value {
     })
 }
 
-pub const PR_LINK: &str = "https://github.com/acme/docs/pull/7";
+pub(crate) const PR_LINK: &str = "https://github.com/acme/docs/pull/7";
 
 /// A mock API whose job has already completed with a PR.
-pub async fn finished_api() -> MockServer {
+pub(crate) async fn finished_api() -> MockServer {
     api([ok(job("completed", Some(PR_LINK)))]).await
 }
 
-pub fn ok(body: serde_json::Value) -> ResponseTemplate {
+pub(crate) fn ok(body: serde_json::Value) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(body)
 }
 
 /// Answers in order, then repeats the last answer: a job's life as the server tells it.
-pub struct Script {
+pub(crate) struct Script {
     answers: Mutex<VecDeque<ResponseTemplate>>,
 }
 
 impl Script {
-    pub fn new(answers: impl IntoIterator<Item = ResponseTemplate>) -> Self {
+    pub(crate) fn new(answers: impl IntoIterator<Item = ResponseTemplate>) -> Self {
         Script {
             answers: Mutex::new(answers.into_iter().collect()),
         }
@@ -69,14 +69,14 @@ impl Respond for Script {
 }
 
 /// A mock API whose job answers follow `answers`.
-pub async fn api(answers: impl IntoIterator<Item = ResponseTemplate>) -> MockServer {
+pub(crate) async fn api(answers: impl IntoIterator<Item = ResponseTemplate>) -> MockServer {
     let server = MockServer::start().await;
     script(&server, "GET", JOB_PATH, answers).await;
     server
 }
 
 /// Answers `verb` requests to `route` with `answers`, in order.
-pub async fn script(
+pub(crate) async fn script(
     server: &MockServer,
     verb: &str,
     route: &str,
@@ -90,7 +90,7 @@ pub async fn script(
 }
 
 /// The requests `server` received for `verb` on `route`.
-pub async fn received(server: &MockServer, verb: &str, route: &str) -> Vec<Request> {
+pub(crate) async fn received(server: &MockServer, verb: &str, route: &str) -> Vec<Request> {
     let requests = server.received_requests().await.unwrap();
     requests
         .into_iter()
@@ -100,7 +100,7 @@ pub async fn received(server: &MockServer, verb: &str, route: &str) -> Vec<Reque
 
 /// A server that drops the first `drops` connections without a word, then answers each
 /// connection with `body` as a 200: what a restarting load balancer looks like.
-pub fn flaky_server(drops: usize, body: String) -> (String, Arc<AtomicUsize>) {
+pub(crate) fn flaky_server(drops: usize, body: String) -> (String, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let connections = Arc::new(AtomicUsize::new(0));
@@ -129,12 +129,12 @@ pub fn flaky_server(drops: usize, body: String) -> (String, Arc<AtomicUsize>) {
 /// is held for as long as this value lives, so no other test's server can take it meanwhile
 /// (binding without `SO_REUSEADDR` keeps even a `SO_REUSEADDR` listener off it). Keep it alive
 /// until the run that uses it has ended.
-pub struct Refusing {
+pub(crate) struct Refusing {
     pub url: String,
     _socket: socket2::Socket,
 }
 
-pub fn refusing() -> Refusing {
+pub(crate) fn refusing() -> Refusing {
     use socket2::{Domain, Socket, Type};
     let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
     socket
@@ -149,7 +149,7 @@ pub fn refusing() -> Refusing {
 
 /// A server that accepts every connection, reads the request and never answers: what a hung
 /// backend behind a load balancer looks like.
-pub fn stalled_server() -> (String, std::sync::Arc<Mutex<Vec<std::net::TcpStream>>>) {
+pub(crate) fn stalled_server() -> (String, std::sync::Arc<Mutex<Vec<std::net::TcpStream>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let held = std::sync::Arc::new(Mutex::new(Vec::new()));
@@ -163,14 +163,14 @@ pub fn stalled_server() -> (String, std::sync::Arc<Mutex<Vec<std::net::TcpStream
 }
 
 /// One run of the binary with a clean environment: only what the test sets.
-pub struct Gate {
+pub(crate) struct Gate {
     pub command: Command,
     pub dir: TempDir,
 }
 
 impl Gate {
     /// The three required settings, fast polling, a short deadline and a `$GITHUB_OUTPUT`.
-    pub fn new(api_url: &str) -> Self {
+    pub(crate) fn new(api_url: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut command = Command::cargo_bin("mintlify-agent-gate").unwrap();
         command
@@ -187,38 +187,38 @@ impl Gate {
         Gate { command, dir }
     }
 
-    pub fn env(mut self, name: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
+    pub(crate) fn env(mut self, name: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
         self.command.env(name, value);
         self
     }
 
-    pub fn arg(mut self, arg: impl AsRef<std::ffi::OsStr>) -> Self {
+    pub(crate) fn arg(mut self, arg: impl AsRef<std::ffi::OsStr>) -> Self {
         self.command.arg(arg);
         self
     }
 
-    pub fn args(mut self, args: &[&str]) -> Self {
+    pub(crate) fn args(mut self, args: &[&str]) -> Self {
         self.command.args(args);
         self
     }
 
     /// Runs in the temporary directory, so relative paths land there, as in a CI job.
-    pub fn current_dir(mut self) -> Self {
+    pub(crate) fn current_dir(mut self) -> Self {
         self.command.current_dir(self.dir.path());
         self
     }
 
-    pub fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
-    pub fn run(mut self) -> Run {
+    pub(crate) fn run(mut self) -> Run {
         let output = self.command.output().unwrap();
         Run::new(output, self.dir)
     }
 }
 
-pub struct Run {
+pub(crate) struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
@@ -227,7 +227,7 @@ pub struct Run {
 
 impl Run {
     /// Every run is scanned for the key: stdout, stderr and every file it wrote.
-    pub fn new(output: Output, dir: TempDir) -> Self {
+    pub(crate) fn new(output: Output, dir: TempDir) -> Self {
         let run = Run {
             code: output
                 .status
@@ -271,17 +271,17 @@ impl Run {
         run
     }
 
-    pub fn file(&self, name: &str) -> Option<String> {
+    pub(crate) fn file(&self, name: &str) -> Option<String> {
         std::fs::read_to_string(self.dir.path().join(name)).ok()
     }
 
     /// `$GITHUB_OUTPUT` as the runner reads it.
-    pub fn outputs(&self) -> HashMap<String, String> {
+    pub(crate) fn outputs(&self) -> HashMap<String, String> {
         parse_github_output(&self.file("output").expect("no $GITHUB_OUTPUT was written"))
     }
 
     /// Asserts the log holds `text`, and shows the log when it does not.
-    pub fn assert_logged(&self, text: &str) -> &Self {
+    pub(crate) fn assert_logged(&self, text: &str) -> &Self {
         assert!(
             self.stderr.contains(text),
             "wanted {text:?} in the log:\n{}",
@@ -290,7 +290,7 @@ impl Run {
         self
     }
 
-    pub fn assert_code(&self, code: i32) -> &Self {
+    pub(crate) fn assert_code(&self, code: i32) -> &Self {
         assert_eq!(
             self.code, code,
             "exit code\nstderr:\n{}\nstdout:\n{}",
@@ -305,7 +305,7 @@ impl Run {
 /// too; the gate writes LF and escapes every CR and LF in a value, so both read it alike); `name=value` lines, and `name<<DELIMITER` blocks that end at a line equal to the
 /// delimiter. A later entry for a name wins. An unterminated block is an error, as it is for
 /// the runner.
-pub fn parse_github_output(text: &str) -> HashMap<String, String> {
+pub(crate) fn parse_github_output(text: &str) -> HashMap<String, String> {
     let mut outputs = HashMap::new();
     let mut lines = text.split('\n');
     while let Some(line) = lines.next() {
@@ -344,7 +344,7 @@ pub fn parse_github_output(text: &str) -> HashMap<String, String> {
 
 /// Server text as the gate shows it to a person: control and invisible characters as visible
 /// escapes, and `##[` defused (a test's own reading of the rule, not the gate's code).
-pub fn escaped(text: &str) -> String {
+pub(crate) fn escaped(text: &str) -> String {
     let escaped: String = text
         .chars()
         .flat_map(|c| {
@@ -362,7 +362,7 @@ pub fn escaped(text: &str) -> String {
 }
 
 /// Lines a runner would take as a workflow command.
-pub fn workflow_commands(text: &str) -> Vec<&str> {
+pub(crate) fn workflow_commands(text: &str) -> Vec<&str> {
     text.lines()
         .filter(|l| l.trim_start().starts_with("::") || l.trim_start().starts_with("##["))
         .collect()
