@@ -2,11 +2,12 @@
 //! code.
 
 use std::ffi::OsString;
+use std::time::Duration;
 
 use tokio::time::Instant;
 use tracing::{error, info};
 
-use crate::classify::{Refusal, Start};
+use crate::classify::{Refusal, Start, Trouble};
 use crate::client::Client;
 use crate::config::{Command, Config, Task};
 use crate::job::{Final, Job, Status};
@@ -49,9 +50,19 @@ pub fn run_blocking(env: &dyn Fn(&str) -> Option<OsString>, args: &[OsString]) -
     }
 }
 
+/// How long the end of a run waits for its last lines to be written: a reader that keeps up
+/// gets them all, one that stopped reading cannot hold the exit.
+const FLUSH_LIMIT: Duration = Duration::from_secs(2);
+
 /// Runs the gate as the binary does, with `env` standing in for the process environment.
 /// Returns the exit code.
 pub async fn run(env: &dyn Fn(&str) -> Option<OsString>, args: &[OsString]) -> u8 {
+    let code = run_to_exit(env, args).await;
+    logging::flush(FLUSH_LIMIT);
+    code
+}
+
+async fn run_to_exit(env: &dyn Fn(&str) -> Option<OsString>, args: &[OsString]) -> u8 {
     // A refusal may quote a value where the key was pasted by mistake.
     let key = env("MINTLIFY_API_KEY").map(|key| key.to_string_lossy().into_owned());
     let console = Console::new(Redactor::new(&key.unwrap_or_default()));
@@ -75,9 +86,8 @@ pub async fn run(env: &dyn Fn(&str) -> Option<OsString>, args: &[OsString]) -> u
         outcome = wait(&config, &mut progress) => outcome,
         signal = signals.recv() => Outcome::Cancelled(signal),
     };
-    let console = Console::new(redactor);
     let report =
-        tokio::task::spawn_blocking(move || report(&config, &progress, &outcome, &console));
+        tokio::task::spawn_blocking(move || report(&config, &progress, &outcome, &redactor));
     tokio::select! {
         code = report => code.unwrap_or(Exit::Outputs).code(),
         signal = signals.recv() => {
@@ -185,10 +195,18 @@ fn outcome_of(ending: Ending, config: &Config, progress: &Progress) -> Outcome {
         }
         // Only failures to connect say the API is unreachable: a request cut off in flight
         // by the deadline says nothing either way.
-        Ending::TimedOut(TimedOut::Deadline)
-            if !progress.reached && progress.last_trouble.is_some() =>
-        {
+        Ending::TimedOut(TimedOut::Deadline) if !progress.reached && progress.connect_failed => {
             Outcome::TimedOut(Timeout::Unreachable)
+        }
+        // Answers that were never a job say nothing about the job: not a timeout, which a
+        // pipeline may let pass (GitLab's `allow_failure: exit_codes: [4]`), but an API error.
+        Ending::TimedOut(TimedOut::Deadline) if !progress.read_a_job => {
+            match &progress.last_trouble {
+                Some(Trouble::NotAJob(reason)) => Outcome::ApiError(Refusal::NeverAJob {
+                    reason: reason.clone(),
+                }),
+                _ => Outcome::TimedOut(Timeout::Deadline),
+            }
         }
         Ending::TimedOut(TimedOut::Deadline) => Outcome::TimedOut(Timeout::Deadline),
         Ending::Refused(refusal) => Outcome::ApiError(refusal),
@@ -198,7 +216,8 @@ fn outcome_of(ending: Ending, config: &Config, progress: &Progress) -> Outcome {
 /// Writes the output files first, then says the verdict: a run whose outputs were lost must
 /// not have announced a success. Output files that cannot be written turn any outcome into
 /// exit 7: a later step would read nothing.
-fn report(config: &Config, progress: &Progress, outcome: &Outcome, console: &Console) -> Exit {
+fn report(config: &Config, progress: &Progress, outcome: &Outcome, redactor: &Redactor) -> Exit {
+    let console = Console::new(redactor.clone());
     let report = Report {
         outcome,
         progress,
@@ -209,7 +228,10 @@ fn report(config: &Config, progress: &Progress, outcome: &Outcome, console: &Con
     let written = outputs::write_outputs(
         destinations.github_output.as_deref(),
         destinations.dotenv.as_deref(),
-        &report.fields(),
+        // The key may also come from a setting (a job id pasted wrong): every sink redacts.
+        &report
+            .fields()
+            .map(|(name, value)| (name, redactor.text(&value).into_owned())),
     );
     let verdict = report.verdict();
     let (code, said, result) = match written {
@@ -235,7 +257,7 @@ fn report(config: &Config, progress: &Progress, outcome: &Outcome, console: &Con
         console.err(&outputs::annotation(success, &said));
     }
     if let Some(path) = &destinations.step_summary
-        && let Err(error) = outputs::write_summary(path, &report.summary(result))
+        && let Err(error) = outputs::write_summary(path, &redactor.text(&report.summary(result)))
     {
         tracing::warn!("step summary not written: {error:#}");
     }

@@ -187,6 +187,11 @@ pub(crate) enum Refusal {
         Var::SslCertFile
     )]
     UntrustedCertificate { chain: String },
+    #[error(
+        "the API answered until the deadline, but never with a job ({reason}), so how the job ended is unknown: check {} and the job in the Mintlify dashboard",
+        Var::ApiUrl
+    )]
+    NeverAJob { reason: NotAJob },
     #[error("could not set up the HTTP client: {0}")]
     Client(String),
 }

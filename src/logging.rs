@@ -1,11 +1,19 @@
 //! Logs go to stderr, so stdout holds only the job's JSON line. Only this crate logs below
 //! `warn`: dependencies' debug output is noise in a CI log and has no business near the key.
 //!
-//! Nothing written to stdout or stderr may panic (`println!` does on a closed pipe) or carry
-//! the key: every line goes through [`Console`] or the log writer, which redact and drop what
-//! a closed stream cannot take. Losing a line is better than losing the outputs.
+//! Nothing written to stdout or stderr may panic (`println!` does on a closed pipe), carry the
+//! key, or carry `##[`, which the runner takes as a command anywhere in a line. Nor may a
+//! write block the run: a reader that stops reading (a full pipe) would otherwise stop the
+//! deadline and the signals with it. So every line goes through [`Console`] or the log writer,
+//! which redact and defuse it and hand it to a thread of its own that does the writing; if
+//! that thread falls behind by [`BACKLOG`] lines, new lines are dropped. Losing a line is
+//! better than losing the outputs or the verdict.
 
 use std::io::{IsTerminal as _, Write};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::time::{Duration, Instant};
 
 use tracing::level_filters::LevelFilter;
 use tracing_subscriber::filter::Targets;
@@ -14,6 +22,9 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
 use crate::redact::Redactor;
+
+/// Lines waiting for the writer before new ones are dropped.
+const BACKLOG: usize = 1024;
 
 pub(crate) fn init(level: LevelFilter, redactor: Redactor) {
     let filter = Targets::new()
@@ -32,7 +43,78 @@ pub(crate) fn init(level: LevelFilter, redactor: Redactor) {
         .try_init();
 }
 
-/// stdout and stderr, redacted and never failing.
+#[derive(Clone, Copy)]
+enum Stream {
+    Out,
+    Err,
+}
+
+/// The writing thread, started on the first line.
+struct Writer {
+    lines: SyncSender<(Stream, Vec<u8>)>,
+    pending: &'static AtomicUsize,
+}
+
+fn writer() -> Option<&'static Writer> {
+    static WRITER: OnceLock<Option<Writer>> = OnceLock::new();
+    static PENDING: AtomicUsize = AtomicUsize::new(0);
+    WRITER
+        .get_or_init(|| {
+            let (lines, receive) = sync_channel::<(Stream, Vec<u8>)>(BACKLOG);
+            std::thread::Builder::new()
+                .name("output".into())
+                .spawn(move || {
+                    for (stream, bytes) in receive {
+                        let _ = match stream {
+                            Stream::Out => std::io::stdout().lock().write_all(&bytes),
+                            Stream::Err => std::io::stderr().lock().write_all(&bytes),
+                        };
+                        PENDING.fetch_sub(1, Ordering::SeqCst);
+                    }
+                })
+                .ok()?;
+            Some(Writer {
+                lines,
+                pending: &PENDING,
+            })
+        })
+        .as_ref()
+}
+
+fn send(stream: Stream, bytes: Vec<u8>) {
+    match writer() {
+        Some(writer) => {
+            writer.pending.fetch_add(1, Ordering::SeqCst);
+            if writer.lines.try_send((stream, bytes)).is_err() {
+                writer.pending.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        // No thread could be started: write here, and accept that a full pipe may block.
+        None => {
+            let _ = match stream {
+                Stream::Out => std::io::stdout().lock().write_all(&bytes),
+                Stream::Err => std::io::stderr().lock().write_all(&bytes),
+            };
+        }
+    }
+}
+
+/// Waits, at most `limit`, for the lines handed over so far to be written: at the end of a
+/// run, so the verdict reaches a reader that keeps up, and a stuck one cannot hold the exit.
+pub(crate) fn flush(limit: Duration) {
+    let Some(writer) = writer() else { return };
+    let start = Instant::now();
+    while writer.pending.load(Ordering::SeqCst) > 0 && start.elapsed() < limit {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// `##[` anywhere in a line is a workflow command to the runner; `##\[` is not.
+fn defused(text: &str) -> String {
+    text.replace("##[", "##\\[")
+}
+
+/// stdout and stderr, redacted, defused and never blocking or failing.
 #[derive(Clone, Default)]
 pub(crate) struct Console {
     redactor: Redactor,
@@ -44,20 +126,24 @@ impl Console {
     }
 
     pub(crate) fn out(&self, line: &str) {
-        let _ = writeln!(std::io::stdout().lock(), "{}", self.redactor.text(line));
+        let line = defused(&self.redactor.text(line));
+        send(Stream::Out, format!("{line}\n").into_bytes());
     }
 
     pub(crate) fn err(&self, line: &str) {
-        let _ = writeln!(std::io::stderr().lock(), "{}", self.redactor.text(line));
+        let line = defused(&self.redactor.text(line));
+        send(Stream::Err, format!("{line}\n").into_bytes());
     }
 }
 
-/// The log writer: one `write_all` per event, so the key cannot straddle two writes.
+/// The log writer: the formatter hands over one event per `write_all`, so the key cannot
+/// straddle two writes.
 pub(crate) struct LogLine<'a>(&'a Redactor);
 
 impl Write for LogLine<'_> {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        let _ = std::io::stderr().lock().write_all(&self.0.bytes(bytes));
+        let text = String::from_utf8_lossy(&self.0.bytes(bytes)).into_owned();
+        send(Stream::Err, defused(&text).into_bytes());
         Ok(bytes.len())
     }
 

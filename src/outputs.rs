@@ -256,11 +256,21 @@ pub(crate) fn write_outputs(
     let dotenv = dotenv
         .map(|path| open_to_append(path).map(|file| (path, file)))
         .transpose()?;
+    let mut written = None;
     if let Some((path, file)) = github_output {
+        let start = file.metadata()?.len();
+        let rollback = file.try_clone().map(|file| (file, start));
         append(path, file, &github_output_text(fields)?)?;
+        written = rollback.ok();
     }
-    if let Some((path, file)) = dotenv {
-        append(path, file, &dotenv_text(fields))?;
+    if let Some((path, file)) = dotenv
+        && let Err(error) = append(path, file, &dotenv_text(fields))
+    {
+        // Exit 7 says the outputs were not written: take back the ones that were.
+        if let Some((file, start)) = written {
+            let _ = file.set_len(start);
+        }
+        return Err(error);
     }
     Ok(())
 }

@@ -42,6 +42,10 @@ pub(crate) struct Progress {
     pub started: Instant,
     /// A connection to the API was made at least once.
     pub reached: bool,
+    /// A connection to the API failed at least once.
+    pub connect_failed: bool,
+    /// A poll was answered with a job, whatever its status.
+    pub read_a_job: bool,
     /// The last failure that was retried, unless an answer came after it: a verdict says what
     /// went wrong.
     pub last_trouble: Option<Trouble>,
@@ -62,6 +66,8 @@ impl Progress {
             polls: 0,
             started: Instant::now(),
             reached: false,
+            connect_failed: false,
+            read_a_job: false,
             last_trouble: None,
             start_in_flight: None,
             created_at: None,
@@ -194,6 +200,7 @@ pub(crate) async fn poll_until_final(
     progress: &mut Progress,
 ) -> Ending {
     let finished = |progress: &mut Progress, job: Job| {
+        progress.read_a_job = true;
         let status = job.status.as_ref().and_then(Status::as_final);
         progress.observe(job);
         let status = status.filter(|_| progress.accepts_final())?;
@@ -231,10 +238,11 @@ async fn repeat<T>(
         let answer = match purpose {
             Purpose::Poll => {
                 progress.polls += 1;
-                match timeout_at(settings.deadline, send(progress)).await {
-                    Ok(answer) => answer,
-                    Err(_) => return Err(Ending::TimedOut(TimedOut::Deadline)),
-                }
+                let Ok(answer) = timeout_at(settings.deadline, send(progress)).await else {
+                    progress.last_trouble = Some(Trouble::Deadline);
+                    return Err(Ending::TimedOut(TimedOut::Deadline));
+                };
+                answer
             }
             Purpose::Start(start) => {
                 progress.start_in_flight = Some(start);
@@ -255,6 +263,7 @@ async fn repeat<T>(
             Err(Failure::Permanent(refusal)) => return Err(Ending::Refused(refusal)),
             Err(Failure::Transient(failure)) => {
                 progress.reached |= failure.reached;
+                progress.connect_failed |= !failure.reached;
                 let what = match purpose {
                     Purpose::Poll => format!("job {}", progress.label()),
                     Purpose::Start(Start::Create) => "creating a job".to_owned(),

@@ -110,10 +110,20 @@ fn replace_runs<'a>(text: &'a str, windows: &HashSet<Vec<u8>>) -> Cow<'a, str> {
     if covered.is_empty() {
         return Cow::Borrowed(text);
     }
-    // The key is ASCII, so each run starts and ends on a character boundary.
+    // A checked key is ASCII, so runs fall on character boundaries; an unchecked one (in a
+    // refusal of the key itself) may not, so each run is widened to whole characters.
     let mut out = String::with_capacity(text.len());
     let mut last = 0;
-    for (start, end) in covered {
+    for (mut start, mut end) in covered {
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        if start < last {
+            start = last;
+        }
         out.push_str(&text[last..start]);
         out.push_str(REDACTED);
         last = end;
@@ -162,15 +172,24 @@ fn decode(word: &str) -> String {
         let escape = if let Some(hex) = rest.strip_prefix("\\u").and_then(|r| r.get(..4)) {
             u32::from_str_radix(hex, 16).ok().map(|n| (n, 6))
         } else if let Some(entity) = rest.strip_prefix("&#") {
-            let end = entity.find(';').filter(|&end| end <= 8);
-            end.and_then(|end| {
-                let digits = &entity[..end];
-                let number = match digits.strip_prefix(['x', 'X']) {
-                    Some(hex) => u32::from_str_radix(hex, 16).ok(),
-                    None => digits.parse().ok(),
-                };
-                number.map(|n| (n, end + 3))
-            })
+            // Browsers decode `&#95`, `&#0095;` and `&#x5f` alike: the `;` is optional.
+            let (hex, digits) = match entity.strip_prefix(['x', 'X']) {
+                Some(hex) => (true, hex),
+                None => (false, entity),
+            };
+            let count = digits
+                .bytes()
+                .take_while(|b| {
+                    if hex {
+                        b.is_ascii_hexdigit()
+                    } else {
+                        b.is_ascii_digit()
+                    }
+                })
+                .count();
+            let number = u32::from_str_radix(&digits[..count], if hex { 16 } else { 10 }).ok();
+            let semicolon = usize::from(digits[count..].starts_with(';'));
+            number.map(|n| (n, 2 + usize::from(hex) + count + semicolon))
         } else {
             None
         };
@@ -218,6 +237,11 @@ mod tests {
             ("https://evil/%256dint%255FS3cr3tK3y", "<redacted>"),
             ("bad \\u006dint_S3cr3tK3y", "bad <redacted>"),
             ("mint&#95;S3cr3tK3y!", "<redacted>"),
+            (
+                "Invalid key mint&#95S3cr3&#116K3y rejected",
+                "Invalid key <redacted> rejected",
+            ),
+            ("mint&#000000095;S3cr3t&#000000075;3y", "<redacted>"),
             ("100% fine & \\u0041", "100% fine & \\u0041"),
         ] {
             assert_eq!(redactor.text(echo), shown, "{echo}");
@@ -239,6 +263,17 @@ mod tests {
         assert_eq!(
             &*redactor.bytes(b"\xffmint_S3cr3tK3y"),
             "\u{fffd}<redacted>".as_bytes()
+        );
+    }
+
+    #[test]
+    fn an_unchecked_key_that_is_not_ascii_never_splits_a_character() {
+        let redactor = Redactor::new("mint_S3cr3tK3yé");
+        assert_eq!(redactor.text("x mint_S3cr3tK3yè y"), "x <redacted> y");
+        let shown = redactor.text("ééééé3cr3tK3yé");
+        assert!(
+            shown.starts_with("éééé") && shown.ends_with("<redacted>"),
+            "{shown}"
         );
     }
 

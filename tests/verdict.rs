@@ -7,7 +7,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::*;
-use wiremock::ResponseTemplate;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 #[tokio::test]
 async fn a_key_hidden_in_json_escapes_is_redacted_in_every_sink() {
@@ -122,9 +123,11 @@ async fn a_json_array_is_not_a_job_whatever_it_holds() {
     let run = Gate::new(&server.uri())
         .env("MINTLIFY_TIMEOUT", "300ms")
         .run();
-    run.assert_code(4);
+    // Never a job until the deadline: not a timeout a pipeline may let pass, an API error.
+    run.assert_code(5);
     assert_eq!(run.outputs()["pr_link"], "");
-    run.assert_logged("the answer is JSON but not an object");
+    run.assert_logged("the answer is JSON but not an object")
+        .assert_logged("never with a job");
 }
 
 #[tokio::test]
@@ -337,6 +340,7 @@ async fn a_key_echoed_cut_short_encoded_or_in_capitals_is_redacted() {
         format!("key {} expired", KEY.replace('_', "%5F")),
         format!("KEY {}", KEY.to_uppercase()),
         format!("bad key \\u006d{}", &KEY[1..]),
+        format!("key {} rejected", KEY.replace('_', "&#95")),
     ] {
         let server =
             api([ResponseTemplate::new(401).set_body_json(serde_json::json!({ "error": echo }))])
@@ -375,7 +379,7 @@ async fn a_stray_byte_a_bom_or_a_duplicate_status_never_passes_a_failed_job() {
     let run = Gate::new(&server.uri())
         .env("MINTLIFY_TIMEOUT", "300ms")
         .run();
-    run.assert_code(4);
+    run.assert_code(5);
     run.assert_logged("the answer gives status twice");
 }
 
@@ -409,4 +413,93 @@ fn a_stalled_server_is_not_called_unreachable() {
         "{}",
         run.stderr
     );
+}
+
+#[tokio::test]
+async fn a_pr_link_cannot_carry_a_legacy_command_into_the_verdict() {
+    let link = "https://github.com/acme/docs/pull/7##[error]pwned";
+    let server = api([ok(job("completed", Some(link)))]).await;
+    let run = Gate::new(&server.uri()).env("GITHUB_ACTIONS", "true").run();
+    run.assert_code(0);
+    assert_eq!(run.outputs()["pr_link"], link);
+    assert!(!run.stderr.contains("##["), "{}", run.stderr);
+    run.assert_logged("completed, PR https://github.com/acme/docs/pull/7##\\[error]pwned");
+}
+
+#[tokio::test]
+async fn a_key_pasted_into_another_setting_never_reaches_an_output_file() {
+    let mut answer = job("completed", None);
+    answer["id"] = serde_json::Value::Null;
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ok(answer))
+        .mount(&server)
+        .await;
+    let gate = Gate::new(&server.uri())
+        .env("MINTLIFY_JOB_ID", KEY)
+        .env("MINTLIFY_DOTENV", "gate.env")
+        .env("GITHUB_ACTIONS", "true")
+        .current_dir();
+    let summary = gate.path("summary.md");
+    // Run::new scans stdout, stderr and every file for the key.
+    let run = gate.env("GITHUB_STEP_SUMMARY", &summary).run();
+    run.assert_code(0);
+    assert_eq!(run.outputs()["job_id"], "<redacted>");
+}
+
+#[tokio::test]
+async fn a_stderr_nobody_reads_cannot_hold_the_run_past_its_deadline() {
+    let words = "x".repeat(300);
+    let server = api([ResponseTemplate::new(503).set_body_string(words)]).await;
+    let gate = Gate::new(&server.uri())
+        .env("MINTLIFY_TIMEOUT", "3s")
+        .env("MINTLIFY_POLL_MAX", "10ms");
+    let output = gate.path("output");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("mintlify-agent-gate"))
+        .env_clear()
+        .envs(gate.command.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .stdout(Stdio::null())
+        // Piped and never read: about 100 KB of warnings fill the pipe long before the deadline.
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "still running 15 s after a 3 s deadline"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(4));
+    let outputs = parse_github_output(&std::fs::read_to_string(output).unwrap());
+    assert_eq!(outputs["result"], "timeout");
+}
+
+#[tokio::test]
+async fn an_answer_too_deep_to_read_is_never_a_pass() {
+    let deep = format!(
+        r#"{{"id":"job_1","status":"failed","x":{}{}}}"#,
+        "[".repeat(200),
+        "]".repeat(200)
+    );
+    let server = api([ResponseTemplate::new(200).set_body_raw(deep, "application/json")]).await;
+    let run = Gate::new(&server.uri())
+        .env("MINTLIFY_TIMEOUT", "300ms")
+        .run();
+    run.assert_code(5);
+    run.assert_logged("never with a job");
+}
+
+#[test]
+fn a_key_that_is_not_ascii_is_refused_without_a_panic_or_an_echo() {
+    let run = Gate::new("http://127.0.0.1:9")
+        .env("MINTLIFY_API_KEY", "mint_S3cr3tK3yé")
+        .arg("mint_S3cr3tK3yè")
+        .run();
+    run.assert_code(2);
+    assert!(!run.stderr.contains("S3cr3tK3y"), "{}", run.stderr);
 }
