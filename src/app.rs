@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tracing::{error, info};
 
-use crate::classify::{Refusal, Start, Trouble};
+use crate::classify::{Refusal, Start};
 use crate::client::Client;
 use crate::config::{Command, Config, Task};
 use crate::job::{Final, Job, Status};
@@ -200,14 +200,12 @@ fn outcome_of(ending: Ending, config: &Config, progress: &Progress) -> Outcome {
         }
         // Answers that were never a job say nothing about the job: not a timeout, which a
         // pipeline may let pass (GitLab's `allow_failure: exit_codes: [4]`), but an API error.
-        Ending::TimedOut(TimedOut::Deadline) if !progress.read_a_job => {
-            match &progress.last_trouble {
-                Some(Trouble::NotAJob(reason)) => Outcome::ApiError(Refusal::NeverAJob {
-                    reason: reason.clone(),
-                }),
-                _ => Outcome::TimedOut(Timeout::Deadline),
-            }
-        }
+        Ending::TimedOut(TimedOut::Deadline) if !progress.read_a_job => match &progress.not_a_job {
+            Some(reason) => Outcome::ApiError(Refusal::NeverAJob {
+                reason: reason.clone(),
+            }),
+            None => Outcome::TimedOut(Timeout::Deadline),
+        },
         Ending::TimedOut(TimedOut::Deadline) => Outcome::TimedOut(Timeout::Deadline),
         Ending::Refused(refusal) => Outcome::ApiError(refusal),
     }

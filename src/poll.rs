@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::time::{Instant, sleep_until, timeout_at};
 use tracing::{debug, info, warn};
 
-use crate::classify::{Failure, Refusal, Start, Trouble};
+use crate::classify::{Failure, NotAJob, Refusal, Start, Trouble};
 use crate::duration;
 use crate::job::{Final, Job, Status};
 use crate::sanitize::{quoted, untrusted};
@@ -46,6 +46,8 @@ pub(crate) struct Progress {
     pub connect_failed: bool,
     /// A poll was answered with a job, whatever its status.
     pub read_a_job: bool,
+    /// Why the last answer that was no job was not one.
+    pub not_a_job: Option<NotAJob>,
     /// The last failure that was retried, unless an answer came after it: a verdict says what
     /// went wrong.
     pub last_trouble: Option<Trouble>,
@@ -68,6 +70,7 @@ impl Progress {
             reached: false,
             connect_failed: false,
             read_a_job: false,
+            not_a_job: None,
             last_trouble: None,
             start_in_flight: None,
             created_at: None,
@@ -264,6 +267,9 @@ async fn repeat<T>(
             Err(Failure::Transient(failure)) => {
                 progress.reached |= failure.reached;
                 progress.connect_failed |= !failure.reached;
+                if let Trouble::NotAJob(reason) = &failure.trouble {
+                    progress.not_a_job = Some(reason.clone());
+                }
                 let what = match purpose {
                     Purpose::Poll => format!("job {}", progress.label()),
                     Purpose::Start(Start::Create) => "creating a job".to_owned(),

@@ -120,9 +120,7 @@ fn a_non_utf8_argument_is_refused_with_exit_2() {
 async fn a_json_array_is_not_a_job_whatever_it_holds() {
     let array = serde_json::json!([null, "completed", null, PR_LINK]);
     let server = api([ok(array)]).await;
-    let run = Gate::new(&server.uri())
-        .env("MINTLIFY_TIMEOUT", "300ms")
-        .run();
+    let run = Gate::new(&server.uri()).env("MINTLIFY_TIMEOUT", "2s").run();
     // Never a job until the deadline: not a timeout a pipeline may let pass, an API error.
     run.assert_code(5);
     assert_eq!(run.outputs()["pr_link"], "");
@@ -239,11 +237,9 @@ async fn retry_after_past_the_deadline_says_so() {
 #[test]
 fn an_api_that_cannot_be_reached_is_named_as_such() {
     let refusing = refusing();
-    let run = Gate::new(&refusing.url)
-        .env("MINTLIFY_TIMEOUT", "300ms")
-        .run();
+    let run = Gate::new(&refusing.url).env("MINTLIFY_TIMEOUT", "1s").run();
     run.assert_code(4);
-    run.assert_logged("could not be reached in 300ms")
+    run.assert_logged("could not be reached in 1.0s")
         .assert_logged("check MINTLIFY_API_URL, DNS, the network and any HTTPS_PROXY");
 }
 
@@ -376,9 +372,7 @@ async fn a_stray_byte_a_bom_or_a_duplicate_status_never_passes_a_failed_job() {
     }
     let twice = r#"{"id":"job_1","status":"failed","status":"completed"}"#;
     let server = api([ResponseTemplate::new(200).set_body_raw(twice, "application/json")]).await;
-    let run = Gate::new(&server.uri())
-        .env("MINTLIFY_TIMEOUT", "300ms")
-        .run();
+    let run = Gate::new(&server.uri()).env("MINTLIFY_TIMEOUT", "2s").run();
     run.assert_code(5);
     run.assert_logged("the answer gives status twice");
 }
@@ -487,9 +481,7 @@ async fn an_answer_too_deep_to_read_is_never_a_pass() {
         "]".repeat(200)
     );
     let server = api([ResponseTemplate::new(200).set_body_raw(deep, "application/json")]).await;
-    let run = Gate::new(&server.uri())
-        .env("MINTLIFY_TIMEOUT", "300ms")
-        .run();
+    let run = Gate::new(&server.uri()).env("MINTLIFY_TIMEOUT", "2s").run();
     run.assert_code(5);
     run.assert_logged("never with a job");
 }
