@@ -359,9 +359,19 @@ fn check_ca_bundle(path: &Path) -> Result<(), ConfigError> {
     if !std::fs::metadata(path).map_err(unreadable)?.is_file() {
         return Err(refuse(FileProblem::NotAFile));
     }
-    let text = std::fs::read(path).map_err(unreadable)?;
+    // The first certificate is near the top; the TLS setup reads the whole bundle later, so
+    // reading it all here as well would only slow the start.
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| {
+            std::io::Read::read_to_end(&mut std::io::Read::take(file, 64 * 1024), &mut head)
+        })
+        .map_err(unreadable)?;
     let marker = b"-----BEGIN CERTIFICATE-----";
-    if !text.windows(marker.len()).any(|window| window == marker) {
+    if !head
+        .split(|&b| b == b'\n')
+        .any(|line| line.starts_with(marker))
+    {
         return Err(refuse(FileProblem::NoCertificate));
     }
     Ok(())
