@@ -208,6 +208,15 @@ impl Gate {
         self
     }
 
+    /// A FIFO in the run's directory, with no reader and no writer: what blocks an `open`.
+    #[cfg(unix)]
+    pub(crate) fn fifo(&self, name: &str) -> PathBuf {
+        let path = self.path(name);
+        let made = std::process::Command::new("mkfifo").arg(&path).status();
+        assert!(made.unwrap().success(), "mkfifo {}", path.display());
+        path
+    }
+
     pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
