@@ -490,3 +490,16 @@ fn a_key_that_is_not_ascii_is_refused_without_a_panic_or_an_echo() {
     run.assert_code(2);
     assert!(!run.stderr.contains("S3cr3tK3y"), "{}", run.stderr);
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn an_output_path_that_is_not_utf8_is_used_as_it_is() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let server = finished_api().await;
+    let gate = Gate::new(&server.uri());
+    let raw = gate.path(std::ffi::OsStr::from_bytes(b"out\xff"));
+    let run = gate.env("GITHUB_OUTPUT", &raw).run();
+    run.assert_code(0);
+    let written = std::fs::read_to_string(&raw).expect("nothing at the path as given");
+    assert_eq!(parse_github_output(&written)["result"], "completed");
+}

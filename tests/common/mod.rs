@@ -217,7 +217,7 @@ impl Gate {
         path
     }
 
-    pub(crate) fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: impl AsRef<std::path::Path>) -> PathBuf {
         self.dir.path().join(name)
     }
 
