@@ -129,13 +129,11 @@ pub(crate) enum ConfigError {
     KeyMissing,
     #[error("MINTLIFY_API_KEY is blank: set it to an admin API key (mint_...)")]
     KeyBlank,
+    // The key's prefix is not quoted: 8 characters of the key are redacted wherever they appear.
     #[error(
-        "MINTLIFY_API_KEY is {kind} ({prefix}...), which the agent API refuses: use an admin API key (mint_...)"
+        "MINTLIFY_API_KEY is {kind}, which the agent API refuses: use an admin API key (mint_...)"
     )]
-    KeyOfKind {
-        kind: &'static str,
-        prefix: &'static str,
-    },
+    KeyOfKind { kind: &'static str },
     #[error(
         "MINTLIFY_API_KEY holds spaces, control or non-ASCII characters: paste the admin API key (mint_...) alone"
     )]
@@ -144,13 +142,21 @@ pub(crate) enum ConfigError {
         "--api-key is not accepted (a flag would show the key in process lists and logs): set MINTLIFY_API_KEY in the environment"
     )]
     KeyAsFlag,
-    #[error("MINTLIFY_PROJECT_ID is not set: set it to the project id")]
+    #[error(
+        "an argument looks like a Mintlify key (mint_...), which is never given on the command line (process lists and logs show it): set MINTLIFY_API_KEY in the environment"
+    )]
+    KeyAsArgument,
+    #[error("{0} holds bytes that are not UTF-8: settings are text; fix its encoding")]
+    NotUtf8(String),
+    #[error("MINTLIFY_PROJECT_ID (or --project-id) is not set: set it to the project id")]
     NoProject,
     #[error(
-        "MINTLIFY_JOB_ID is not set: set it to the job to wait on, or set MINTLIFY_PROMPT to start one"
+        "MINTLIFY_JOB_ID (or --job-id) is not set: set it to the job to wait on, or set MINTLIFY_PROMPT (--prompt) to start one"
     )]
     NoJob,
-    #[error("MINTLIFY_PROMPT and MINTLIFY_PROMPT_FILE are both set: keep one")]
+    #[error(
+        "both a prompt and a prompt file are given (MINTLIFY_PROMPT or --prompt, MINTLIFY_PROMPT_FILE or --prompt-file): keep one"
+    )]
     PromptTwice,
     #[error(
         "the prompt (MINTLIFY_PROMPT or MINTLIFY_PROMPT_FILE) is empty: write what the agent should do"
@@ -159,22 +165,22 @@ pub(crate) enum ConfigError {
     #[error("MINTLIFY_PROMPT_FILE={} {problem}", quoted(&path.display().to_string()))]
     PromptFile { path: PathBuf, problem: FileProblem },
     #[error(
-        "MINTLIFY_WAIT=false needs MINTLIFY_PROMPT: without a prompt there is nothing to start, only to wait on"
+        "MINTLIFY_WAIT=false (--wait=false) needs a prompt (MINTLIFY_PROMPT or --prompt): without one there is nothing to start, only to wait on"
     )]
     WaitWithoutPrompt,
     #[error(
-        "MINTLIFY_POLL_MAX={} is above 10s: Mintlify asks for a poll every 5 to 10 seconds, so give 10s or less",
+        "MINTLIFY_POLL_MAX (--poll-max) is {}, above 10s: Mintlify asks for a poll every 5 to 10 seconds, so give 10s or less",
         duration::display(*.0)
     )]
     PollAboveCap(Duration),
     #[error(
-        "MINTLIFY_POLL_INITIAL={} is above MINTLIFY_POLL_MAX={}: lower the first or raise the second (at most 10s)",
+        "MINTLIFY_POLL_INITIAL (--poll-initial) is {}, above MINTLIFY_POLL_MAX (--poll-max), {}: lower the first or raise the second (at most 10s)",
         duration::display(*initial),
         duration::display(*max)
     )]
     PollInitialAboveMax { initial: Duration, max: Duration },
     #[error(
-        "MINTLIFY_POLL_INITIAL={} is under 1s, which is for a mock API on this machine only: Mintlify asks for a poll every 5 to 10 seconds, so give 1s or more",
+        "MINTLIFY_POLL_INITIAL (--poll-initial) is {}, under 1s, which is for a mock API on this machine only: Mintlify asks for a poll every 5 to 10 seconds, so give 1s or more",
         duration::display(*.0)
     )]
     PollTooFast(Duration),
@@ -214,6 +220,7 @@ impl Command {
         {
             return Err(ConfigError::KeyAsFlag);
         }
+        Flags::check_text(env)?;
         match Flags::parse(Flags::command(env), args)? {
             Parsed::Print(text) => Ok(Command::Print(text)),
             Parsed::Run(flags) => Config::read(*flags, env).map(|c| Command::Run(Box::new(c))),
@@ -316,7 +323,7 @@ fn api_key(value: Option<String>) -> Result<ApiKey, ConfigError> {
         ("mint_us_", "an index key"),
     ] {
         if key.starts_with(prefix) {
-            return Err(ConfigError::KeyOfKind { kind, prefix });
+            return Err(ConfigError::KeyOfKind { kind });
         }
     }
     if !key.bytes().all(|b| b.is_ascii_graphic()) {

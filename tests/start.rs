@@ -263,7 +263,7 @@ async fn a_bad_prompt_is_refused_before_any_request() {
     std::fs::write(&file, "y").unwrap();
     let run = gate.env("MINTLIFY_PROMPT_FILE", &file).run();
     run.assert_code(2);
-    run.assert_logged("both set");
+    run.assert_logged("both a prompt and a prompt file are given");
     let run = gate_with_prompt(&server, " \n ").run();
     run.assert_code(2);
     assert!(server.received_requests().await.unwrap().is_empty());

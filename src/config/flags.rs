@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
-use clap::{FromArgMatches as _, Parser};
+use clap::{FromArgMatches as _, Parser, ValueHint};
 use reqwest::Url;
 use tracing::level_filters::LevelFilter;
 
@@ -40,11 +40,12 @@ pub(crate) struct Flags {
     pub(crate) job_id: Option<String>,
 
     /// Start the agent: create a job with this prompt, or send it to the job as a follow-up
-    #[arg(long, env = "MINTLIFY_PROMPT", value_name = "TEXT", value_parser = text, hide_env_values = true)]
+    #[arg(long, env = "MINTLIFY_PROMPT", value_name = "TEXT", value_parser = text,
+          allow_hyphen_values = true)]
     pub(crate) prompt: Option<String>,
 
     /// Read the prompt from this file instead (UTF-8, at most 1 MiB)
-    #[arg(long, env = "MINTLIFY_PROMPT_FILE", value_name = "PATH")]
+    #[arg(long, env = "MINTLIFY_PROMPT_FILE", value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub(crate) prompt_file: Option<PathBuf>,
 
     /// false: start the agent, write the outputs and exit 0 without waiting
@@ -83,7 +84,7 @@ pub(crate) struct Flags {
     pub(crate) require_pr: bool,
 
     /// Also write the outputs to this file as a dotenv report (GitLab)
-    #[arg(long, env = "MINTLIFY_DOTENV", value_name = "PATH")]
+    #[arg(long, env = "MINTLIFY_DOTENV", value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub(crate) dotenv: Option<PathBuf>,
 
     /// Log level: error, warn, info, debug or trace
@@ -122,6 +123,23 @@ impl Flags {
     /// The definition as `--help` shows it.
     pub(crate) fn command_for_help() -> clap::Command {
         <Flags as clap::CommandFactory>::command().mut_args(|arg| arg.hide_env_values(true))
+    }
+
+    /// A variable that is not UTF-8 is refused by its name (clap would call it an argument),
+    /// except a path, which is used as the system gives it.
+    pub(crate) fn check_text(
+        env: &dyn Fn(&str) -> Option<std::ffi::OsString>,
+    ) -> Result<(), ConfigError> {
+        for arg in Flags::command_for_help().get_arguments() {
+            let Some(var) = arg.get_env().map(|var| var.to_string_lossy().into_owned()) else {
+                continue;
+            };
+            let is_text = env(&var).is_some_and(|value| value.to_str().is_some());
+            if !is_text && env(&var).is_some() && arg.get_value_hint() != ValueHint::FilePath {
+                return Err(ConfigError::NotUtf8(var));
+            }
+        }
+        Ok(())
     }
 
     pub(crate) fn parse(
@@ -196,8 +214,34 @@ fn refusal(error: &clap::Error, args: &[std::ffi::OsString]) -> Result<Parsed, C
             })
         })
         .flatten();
-    Err(invalid.unwrap_or_else(|| ConfigError::Usage(first_line(error))))
+    if let Some(refusal) = invalid {
+        return Err(refusal);
+    }
+    if error.kind() == ErrorKind::UnknownArgument
+        && let Some(ContextValue::String(unexpected)) = error.get(ContextKind::InvalidArg)
+    {
+        // A key pasted as an argument: say so without quoting it.
+        if unexpected.starts_with("mint_") {
+            return Err(ConfigError::KeyAsArgument);
+        }
+        // `--wait false`: a boolean flag takes its value after `=`.
+        let before = args
+            .iter()
+            .map(|a| a.to_string_lossy())
+            .take_while(|a| a.as_ref() != unexpected.as_str())
+            .last();
+        if let Some(flag) = before.filter(|flag| BOOLEANS.contains(&flag.as_ref())) {
+            return Err(ConfigError::Usage(format!(
+                "{flag} is a switch that takes its value after =, as {flag}={}; see --help",
+                crate::sanitize::untrusted(&crate::sanitize::truncated(unexpected, 20))
+            )));
+        }
+    }
+    Err(ConfigError::Usage(first_line(error)))
 }
+
+/// The flags that are switches.
+const BOOLEANS: [&str; 3] = ["--wait", "--allow-archived", "--require-pr"];
 
 /// clap's message without its `error: ` and the lines of usage after it.
 fn first_line(error: &clap::Error) -> String {

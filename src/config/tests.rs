@@ -148,19 +148,27 @@ fn empty_values_count_as_unset() {
     assert_eq!(config.timeout, Duration::from_secs(1800));
     assert!(!config.require_pr);
     assert!(config.destinations.github_output.is_none());
-    let message = refusal(&[], &[("MINTLIFY_JOB_ID", "")]);
-    assert!(
-        message.starts_with("MINTLIFY_JOB_ID is not set") && message.contains("MINTLIFY_PROMPT"),
-        "{message}"
-    );
+    assert_eq!(refused(&[], &[("MINTLIFY_JOB_ID", "")]), ConfigError::NoJob);
 }
 
 #[test]
 fn missing_required_settings_are_named() {
-    for var in ["MINTLIFY_API_KEY", "MINTLIFY_PROJECT_ID"] {
-        let message = refusal(&[], &[(var, "")]);
+    assert_eq!(
+        refused(&[], &[("MINTLIFY_API_KEY", "")]),
+        ConfigError::KeyMissing
+    );
+    assert_eq!(
+        refused(&[], &[("MINTLIFY_PROJECT_ID", "")]),
+        ConfigError::NoProject
+    );
+    for error in [
+        ConfigError::KeyMissing,
+        ConfigError::NoProject,
+        ConfigError::NoJob,
+    ] {
+        let message = error.to_string();
         assert!(
-            message.starts_with(&format!("{var} is not set")),
+            message.starts_with("MINTLIFY_") && message.contains(" is not set: set "),
             "{message}"
         );
     }
@@ -317,11 +325,9 @@ fn durations_above_five_days_are_refused_before_they_reach_the_clock() {
 
 #[test]
 fn polling_under_a_second_is_for_a_local_mock_only() {
-    let message = refusal(&[], &[("MINTLIFY_POLL_INITIAL", "1ms")]);
-    assert!(
-        message.starts_with("MINTLIFY_POLL_INITIAL=1ms is under 1s")
-            && message.contains("5 to 10 seconds"),
-        "{message}"
+    assert_eq!(
+        refused(&[], &[("MINTLIFY_POLL_INITIAL", "1ms")]),
+        ConfigError::PollTooFast(Duration::from_millis(1))
     );
     let local = [
         ("MINTLIFY_POLL_INITIAL", "10ms"),
@@ -366,6 +372,46 @@ fn unknown_arguments_and_repeated_flags_are_refused() {
         );
     }
     assert!(refusal(&["--jobid", "x"], &[]).contains("'--jobid'"));
+}
+
+#[test]
+fn a_value_after_a_switch_and_a_key_as_an_argument_are_explained() {
+    let message = refusal(&["--wait", "false"], &[]);
+    assert!(
+        message.starts_with("--wait is a switch that takes its value after =, as --wait=false"),
+        "{message}"
+    );
+    assert_eq!(
+        refused(&["mint_S3cr3tK3y"], &[]),
+        ConfigError::KeyAsArgument
+    );
+    let config = parse(&["--prompt", "- update the docs"], &[]).unwrap();
+    assert!(matches!(config.task, Task::FollowUp { prompt, .. } if prompt == "- update the docs"));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_variable_that_is_not_utf8_is_refused_by_name_unless_it_is_a_path() {
+    use std::os::unix::ffi::OsStringExt as _;
+    let env = |name: &str| match name {
+        "MINTLIFY_API_KEY" => Some(OsString::from(KEY)),
+        "MINTLIFY_PROJECT_ID" => Some(OsString::from("proj")),
+        "MINTLIFY_JOB_ID" => Some(OsString::from_vec(b"j\xff".to_vec())),
+        _ => None,
+    };
+    assert_eq!(
+        Command::parse(&[], &env).unwrap_err(),
+        ConfigError::NotUtf8("MINTLIFY_JOB_ID".into())
+    );
+    let env = |name: &str| match name {
+        "MINTLIFY_DOTENV" => Some(OsString::from_vec(b"gate\xff.env".to_vec())),
+        "MINTLIFY_JOB_ID" => Some(OsString::from("job_1")),
+        other => env(other),
+    };
+    match Command::parse(&[], &env) {
+        Ok(Command::Run(config)) => assert!(config.destinations.dotenv.is_some()),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
@@ -531,12 +577,12 @@ fn prompts_that_cannot_be_sent_are_refused() {
     let blank = blank.to_str().unwrap();
     let missing = dir.path().join("missing.md");
     let missing = missing.to_str().unwrap();
-    assert!(
-        refusal(
+    assert_eq!(
+        refused(
             &[],
             &[("MINTLIFY_PROMPT", "x"), ("MINTLIFY_PROMPT_FILE", blank)]
-        )
-        .contains("both set")
+        ),
+        ConfigError::PromptTwice
     );
     assert!(refusal(&[], &[("MINTLIFY_PROMPT", "  \n ")]).contains("is empty"));
     assert!(refusal(&[], &[("MINTLIFY_PROMPT_FILE", blank)]).contains("is empty"));
@@ -570,9 +616,9 @@ fn not_waiting_needs_something_to_start() {
     )
     .unwrap();
     assert!(!config.wait);
-    assert!(
-        refusal(&[], &[("MINTLIFY_WAIT", "no")])
-            .starts_with("MINTLIFY_WAIT=false needs MINTLIFY_PROMPT")
+    assert_eq!(
+        refused(&[], &[("MINTLIFY_WAIT", "no")]),
+        ConfigError::WaitWithoutPrompt
     );
-    assert!(refusal(&[], &[("MINTLIFY_WAIT", "later")]).contains("is not a boolean"));
+    assert_eq!(invalid("MINTLIFY_WAIT", "later"), ValueProblem::NotABoolean);
 }
