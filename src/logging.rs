@@ -10,10 +10,9 @@
 //! better than losing the outputs or the verdict.
 
 use std::io::{IsTerminal as _, Write};
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{SyncSender, sync_channel};
-use std::time::{Duration, Instant};
+use std::sync::{Condvar, Mutex, OnceLock};
+use std::time::Duration;
 
 use tracing::level_filters::LevelFilter;
 use tracing_subscriber::filter::Targets;
@@ -49,15 +48,16 @@ enum Stream {
     Err,
 }
 
-/// The writing thread, started on the first line.
+/// The writing thread, started on the first line, and how many lines it has yet to write.
 struct Writer {
     lines: SyncSender<(Stream, Vec<u8>)>,
-    pending: &'static AtomicUsize,
+    pending: &'static (Mutex<usize>, Condvar),
 }
+
+static PENDING: (Mutex<usize>, Condvar) = (Mutex::new(0), Condvar::new());
 
 fn writer() -> Option<&'static Writer> {
     static WRITER: OnceLock<Option<Writer>> = OnceLock::new();
-    static PENDING: AtomicUsize = AtomicUsize::new(0);
     WRITER
         .get_or_init(|| {
             let (lines, receive) = sync_channel::<(Stream, Vec<u8>)>(BACKLOG);
@@ -69,7 +69,7 @@ fn writer() -> Option<&'static Writer> {
                             Stream::Out => std::io::stdout().lock().write_all(&bytes),
                             Stream::Err => std::io::stderr().lock().write_all(&bytes),
                         };
-                        PENDING.fetch_sub(1, Ordering::SeqCst);
+                        count(-1);
                     }
                 })
                 .ok()?;
@@ -81,12 +81,22 @@ fn writer() -> Option<&'static Writer> {
         .as_ref()
 }
 
+/// Adds to the lines pending, and wakes a [`flush`] waiting for none.
+fn count(change: isize) {
+    let (pending, written) = &PENDING;
+    let mut pending = pending
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    *pending = pending.saturating_add_signed(change);
+    written.notify_all();
+}
+
 fn send(stream: Stream, bytes: Vec<u8>) {
     match writer() {
         Some(writer) => {
-            writer.pending.fetch_add(1, Ordering::SeqCst);
+            count(1);
             if writer.lines.try_send((stream, bytes)).is_err() {
-                writer.pending.fetch_sub(1, Ordering::SeqCst);
+                count(-1);
             }
         }
         // No thread could be started: write here, and accept that a full pipe may block.
@@ -103,10 +113,11 @@ fn send(stream: Stream, bytes: Vec<u8>) {
 /// run, so the verdict reaches a reader that keeps up, and a stuck one cannot hold the exit.
 pub(crate) fn flush(limit: Duration) {
     let Some(writer) = writer() else { return };
-    let start = Instant::now();
-    while writer.pending.load(Ordering::SeqCst) > 0 && start.elapsed() < limit {
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    let (pending, written) = writer.pending;
+    let pending = pending
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _ = written.wait_timeout_while(pending, limit, |pending| *pending > 0);
 }
 
 /// `##[` anywhere in a line is a workflow command to the runner; `##\[` is not.
