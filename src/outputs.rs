@@ -3,10 +3,9 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::Context as _;
 use serde_json::json;
 use tracing::warn;
 
@@ -208,10 +207,33 @@ pub(crate) fn annotation(success: bool, text: &str) -> String {
     format!("::{level}::{}", workflow_data(&untrusted(text)))
 }
 
+/// Why an output could not be written.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum OutputError {
+    #[error("could not open {}: {source}", shown(path))]
+    Open {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is not a regular file (a FIFO or a device?)", shown(path))]
+    NotAFile { path: PathBuf },
+    #[error("could not write {}: {source}", shown(path))]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("could not draw a random delimiter: {0}")]
+    Delimiter(getrandom::Error),
+}
+
+fn shown(path: &Path) -> String {
+    quoted(&path.display().to_string())
+}
+
 /// Opens a file to append to without ever blocking: a FIFO with no reader would hold `open`
 /// forever, past the deadline, so it is opened non-blocking and refused unless it is a
 /// regular file.
-fn open_to_append(path: &Path) -> anyhow::Result<File> {
+fn open_to_append(path: &Path) -> Result<File, OutputError> {
     let mut options = OpenOptions::new();
     options.append(true).create(true);
     #[cfg(unix)]
@@ -219,26 +241,30 @@ fn open_to_append(path: &Path) -> anyhow::Result<File> {
         use std::os::unix::fs::OpenOptionsExt as _;
         options.custom_flags(libc::O_NONBLOCK);
     }
-    let file = options
-        .open(path)
-        .with_context(|| format!("could not open {}", quoted(&path.display().to_string())))?;
-    let metadata = file.metadata()?;
-    anyhow::ensure!(
-        metadata.is_file(),
-        "{} is not a regular file (a FIFO or a device?)",
-        quoted(&path.display().to_string())
-    );
+    let open = |source| OutputError::Open {
+        path: path.to_owned(),
+        source,
+    };
+    let file = options.open(path).map_err(open)?;
+    if !file.metadata().map_err(open)?.is_file() {
+        return Err(OutputError::NotAFile {
+            path: path.to_owned(),
+        });
+    }
     Ok(file)
 }
 
 /// Appends `text` in one write; if the write fails (a full disk), the file is cut back to
 /// where it was, so a reader never sees half an entry.
-fn append(path: &Path, mut file: File, text: &str) -> anyhow::Result<()> {
-    let named = || quoted(&path.display().to_string());
-    let start = file.metadata()?.len();
+fn append(path: &Path, mut file: File, text: &str) -> Result<(), OutputError> {
+    let write = |source| OutputError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let start = file.metadata().map_err(write)?.len();
     if let Err(error) = file.write_all(text.as_bytes()) {
         let _ = file.set_len(start);
-        return Err(error).with_context(|| format!("could not write {}", named()));
+        return Err(write(error));
     }
     Ok(())
 }
@@ -249,7 +275,7 @@ pub(crate) fn write_outputs(
     github_output: Option<&Path>,
     dotenv: Option<&Path>,
     fields: &[(&str, String)],
-) -> anyhow::Result<()> {
+) -> Result<(), OutputError> {
     let github_output = github_output
         .map(|path| open_to_append(path).map(|file| (path, file)))
         .transpose()?;
@@ -258,7 +284,7 @@ pub(crate) fn write_outputs(
         .transpose()?;
     let mut written = None;
     if let Some((path, file)) = github_output {
-        let start = file.metadata()?.len();
+        let start = file.metadata().map(|m| m.len()).unwrap_or_default();
         let rollback = file.try_clone().map(|file| (file, start));
         append(path, file, &github_output_text(fields)?)?;
         written = rollback.ok();
@@ -277,11 +303,11 @@ pub(crate) fn write_outputs(
 
 /// `name<<DELIMITER` entries with a fresh random delimiter that no value contains, so no server
 /// text can end a value early and forge another entry.
-pub(crate) fn github_output_text(fields: &[(&str, String)]) -> anyhow::Result<String> {
+pub(crate) fn github_output_text(fields: &[(&str, String)]) -> Result<String, OutputError> {
     let mut text = String::new();
     for (name, value) in fields {
         let delimiter = loop {
-            let delimiter = random_delimiter().context("could not draw a random delimiter")?;
+            let delimiter = random_delimiter().map_err(OutputError::Delimiter)?;
             if !value.contains(&delimiter) {
                 break delimiter;
             }
@@ -291,9 +317,9 @@ pub(crate) fn github_output_text(fields: &[(&str, String)]) -> anyhow::Result<St
     Ok(text)
 }
 
-fn random_delimiter() -> anyhow::Result<String> {
+fn random_delimiter() -> Result<String, getrandom::Error> {
     let mut bytes = [0u8; 16];
-    getrandom::getrandom(&mut bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
+    getrandom::getrandom(&mut bytes)?;
     Ok(bytes
         .iter()
         .fold(String::from("ghadelimiter_"), |mut s, b| {
@@ -320,7 +346,7 @@ pub(crate) fn dotenv_text(fields: &[(&str, String)]) -> String {
     text
 }
 
-pub(crate) fn write_summary(path: &Path, summary: &str) -> anyhow::Result<()> {
+pub(crate) fn write_summary(path: &Path, summary: &str) -> Result<(), OutputError> {
     append(path, open_to_append(path)?, summary)
 }
 
