@@ -56,17 +56,7 @@ async fn cancelled(
         .status()
         .unwrap();
     assert!(status.success());
-    let sent = Instant::now();
-    let exited = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            sent.elapsed() < Duration::from_secs(1),
-            "still running a second after SIG{signal}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    };
+    let exited = exit_within(&mut child, Duration::from_secs(1));
     let output = child.wait_with_output().unwrap();
     (Run::new(output, dir), exited.code())
 }

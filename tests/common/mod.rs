@@ -162,6 +162,21 @@ pub(crate) fn stalled_server() -> (String, std::sync::Arc<Mutex<Vec<std::net::Tc
     (url, held)
 }
 
+/// The child's exit status, failing the test if it is still running after `limit`.
+pub(crate) fn exit_within(
+    child: &mut std::process::Child,
+    limit: Duration,
+) -> std::process::ExitStatus {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(start.elapsed() < limit, "still running after {limit:?}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// One run of the binary with a clean environment: only what the test sets.
 pub(crate) struct Gate {
     pub command: Command,
