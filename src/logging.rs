@@ -21,6 +21,7 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
 use crate::redact::Redactor;
+use crate::sanitize::defuse_legacy_commands;
 
 /// Lines waiting for the writer before new ones are dropped.
 const BACKLOG: usize = 1024;
@@ -120,11 +121,6 @@ pub(crate) fn flush(limit: Duration) {
     let _ = written.wait_timeout_while(pending, limit, |pending| *pending > 0);
 }
 
-/// `##[` anywhere in a line is a workflow command to the runner; `##\[` is not.
-fn defused(text: &str) -> String {
-    text.replace("##[", "##\\[")
-}
-
 /// stdout and stderr, redacted, defused and never blocking or failing.
 #[derive(Clone, Default)]
 pub(crate) struct Console {
@@ -137,12 +133,12 @@ impl Console {
     }
 
     pub(crate) fn out(&self, line: &str) {
-        let line = defused(&self.redactor.text(line));
+        let line = defuse_legacy_commands(self.redactor.text(line).into_owned());
         send(Stream::Out, format!("{line}\n").into_bytes());
     }
 
     pub(crate) fn err(&self, line: &str) {
-        let line = defused(&self.redactor.text(line));
+        let line = defuse_legacy_commands(self.redactor.text(line).into_owned());
         send(Stream::Err, format!("{line}\n").into_bytes());
     }
 }
@@ -154,7 +150,7 @@ pub(crate) struct LogLine<'a>(&'a Redactor);
 impl Write for LogLine<'_> {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
         let text = String::from_utf8_lossy(&self.0.bytes(bytes)).into_owned();
-        send(Stream::Err, defused(&text).into_bytes());
+        send(Stream::Err, defuse_legacy_commands(text).into_bytes());
         Ok(bytes.len())
     }
 

@@ -21,7 +21,7 @@ pub(crate) fn untrusted(text: &str) -> String {
 }
 
 /// `##[name]data` anywhere in a line is a workflow command to the runner; `##\[` is not.
-fn defuse_legacy_commands(text: String) -> String {
+pub(crate) fn defuse_legacy_commands(text: String) -> String {
     if text.contains("##[") {
         text.replace("##[", "##\\[")
     } else {
