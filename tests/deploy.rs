@@ -47,7 +47,7 @@ fn failed(summary: &str, logs: &[&str]) -> ResponseTemplate {
     ok(json!({ "_id": "st_1", "status": "failure", "summary": summary, "logs": logs }))
 }
 
-/// A mock whose deployment st_1 goes through `statuses`.
+/// A mock whose deployment `st_1` goes through `statuses`.
 async fn deployment(statuses: impl IntoIterator<Item = ResponseTemplate>) -> MockServer {
     let server = MockServer::start().await;
     script(&server, "GET", STATUS_PATH, statuses).await;
