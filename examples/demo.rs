@@ -1,5 +1,6 @@
 //! `cargo run --example demo`: the gate against a simulated job on a local mock of the API
-//! (active, active, then completed with a PR). No key, no network.
+//! (active, active, then completed with a PR), then a preview of the agent's branch (queued,
+//! in progress, then live). No key, no network.
 
 use std::collections::HashMap;
 
@@ -13,7 +14,7 @@ async fn main() -> std::process::ExitCode {
         ResponseTemplate::new(200).set_body_json(serde_json::json!({
             "id": "job_demo",
             "status": status,
-            "source": {"repository": "https://github.com/acme/docs", "ref": "main"},
+            "source": {"repository": "https://github.com/acme/docs", "ref": "mintlify/docs-update"},
             "prLink": pr,
         }))
     };
@@ -37,6 +38,32 @@ async fn main() -> std::process::ExitCode {
         .mount(&server)
         .await;
 
+    Mock::given(method("POST"))
+        .and(path("/v1/project/preview/proj_demo"))
+        .and(header("authorization", "Bearer mint_demo_not_a_real_key"))
+        .respond_with(ResponseTemplate::new(202).set_body_json(serde_json::json!({
+            "statusId": "status_demo",
+            "previewUrl": "https://acme-mintlify-docs-update.mintlify.app",
+        })))
+        .mount(&server)
+        .await;
+    let deployment = |status: &str| {
+        ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "_id": "status_demo",
+            "status": status,
+            "summary": "",
+            "logs": [],
+        }))
+    };
+    for (status, times) in [("queued", 1), ("in_progress", 1), ("success", 100)] {
+        Mock::given(method("GET"))
+            .and(path("/v1/project/update-status/status_demo"))
+            .respond_with(deployment(status))
+            .up_to_n_times(times)
+            .mount(&server)
+            .await;
+    }
+
     let outputs = tempfile::NamedTempFile::new().expect("a temporary file for $GITHUB_OUTPUT");
     let env: HashMap<&str, String> = HashMap::from([
         ("MINTLIFY_API_KEY", "mint_demo_not_a_real_key".to_owned()),
@@ -44,6 +71,7 @@ async fn main() -> std::process::ExitCode {
         ("MINTLIFY_JOB_ID", "job_demo".to_owned()),
         ("MINTLIFY_API_URL", server.uri()),
         ("MINTLIFY_POLL_INITIAL", "500ms".to_owned()),
+        ("MINTLIFY_PREVIEW", "true".to_owned()),
         ("MINTLIFY_LOG", "debug".to_owned()),
         ("GITHUB_OUTPUT", outputs.path().display().to_string()),
     ]);

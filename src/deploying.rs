@@ -5,7 +5,7 @@
 use tokio::time::Instant;
 use tracing::{debug, info};
 
-use crate::classify::Start;
+use crate::classify::{Failure, Start};
 use crate::client::Client;
 use crate::deployment::{DeployStatus, Deployment, Triggered};
 use crate::poll::{
@@ -155,25 +155,35 @@ pub(crate) async fn trigger_automation(
     Ok(())
 }
 
-/// Polls the deployment in `progress` at once, then on the schedule, until it succeeds or
-/// fails: `Ok(true)` for a success.
+/// Waits on the deployment in `progress` through `client`: `Ok(true)` for a success.
 pub(crate) async fn wait(
     client: &Client,
     settings: &PollSettings,
     progress: &mut Progress,
 ) -> Result<bool, Ending> {
-    // Answers that were no status before, about the job, say nothing about the deployment.
-    progress.not_a_job = None;
-    let Some(id) = progress.deployment.as_ref().map(|d| d.id.clone()) else {
-        return Ok(false);
-    };
+    let id = progress.deployment.as_ref().map(|d| d.id.clone());
     let fetch = async |progress: &Progress| {
         let fresh = progress
             .deployment
             .as_ref()
             .is_some_and(Watched::just_triggered);
-        client.get_deployment(&id, fresh).await
+        client
+            .get_deployment(id.as_deref().unwrap_or_default(), fresh)
+            .await
     };
+    poll(fetch, settings, progress).await
+}
+
+/// Polls the deployment at once, then on the schedule, until it succeeds or fails.
+///
+/// `fetch` reads its status once: the HTTP client in a run, a script in tests.
+async fn poll(
+    fetch: impl AsyncFn(&Progress) -> Result<Deployment, Failure>,
+    settings: &PollSettings,
+    progress: &mut Progress,
+) -> Result<bool, Ending> {
+    // Answers that were no status before, about the job, say nothing about the deployment.
+    progress.not_a_job = None;
     let finished = |progress: &mut Progress, deployment: Deployment| {
         let ended = deployment.status.as_ref().and_then(DeployStatus::succeeded);
         observe(progress, deployment);

@@ -184,3 +184,21 @@ fn a_fifo_is_refused_at_once_instead_of_blocking() {
     // No reader: the non-blocking open fails at once (ENXIO) instead of waiting for one.
     assert!(matches!(error, OutputError::Open { .. }), "{error}");
 }
+
+/// The README's table of outputs lists exactly the outputs a run writes, in their order.
+#[test]
+fn the_readme_lists_every_output() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let listed: Vec<&str> = readme
+        .lines()
+        .skip_while(|line| !line.contains("| output | value |"))
+        .skip(2)
+        .take_while(|line| line.trim_start().starts_with("| `"))
+        .filter_map(|line| line.split('`').nth(1))
+        .collect();
+    let written = with(&Outcome::Completed, None, |r| {
+        r.fields().map(|(name, _)| name)
+    });
+    assert_eq!(listed, written);
+}
