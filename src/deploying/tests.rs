@@ -22,12 +22,12 @@ impl Script {
         }
     }
 
-    async fn fetch(&self) -> Result<Deployment, Failure> {
+    fn fetch(&self) -> Result<Deployment, Failure> {
         self.calls.borrow_mut().push(Instant::now());
         self.answers
             .borrow_mut()
             .pop_front()
-            .unwrap_or_else(|| status("in_progress"))
+            .unwrap_or_else(|| Ok(status("in_progress")))
     }
 
     /// Seconds between one request and the next, the first counted from the start.
@@ -54,8 +54,8 @@ impl Script {
     }
 }
 
-fn status(status: &str) -> Result<Deployment, Failure> {
-    Ok(Deployment::read(serde_json::json!({ "_id": "st_1", "status": status })).unwrap())
+fn status(status: &str) -> Deployment {
+    Deployment::read(serde_json::json!({ "_id": "st_1", "status": status })).unwrap()
 }
 
 fn settings(deadline_secs: u64) -> PollSettings {
@@ -75,17 +75,17 @@ fn watching() -> Progress {
 #[tokio::test(start_paused = true)]
 async fn polls_on_the_backoff_schedule_until_success() {
     let script = Script::new([
-        status("queued"),
-        status("in_progress"),
-        status("in_progress"),
-        status("in_progress"),
-        status("in_progress"),
-        status("in_progress"),
-        status("success"),
+        Ok(status("queued")),
+        Ok(status("in_progress")),
+        Ok(status("in_progress")),
+        Ok(status("in_progress")),
+        Ok(status("in_progress")),
+        Ok(status("in_progress")),
+        Ok(status("success")),
     ]);
     let mut progress = watching();
     let ended = poll(
-        async |_: &Progress| script.fetch().await,
+        async |_: &Progress| script.fetch(),
         &settings(600),
         &mut progress,
     )
@@ -100,10 +100,10 @@ async fn polls_on_the_backoff_schedule_until_success() {
 
 #[tokio::test(start_paused = true)]
 async fn a_failure_ends_the_wait_and_an_unknown_status_does_not() {
-    let script = Script::new([status("deployed"), status("failure")]);
+    let script = Script::new([Ok(status("deployed")), Ok(status("failure"))]);
     let mut progress = watching();
     let ended = poll(
-        async |_: &Progress| script.fetch().await,
+        async |_: &Progress| script.fetch(),
         &settings(600),
         &mut progress,
     )
@@ -114,11 +114,11 @@ async fn a_failure_ends_the_wait_and_an_unknown_status_does_not() {
 
 #[tokio::test(start_paused = true)]
 async fn the_deadline_ends_a_deployment_still_in_progress() {
-    let script = Script::new([status("queued")]);
+    let script = Script::new([Ok(status("queued"))]);
     let mut progress = watching();
     let started = Instant::now();
     let ended = poll(
-        async |_: &Progress| script.fetch().await,
+        async |_: &Progress| script.fetch(),
         &settings(30),
         &mut progress,
     )
@@ -155,7 +155,7 @@ async fn a_refusal_stops_at_once_and_trouble_is_retried() {
     let script = Script::new([rate_limited, refused]);
     let mut progress = watching();
     let ended = poll(
-        async |_: &Progress| script.fetch().await,
+        async |_: &Progress| script.fetch(),
         &settings(600),
         &mut progress,
     )
