@@ -9,7 +9,8 @@ use crate::classify::{Failure, Start};
 use crate::client::Client;
 use crate::deployment::{DeployStatus, Deployment, Triggered};
 use crate::poll::{
-    CREATED_NOT_FOUND_GRACE, Ending, PollSettings, Progress, Purpose, repeat, send_until_answered,
+    CREATED_NOT_FOUND_GRACE, Ending, PollSettings, Progress, Purpose, TimedOut, repeat,
+    send_until_answered,
 };
 use crate::sanitize::{quoted, untrusted};
 
@@ -78,6 +79,11 @@ pub(crate) async fn trigger(
     progress: &mut Progress,
 ) -> Result<(), Ending> {
     let deadline = settings.deadline;
+    // A request sent with no time left would be cut off at once, and look as if it may have
+    // arrived: after a job that ended at the deadline, nothing is sent.
+    if Instant::now() >= deadline {
+        return Err(Ending::TimedOut(TimedOut::Deadline));
+    }
     let (start, triggered): (Start, Triggered) = match deploy {
         Deploy::Production => {
             let send = async |_: &Progress| client.trigger_update(deadline).await;

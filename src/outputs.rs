@@ -126,7 +126,9 @@ impl Report<'_> {
                 )
             }
             Outcome::Deployed | Outcome::DeploymentFailed => self.deployment_ended(),
-            Outcome::TimedOut(Timeout::Deadline) if self.progress.deployment.is_some() => {
+            Outcome::TimedOut(Timeout::Deadline)
+                if self.progress.deployment.is_some() || self.preview_pending() =>
+            {
                 self.deployment_timed_out()
             }
             Outcome::Started if !self.config.task.is_agent() => self.triggered(),

@@ -572,3 +572,22 @@ async fn a_preview_refused_with_403_names_the_plan() {
         .assert_code(5)
         .assert_logged("the API refused the key (HTTP 401)");
 }
+
+#[tokio::test]
+async fn a_trigger_that_never_connects_is_retried_until_the_deadline() {
+    let refusing = refusing();
+    let run = Gate::new(&refusing.url)
+        .env("MINTLIFY_JOB_ID", "")
+        .env("MINTLIFY_DEPLOY", "true")
+        .env("MINTLIFY_TIMEOUT", "300ms")
+        .run();
+    run.assert_code(4)
+        .assert_logged("triggering a production deployment: the request failed")
+        .assert_logged("the production deployment: the API at http://127.0.0.1:");
+    assert!(
+        run.stderr.matches("trying again").count() >= 2,
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.outputs()["result"], "timeout");
+}

@@ -26,8 +26,22 @@ impl Report<'_> {
             (None, Task::Automation { automation_id }) => {
                 format!("automation {}", quoted(automation_id))
             }
+            (None, _) if self.preview_pending() => "the preview of the agent's branch".to_owned(),
             (None, _) => format!("job {}", self.progress.label()),
         }
+    }
+
+    /// The agent job completed with a PR and its preview was to follow, but did not start.
+    pub(crate) fn preview_pending(&self) -> bool {
+        self.config.preview
+            && self.progress.deployment.is_none()
+            && self.pr_link().is_some()
+            && self
+                .progress
+                .last
+                .as_ref()
+                .and_then(|job| job.status.as_ref())
+                == Some(&crate::job::Status::Completed)
     }
 
     pub(crate) fn deployment_id(&self) -> String {
@@ -97,7 +111,11 @@ impl Report<'_> {
     }
 
     pub(crate) fn deployment_timed_out(&self) -> String {
-        let mut seen = format!("last status: {}", self.last_status());
+        let mut seen = if self.progress.deployment.is_some() {
+            format!("last status: {}", self.last_status())
+        } else {
+            "no time was left to trigger it".to_owned()
+        };
         if let Some(trouble) = &self.progress.last_trouble {
             seen.push_str(&format!("; last problem: {trouble}"));
         }

@@ -181,3 +181,19 @@ async fn a_fresh_trigger_is_just_triggered_for_the_grace_period_only() {
     tokio::time::advance(crate::poll::CREATED_NOT_FOUND_GRACE).await;
     assert!(!watched.just_triggered());
 }
+
+#[tokio::test(start_paused = true)]
+async fn nothing_is_triggered_once_the_deadline_has_passed() {
+    let config = crate::config::Config::example();
+    let client = Client::new(&config).unwrap();
+    let mut progress = Progress::new(Some("job_1"));
+    let deploy = Deploy::Preview {
+        branch: "main".into(),
+    };
+    let ended = trigger(&client, &deploy, &settings(0), &mut progress).await;
+    assert!(
+        matches!(ended, Err(Ending::TimedOut(TimedOut::Deadline))),
+        "{ended:?}"
+    );
+    assert!(progress.deployment.is_none() && progress.start_in_flight.is_none());
+}
