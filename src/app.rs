@@ -156,7 +156,11 @@ async fn wait(config: &Config, progress: &mut Progress) -> Outcome {
             info!("no PR, so no preview to build: the agent changed nothing");
             outcome
         }
-        Some(job) => match job.git_ref.clone() {
+        Some(job) => match job
+            .git_ref
+            .clone()
+            .filter(|r| crate::deployment::is_branch(r))
+        {
             None => Outcome::ApiError(Refusal::PreviewWithoutBranch),
             Some(branch) => {
                 let deploy = Deploy::Preview { branch };

@@ -6,8 +6,8 @@
 use serde_json::Value;
 
 use crate::failure::NotAJob;
-use crate::job::{Fields, ID_LIMIT, Note, STATUS_LIMIT};
-use crate::sanitize::truncated;
+use crate::job::{Fields, ID_LIMIT, Note, REF_LIMIT, STATUS_LIMIT};
+use crate::sanitize::{is_hidden, truncated};
 
 /// A deployment's status. `queued` and `in_progress` may change; `success` and `failure` end it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +53,19 @@ impl DeployStatus {
 pub(crate) const LOG_LINES: usize = 5;
 pub(crate) const LOG_LINE_LIMIT: usize = 300;
 pub(crate) const SUMMARY_LIMIT: usize = 500;
+
+/// A preview's host name is a subdomain made from the branch: far shorter than this. Kept
+/// well under a PR link's bound so every output together stays under GitLab's dotenv cap.
+pub(crate) const PREVIEW_URL_LIMIT: usize = 512;
+
+/// A branch name as the gate sends it for a preview: what no git branch holds (whitespace,
+/// control or invisible characters) or what is longer than any ref is refused, whether the
+/// user gave it or the agent's job named it.
+pub(crate) fn is_branch(branch: &str) -> bool {
+    !branch.is_empty()
+        && branch.len() <= REF_LIMIT
+        && !branch.chars().any(|c| c.is_whitespace() || is_hidden(c))
+}
 
 /// A deployment's status object.
 #[derive(Debug, Clone)]
@@ -183,7 +196,7 @@ impl Triggered {
             notes: &mut notes,
         };
         let (status_id, unusable_id) = id(&mut reader, "statusId");
-        let preview_url = reader.link("previewUrl", Note::NotAPreviewUrl);
+        let preview_url = reader.link("previewUrl", PREVIEW_URL_LIMIT, Note::NotAPreviewUrl);
         Ok(Triggered {
             status_id,
             unusable_id,

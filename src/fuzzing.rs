@@ -178,7 +178,7 @@ pub fn status_object(value: serde_json::Value) {
         }
         if let Some(url) = &triggered.preview_url {
             assert_eq!(job::link_problem(url), None, "{url:?}");
-            assert!(url.len() <= job::PR_LINK_LIMIT);
+            assert!(url.len() <= deployment::PREVIEW_URL_LIMIT);
         }
     }
 }

@@ -303,16 +303,17 @@ impl Fields<'_> {
 
     /// A link only if a person and a later step can trust it to be what it looks like.
     fn pr_link(&mut self) -> Option<String> {
-        self.link("prLink", Note::NotAPrLink)
+        self.link("prLink", PR_LINK_LIMIT, Note::NotAPrLink)
     }
 
     /// A link field, under the rules of [`link_problem`]; `note` says why one is not taken.
     pub(crate) fn link(
         &mut self,
         field: &'static str,
+        limit: usize,
         note: fn(PrLinkProblem) -> Note,
     ) -> Option<String> {
-        let link = self.string(field, PR_LINK_LIMIT)?;
+        let link = self.string(field, limit)?;
         match link_problem(&link) {
             None => Some(link),
             Some(problem) => {

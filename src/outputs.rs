@@ -20,7 +20,9 @@ use crate::sanitize::{json_line, markdown, quoted, untrusted, workflow_data};
 /// The most bytes an output value may take, escaped.
 fn output_limit(name: &str) -> usize {
     match name {
-        "pr_link" | "preview_url" => job::PR_LINK_LIMIT,
+        "pr_link" => job::PR_LINK_LIMIT,
+        "preview_url" => crate::deployment::PREVIEW_URL_LIMIT,
+        "deployment_status" => 128,
         "repository" => job::REPOSITORY_LIMIT,
         "job_id" | "deployment_id" | "automation_run_id" => job::ID_LIMIT,
         _ => 256,

@@ -591,3 +591,17 @@ async fn a_trigger_that_never_connects_is_retried_until_the_deadline() {
     );
     assert_eq!(run.outputs()["result"], "timeout");
 }
+
+#[tokio::test]
+async fn a_job_whose_branch_is_unusable_builds_no_preview() {
+    for git_ref in [serde_json::Value::Null, "main\n::error::x".into()] {
+        let mut completed = job("completed", Some(PR_LINK));
+        completed["source"]["ref"] = git_ref;
+        let server = api([ok(completed)]).await;
+        let run = Gate::new(&server.uri()).arg("--preview").run();
+        run.assert_code(5)
+            .assert_logged("the preview of the agent's branch: the job completed with a PR, but its answer names no usable branch");
+        assert_eq!(count(&server, "POST", PREVIEW_PATH).await, 0);
+        assert_eq!(run.outputs()["pr_link"], PR_LINK);
+    }
+}

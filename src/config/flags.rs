@@ -365,14 +365,10 @@ fn branch(text: &str) -> Result<String, ValueProblem> {
     let branch = text.trim();
     if branch.is_empty() {
         Err(ValueProblem::Blank)
-    } else if branch.len() > crate::job::REF_LIMIT
-        || branch
-            .chars()
-            .any(|c| c.is_whitespace() || crate::sanitize::is_hidden(c))
-    {
-        Err(ValueProblem::NotABranch)
-    } else {
+    } else if crate::deployment::is_branch(branch) {
         Ok(branch.to_owned())
+    } else {
+        Err(ValueProblem::NotABranch)
     }
 }
 

@@ -202,3 +202,21 @@ fn the_readme_lists_every_output() {
     });
     assert_eq!(listed, written);
 }
+
+/// Every output at its bound still fits GitLab's 5,120-byte dotenv report: a run fills either
+/// the agent's and a deployment's outputs, or an automation's (with `job_id` and `result`).
+#[test]
+fn every_output_at_its_bound_fits_a_dotenv_report() {
+    let names = with(&Outcome::Completed, None, |r| {
+        r.fields().map(|(name, _)| name)
+    });
+    let size = |names: &mut dyn Iterator<Item = &&str>| -> usize {
+        names
+            .map(|name| name.len() + "=\n".len() + output_limit(name))
+            .sum()
+    };
+    let agent_and_preview = size(&mut names.iter().filter(|n| **n != "automation_run_id"));
+    assert!(agent_and_preview < 5120, "{agent_and_preview}");
+    let automation = ["job_id", "result", "automation_run_id"];
+    assert!(size(&mut automation.iter()) < 5120);
+}
