@@ -86,10 +86,15 @@ pub fn answer(data: &[u8]) {
             Err(Failure::Permanent(refusal)) => assert_one_clean_line(&refusal.to_string()),
         }
     }
+    deployment_answer(status, location.as_deref(), &decoded);
+}
+
+/// The same answer as a deployment's status and as the answer to each trigger.
+fn deployment_answer(status: u16, location: Option<&str>, decoded: &Body) {
     let answer = || Answer {
         status,
         retry_after: None,
-        location: location.clone(),
+        location: location.map(str::to_owned),
         body: decoded.clone(),
     };
     for just_created in [false, true] {
