@@ -1,4 +1,5 @@
-//! Waits on one Mintlify agent job and turns its final status into an exit code and CI outputs.
+//! Waits on one Mintlify agent job, deployment or preview (or starts one first) and turns how it
+//! ended into an exit code and CI outputs.
 //!
 //! `main.rs` only hands the process environment to [`run`]; everything else lives here so the
 //! demo and the tests drive exactly the code a CI job runs.

@@ -21,7 +21,8 @@ use crate::outcome::Exit;
 /// Anything longer is a typo, and would overflow the clock if it were huge.
 pub(crate) const DURATION_MAX: Duration = Duration::from_hours(120);
 
-/// Waits on a Mintlify agent job and turns its final status into an exit code and CI outputs.
+/// Waits on a Mintlify agent job, deployment or preview, and turns how it ended into an exit
+/// code and CI outputs.
 // Each switch is a setting of its own, as the user gives it: not a state to fold into an enum.
 #[allow(clippy::struct_excessive_bools)]
 #[derive(Parser, Debug)]
