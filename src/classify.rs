@@ -171,7 +171,17 @@ pub(crate) fn classify_as<R: Reading>(answer: Answer, target: Target<'_>) -> Res
             let read = answer
                 .body
                 .read::<R>()
-                .map_err(|reason| server_trouble(Trouble::NotAJob(reason), None))?;
+                .map_err(|reason| match target.call {
+                    // The server said the deployment or run was queued; only its answer is lost.
+                    Call::Start(start @ (Start::Update | Start::Preview | Start::Automation)) => {
+                        Failure::Permanent(Refusal::TriggeredWithoutId {
+                            start,
+                            status,
+                            problem: format!("the answer cannot be read: {reason}"),
+                        })
+                    }
+                    _ => server_trouble(Trouble::NotAJob(reason), None),
+                })?;
             accepted(read, status, target)
         }
         429 => Err(Failure::transient(
@@ -266,7 +276,7 @@ fn accepted<R: Reading>(read: R, status: u16, target: Target<'_>) -> Result<R, F
                 Some(problem) => refused(Refusal::TriggeredWithoutId {
                     start,
                     status,
-                    problem,
+                    problem: format!("the statusId in the answer {problem}"),
                 }),
             }
         }

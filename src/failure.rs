@@ -259,7 +259,7 @@ pub(crate) enum Refusal {
     )]
     NoPreviews { words: Words },
     #[error(
-        "{} was triggered (HTTP {status}), but the statusId in the answer {problem}: find the deployment in the Mintlify dashboard",
+        "the API answered that {} was triggered (HTTP {status}), but {problem}: find it in the Mintlify dashboard before triggering it again",
         start.what()
     )]
     TriggeredWithoutId {

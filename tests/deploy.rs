@@ -528,9 +528,22 @@ async fn a_trigger_answered_without_a_status_id_stops() {
     .await;
     let run = gate(&server).env("MINTLIFY_DEPLOY", "true").run();
     run.assert_code(5).assert_logged(
-        "a production deployment was triggered (HTTP 202), but the statusId in the answer is not a string of 1 to 256 bytes",
+        "the API answered that a production deployment was triggered (HTTP 202), but the statusId in the answer is not a string of 1 to 256 bytes",
     );
     assert_eq!(all_requests(&server).await, [format!("POST {UPDATE_PATH}")]);
+    for (setting, value, path) in [
+        ("MINTLIFY_PREVIEW_BRANCH", "main", PREVIEW_PATH),
+        ("MINTLIFY_AUTOMATION_ID", "auto_1", AUTOMATION_PATH),
+    ] {
+        let server = MockServer::start().await;
+        let garbled = ResponseTemplate::new(202).set_body_string("<html>queued</html>");
+        script(&server, "POST", path, [garbled]).await;
+        let run = gate(&server).env(setting, value).run();
+        run.assert_code(5).assert_logged(
+            "was triggered (HTTP 202), but the answer cannot be read: the answer is not JSON",
+        );
+        assert_eq!(count(&server, "POST", path).await, 1);
+    }
 }
 
 #[tokio::test]
