@@ -7,7 +7,7 @@ use tracing::{debug, info};
 
 use crate::classify::{Failure, Start};
 use crate::client::Client;
-use crate::deployment::{DeployStatus, Deployment, Triggered};
+use crate::deployment::{DeployStatus, Deployment};
 use crate::poll::{
     CREATED_NOT_FOUND_GRACE, Ending, PollSettings, Progress, Purpose, TimedOut, repeat,
     send_until_answered,
@@ -22,6 +22,16 @@ pub(crate) enum Deploy {
     Preview {
         branch: String,
     },
+}
+
+impl Deploy {
+    /// The call that starts it.
+    fn start(&self) -> Start {
+        match self {
+            Deploy::Production => Start::Update,
+            Deploy::Preview { .. } => Start::Preview,
+        }
+    }
 }
 
 /// A deployment the run triggered or was given, and what has been seen of it.
@@ -84,24 +94,12 @@ pub(crate) async fn trigger(
     if Instant::now() >= deadline {
         return Err(Ending::TimedOut(TimedOut::Deadline));
     }
-    let (start, triggered): (Start, Triggered) = match deploy {
-        Deploy::Production => {
-            let send = async |_: &Progress| client.trigger_update(deadline).await;
-            let start = Start::Update;
-            (
-                start,
-                send_until_answered(send, start, settings, progress).await?,
-            )
-        }
-        Deploy::Preview { branch } => {
-            let send = async |_: &Progress| client.trigger_preview(branch, deadline).await;
-            let start = Start::Preview;
-            (
-                start,
-                send_until_answered(send, start, settings, progress).await?,
-            )
-        }
+    let start = deploy.start();
+    let send = async |_: &Progress| match deploy {
+        Deploy::Production => client.trigger_update(deadline).await,
+        Deploy::Preview { branch } => client.trigger_preview(branch, deadline).await,
     };
+    let triggered = send_until_answered(send, start, settings, progress).await?;
     // The classifier accepts a trigger's answer only with a usable statusId.
     let id = triggered.status_id.clone().unwrap_or_default();
     let mut watched = Watched::given(&id);

@@ -104,10 +104,7 @@ impl Report<'_> {
         if !logs.is_empty() {
             why.push_str(&format!("; last log lines: {}", logs.join(" | ")));
         }
-        format!(
-            "{agent}{who} failed: {why}: see the deployment in the Mintlify dashboard{}",
-            self.preview_at()
-        )
+        format!("{agent}{who} failed: {why}: see the deployment in the Mintlify dashboard")
     }
 
     pub(crate) fn deployment_timed_out(&self) -> String {
