@@ -84,6 +84,17 @@ impl Start {
             Start::Automation => "an automation run",
         }
     }
+
+    /// The least time between two requests the published rate limit allows, per organization:
+    /// previews 5 a minute, updates and automation triggers 10 per 10 s. The agent's limits
+    /// are per hour, where spacing the requests would not help.
+    pub(crate) fn spacing(self) -> Duration {
+        match self {
+            Start::Preview => Duration::from_secs(12),
+            Start::Update | Start::Automation => Duration::from_secs(1),
+            Start::Create | Start::FollowUp => Duration::ZERO,
+        }
+    }
 }
 
 /// Why an answer is not a job.

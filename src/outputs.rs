@@ -129,7 +129,9 @@ impl Report<'_> {
             }
             Outcome::Deployed | Outcome::DeploymentFailed => self.deployment_ended(),
             Outcome::TimedOut(Timeout::Deadline)
-                if self.progress.deployment.is_some() || self.preview_pending() =>
+                if self.progress.deployment.is_some()
+                    || self.preview_pending()
+                    || !self.config.task.is_agent() =>
             {
                 self.deployment_timed_out()
             }

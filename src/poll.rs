@@ -308,6 +308,12 @@ pub(crate) async fn repeat<A, T>(
         };
         let wait = next_wait(&mut schedule, retry_after, settings.deadline)
             .map_err(|asked| Ending::TimedOut(TimedOut::RetryAfter(asked)))?;
+        // A trigger refused for its rate is sent again no sooner than its published limit
+        // allows, when the server did not say when.
+        let wait = match (purpose, &progress.last_trouble) {
+            (Purpose::Start(start), Some(Trouble::RateLimited)) => wait.max(start.spacing()),
+            _ => wait,
+        };
         let now = Instant::now();
         if now.duration_since(last_heartbeat) >= HEARTBEAT {
             info!(

@@ -618,3 +618,18 @@ async fn a_job_whose_branch_is_unusable_builds_no_preview() {
         assert_eq!(run.outputs()["pr_link"], PR_LINK);
     }
 }
+
+#[tokio::test]
+async fn a_trigger_unavailable_until_the_deadline_is_a_timeout_that_says_so() {
+    let server = MockServer::start().await;
+    script(&server, "POST", UPDATE_PATH, [ResponseTemplate::new(503)]).await;
+    let run = gate(&server)
+        .env("MINTLIFY_DEPLOY", "true")
+        .env("MINTLIFY_TIMEOUT", "300ms")
+        .run();
+    run.assert_code(4).assert_logged(
+        "the production deployment was not triggered before the deadline of 300ms; last problem: the API is unavailable (HTTP 503)",
+    );
+    assert!(count(&server, "POST", UPDATE_PATH).await >= 2);
+    assert_eq!(run.outputs()["deployment_id"], "");
+}

@@ -108,19 +108,22 @@ impl Report<'_> {
     }
 
     pub(crate) fn deployment_timed_out(&self) -> String {
-        let mut seen = if self.progress.deployment.is_some() {
-            format!("last status: {}", self.last_status())
-        } else {
-            "no time was left to trigger it".to_owned()
-        };
-        if let Some(trouble) = &self.progress.last_trouble {
-            seen.push_str(&format!("; last problem: {trouble}"));
+        let problem = self
+            .progress
+            .last_trouble
+            .as_ref()
+            .map(|trouble| format!("; last problem: {trouble}"))
+            .unwrap_or_default();
+        let (agent, who, timeout) = (self.agent_and(), self.who(), display(self.config.timeout));
+        if self.progress.deployment.is_none() {
+            return format!(
+                "{agent}{who} was not triggered before the deadline of {timeout}{problem}: raise {} or run it again later",
+                Var::Timeout
+            );
         }
         format!(
-            "{}{} has no final status after {} ({seen}): raise {} or check the deployment in the Mintlify dashboard",
-            self.agent_and(),
-            self.who(),
-            display(self.config.timeout),
+            "{agent}{who} has no final status after {timeout} (last status: {}{problem}): raise {} or check the deployment in the Mintlify dashboard",
+            self.last_status(),
             Var::Timeout
         )
     }

@@ -197,3 +197,35 @@ async fn nothing_is_triggered_once_the_deadline_has_passed() {
     );
     assert!(progress.deployment.is_none() && progress.start_in_flight.is_none());
 }
+
+/// After a 429 without `Retry-After`, a trigger waits out its published rate; the agent's
+/// create keeps the schedule.
+#[tokio::test(start_paused = true)]
+async fn a_rate_limited_trigger_waits_for_its_published_rate() {
+    for (start, expected) in [
+        (Start::Preview, 12.0),
+        (Start::Update, 1.0),
+        (Start::Automation, 1.0),
+        (Start::Create, 1.0),
+    ] {
+        let answers = RefCell::new(VecDeque::from([
+            Err(Failure::transient(Trouble::RateLimited, None, true)),
+            Ok(()),
+        ]));
+        let calls = RefCell::new(Vec::new());
+        let send = async |_: &Progress| {
+            calls.borrow_mut().push(Instant::now());
+            answers.borrow_mut().pop_front().unwrap_or(Ok(()))
+        };
+        let mut progress = Progress::new(None);
+        send_until_answered(send, start, &settings(600), &mut progress)
+            .await
+            .unwrap();
+        let calls = calls.borrow();
+        let gap = calls[1].duration_since(calls[0]).as_secs_f64();
+        assert!(
+            (gap - expected).abs() <= expected * 0.1 + 1e-6,
+            "{start:?}: {gap}"
+        );
+    }
+}
