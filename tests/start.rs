@@ -406,7 +406,10 @@ async fn a_flag_after_prompt_is_refused_not_sent_as_the_prompt() {
             "{} is followed by \"{}\", which is a flag, not its value",
             args[0], args[1]
         ));
-        run.assert_logged(&format!("as {}={}, or in MINTLIFY_PROMPT", args[0], args[1]));
+        run.assert_logged(&format!(
+            "as {}={}, or in MINTLIFY_PROMPT",
+            args[0], args[1]
+        ));
         assert!(run.stdout.is_empty(), "{}", run.stdout);
         assert_eq!(run.file("output"), None);
     }
@@ -444,4 +447,54 @@ async fn a_prompt_of_only_a_bom_or_invisible_characters_starts_nothing() {
     gate.env("MINTLIFY_PROMPT_FILE", &file).run().assert_code(0);
     let posts = received(&server, "POST", CREATE_PATH).await;
     assert_eq!(sent_prompt(&posts[0]), "Document the API");
+}
+
+#[tokio::test]
+async fn a_create_answered_with_a_redirect_says_a_job_may_exist_and_is_not_sent_again() {
+    for status in [303, 307] {
+        let redirect =
+            ResponseTemplate::new(status).insert_header("Location", "/v2/agent/proj_1/job/job_new");
+        let server = creating([redirect, created()]).await;
+        let run = gate_with_prompt(&server, "Go").run();
+        run.assert_code(5);
+        assert_eq!(received(&server, "POST", CREATE_PATH).await.len(), 1);
+        run.assert_logged(&format!(
+            "the request to create a job was answered with a redirect (HTTP {status})"
+        ));
+        run.assert_logged("the job may have been created all the same: check the agent jobs of project \"proj_1\" in the Mintlify dashboard before running this again");
+        assert_eq!(run.outputs()["result"], "api_error");
+    }
+    // A follow-up too.
+    let server = api([ok(job("active", None))]).await;
+    script(
+        &server,
+        "POST",
+        MESSAGE_PATH,
+        [ResponseTemplate::new(303).insert_header("Location", "/elsewhere")],
+    )
+    .await;
+    let run = Gate::new(&server.uri()).env("MINTLIFY_PROMPT", "Go").run();
+    run.assert_code(5);
+    run.assert_logged(
+        "it may have been delivered all the same: check the job in the Mintlify dashboard",
+    );
+}
+
+#[tokio::test]
+async fn a_create_answered_201_with_an_empty_body_says_the_server_answered_created() {
+    let server = creating([ResponseTemplate::new(201)]).await;
+    let run = gate_with_prompt(&server, "Go").run();
+    run.assert_code(5);
+    assert_eq!(received(&server, "POST", CREATE_PATH).await.len(), 1);
+    run.assert_logged("the API answered that the job was created (HTTP 201), but the id in the answer cannot be read: the answer is empty");
+}
+
+#[tokio::test]
+async fn a_lone_surrogate_escape_in_a_create_answer_hides_nothing() {
+    let body = r#"{"id":"job_new","status":"active","model":"cut \ud83c"}"#;
+    let created = ResponseTemplate::new(201).set_body_raw(body, "application/json");
+    let server = creating([created]).await;
+    let run = gate_with_prompt(&server, "Go").run();
+    run.assert_code(0);
+    assert_eq!(run.outputs()["job_id"], "job_new");
 }
