@@ -68,10 +68,10 @@ impl Body {
     /// and a leading BOM is skipped.
     pub(crate) fn decode(bytes: &[u8], redactor: &Redactor) -> Body {
         let text = String::from_utf8_lossy(bytes);
-        if text.trim().is_empty() {
+        let json = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        if json.trim().is_empty() {
             return Body::Unread(NotAJob::Empty);
         }
-        let json = text.strip_prefix('\u{feff}').unwrap_or(&text);
         let json = lone_surrogates_replaced(json);
         match serde_json::from_str::<Value>(&json) {
             Ok(mut value) => {

@@ -443,7 +443,7 @@ fn a_start_answered_with_a_redirect_says_it_may_have_happened() {
 
 #[test]
 fn a_create_answered_201_with_an_empty_body_says_the_server_answered_created() {
-    for body in ["", " \r\n"] {
+    for body in ["", " \r\n", "\u{feff}"] {
         let refused = refusal(classify(answer(201, body), CREATE));
         assert_eq!(
             refused,
