@@ -225,7 +225,7 @@ pub(crate) fn classify(answer: Answer, target: Target<'_>) -> Result<Job, Failur
             match target.call {
                 Call::Read => {
                     if job.status.is_none() {
-                        let trouble = Trouble::NotAJob(NotAJob::NoStatus);
+                        let trouble = Trouble::NotAJob(job.no_status());
                         return Err(Failure::transient(trouble, None, true));
                     }
                     same_job(job, target)

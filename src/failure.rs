@@ -73,6 +73,10 @@ pub(crate) enum NotAJob {
     NotAnObject,
     #[error("the answer has no status string, so it is not a job")]
     NoStatus,
+    #[error(
+        "the answer's status holds a character that could not be decoded (a lone UTF-16 surrogate escape or a byte that is not UTF-8), so it is not a job"
+    )]
+    UndecodableStatus,
     #[error("the answer gives {0} twice, so what it says depends on the reader")]
     Ambiguous(&'static str),
     #[error("the answer is over 1 MiB, so it is not a job")]

@@ -148,8 +148,11 @@ pub(crate) enum Note {
         read: Status,
     },
     NotAPrLink(PrLinkProblem),
+    /// A character in the field could not be decoded: `kept` with U+FFFD in its place, or
+    /// read as absent where a near miss would be taken for something else.
     Undecodable {
         field: &'static str,
+        kept: bool,
     },
 }
 
@@ -183,9 +186,14 @@ impl fmt::Display for Note {
             Note::NotAPrLink(PrLinkProblem::Undecodable) => f.write_str(
                 "prLink holds a character that could not be decoded (a lone UTF-16 surrogate escape or a byte that is not UTF-8); read as no PR",
             ),
-            Note::Undecodable { field } => write!(
+            Note::Undecodable { field, kept } => write!(
                 f,
-                "field {field} holds a character that could not be decoded (a lone UTF-16 surrogate escape or a byte that is not UTF-8); read with U+FFFD in its place"
+                "field {field} holds a character that could not be decoded (a lone UTF-16 surrogate escape or a byte that is not UTF-8); {}",
+                if *kept {
+                    "read with U+FFFD in its place"
+                } else {
+                    "read as absent"
+                }
             ),
         }
     }
@@ -220,8 +228,8 @@ impl Job {
         };
         // Any length: a long status is unknown, and kept short when shown.
         let status = reader
-            .text("status", usize::MAX)
-            .map(|text| reader.status(text));
+            .string("status", usize::MAX)
+            .and_then(|text| reader.status(text));
         let id = reader.text("id", ID_LIMIT);
         let unusable_id = id.is_none() && object.get("id").is_some_and(|id| !id.is_null());
         let pr_link = reader.pr_link();
@@ -239,6 +247,26 @@ impl Job {
             raw,
             notes,
         })
+    }
+}
+
+impl Job {
+    /// Why this answer, which has no status, is not a job.
+    pub(crate) fn no_status(&self) -> NotAJob {
+        let undecodable = self.notes.iter().any(|note| {
+            matches!(
+                note,
+                Note::Undecodable {
+                    field: "status",
+                    ..
+                }
+            )
+        });
+        if undecodable {
+            NotAJob::UndecodableStatus
+        } else {
+            NotAJob::NoStatus
+        }
     }
 }
 
@@ -269,7 +297,7 @@ impl Fields<'_> {
     ) -> Option<String> {
         let text = self.string_in(object, name, field, limit)?;
         if text.contains(REPLACEMENT) {
-            self.notes.push(Note::Undecodable { field });
+            self.notes.push(Note::Undecodable { field, kept: true });
         }
         Some(text)
     }
@@ -300,7 +328,16 @@ impl Fields<'_> {
         }
     }
 
-    fn status(&mut self, sent: String) -> Status {
+    /// A status with a character that could not be decoded is no status: read as unknown, it
+    /// would be waited on until the deadline as if the job were running.
+    fn status(&mut self, sent: String) -> Option<Status> {
+        if sent.contains(REPLACEMENT) {
+            self.notes.push(Note::Undecodable {
+                field: "status",
+                kept: false,
+            });
+            return None;
+        }
         let status = Status::read(&sent);
         if !matches!(status, Status::Other(_)) && status.as_str() != sent {
             self.notes.push(Note::StatusNormalized {
@@ -313,7 +350,7 @@ impl Fields<'_> {
                 limit: STATUS_LIMIT,
             });
         }
-        status
+        Some(status)
     }
 
     /// A link only if a person and a later step can trust it to be what it looks like.

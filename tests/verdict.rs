@@ -530,6 +530,19 @@ async fn a_lone_surrogate_escape_hides_no_status() {
 }
 
 #[tokio::test]
+async fn a_status_with_a_lone_surrogate_is_no_status_and_never_a_timeout() {
+    let body = r#"{"id":"job_1","status":"completed\ud83c"}"#;
+    let server = api([ResponseTemplate::new(200).set_body_raw(body, "application/json")]).await;
+    let run = Gate::new(&server.uri()).env("MINTLIFY_TIMEOUT", "1s").run();
+    // Exit 4 would read as "slow", and some CI lets a timeout pass.
+    run.assert_code(5);
+    run.assert_logged(
+        "never with a job (the answer's status holds a character that could not be decoded",
+    );
+    assert_eq!(run.outputs()["result"], "api_error");
+}
+
+#[tokio::test]
 async fn a_pr_link_with_userinfo_is_no_pr() {
     for link in [
         "https://github.com@evil.example/acme/docs/pull/7",

@@ -531,9 +531,18 @@ fn a_lone_surrogate_in_a_field_that_is_read_is_never_taken_for_what_was_meant() 
         matches!(&refused, Refusal::CreatedWithoutId { problem, .. } if problem.contains("U+FFFD")),
         "{refused:?}"
     );
-    // In the status: not a known status, so the job is still running.
-    let job = classify(answer(200, r#"{"status":"completed\ud83c"}"#), TARGET).unwrap();
-    assert_eq!(job.status.and_then(|s| s.as_final()), None);
+    // In the status: no status, so no job (a read is tried again), not one still running.
+    let result = classify(answer(200, r#"{"status":"completed\ud83c"}"#), TARGET);
+    assert!(
+        matches!(
+            &result,
+            Err(Failure::Transient(Transient {
+                trouble: Trouble::NotAJob(NotAJob::UndecodableStatus),
+                ..
+            }))
+        ),
+        "{result:?}"
+    );
 }
 
 proptest::proptest! {

@@ -196,9 +196,15 @@ fn a_character_that_could_not_be_decoded_is_noted_once_where_it_is_read() {
     );
     assert_eq!(
         job.notes,
-        ["status", "id", "source.repository", "source.ref"]
-            .map(|field| Note::Undecodable { field })
+        [
+            ("status", false),
+            ("id", true),
+            ("source.repository", true),
+            ("source.ref", true)
+        ]
+        .map(|(field, kept)| Note::Undecodable { field, kept })
     );
+    assert_eq!(job.status, None);
     assert_eq!(job.git_ref.as_deref(), Some("\u{fffd}"));
     assert_eq!(check_id("j\u{fffd}"), Err(IdProblem::Undecodable));
 }
