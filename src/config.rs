@@ -212,6 +212,10 @@ pub(crate) enum FileProblem {
     #[error("is not UTF-8 text: save it as UTF-8")]
     NotUtf8,
     #[error(
+        "is UTF-16 text (as PowerShell 5's > and Out-File write): save it as UTF-8 (Out-File -Encoding utf8)"
+    )]
+    Utf16,
+    #[error(
         "holds no PEM certificate (-----BEGIN CERTIFICATE-----): point it at a PEM bundle of CA certificates, or unset it"
     )]
     NoCertificate,
@@ -365,6 +369,9 @@ fn read_prompt_file(path: &Path) -> Result<String, ConfigError> {
         return Err(refuse(FileProblem::TooLarge));
     }
     let bytes = std::fs::read(path).map_err(unreadable)?;
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(refuse(FileProblem::Utf16));
+    }
     let text = String::from_utf8(bytes).map_err(|_| refuse(FileProblem::NotUtf8))?;
     Ok(without_bom(&text).to_owned())
 }

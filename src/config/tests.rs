@@ -715,6 +715,17 @@ fn a_prompt_of_only_invisible_characters_is_empty_and_a_bom_is_no_part_of_it() {
             "{invisible:?}"
         );
     }
+    // PowerShell 5's `>` writes UTF-16 with a byte order mark, even for an empty line.
+    let utf16 = dir.path().join("utf16.md");
+    std::fs::write(&utf16, b"\xff\xfe\r\0\n\0").unwrap();
+    let message = refusal(
+        &[],
+        &[
+            ("MINTLIFY_JOB_ID", ""),
+            ("MINTLIFY_PROMPT_FILE", utf16.to_str().unwrap()),
+        ],
+    );
+    assert!(message.contains("is UTF-16 text"), "{message}");
     let file = dir.path().join("notepad.md");
     std::fs::write(&file, "\u{feff}Document the API").unwrap();
     for pairs in [
