@@ -185,6 +185,7 @@ fn lone_surrogates_replaced(json: &str) -> Cow<'_, str> {
             _ => at += 1,
         }
     }
+    // Every replacement moves `copied` past it: none, and the text is as it came.
     if copied == 0 {
         return Cow::Borrowed(json);
     }
@@ -262,28 +263,25 @@ pub(crate) fn classify(answer: Answer, target: Target<'_>) -> Result<Job, Failur
         408 | 500..=599 => Err(server_trouble(Trouble::ServerError { status, words }, None)),
         300..=399 => refused(redirect(status, answer.location.as_deref(), target)),
         401 | 403 => refused(Refusal::Key { status, words }),
-        404 => {
-            match target.job_id {
-                Some(job_id) if target.origin == Origin::CreatedMomentsAgo => Err(
-                    Failure::transient(Trouble::NotReadableYet(job_id.to_owned()), None, true),
-                ),
-                Some(job_id) if target.origin == Origin::Created => {
-                    refused(Refusal::CreatedNotReadable {
-                        job_id: job_id.to_owned(),
-                        words,
-                    })
-                }
-                Some(job_id) => refused(Refusal::JobNotFound {
-                    job_id: job_id.to_owned(),
-                    project_id: target.project_id.to_owned(),
-                    words,
-                }),
-                None => refused(Refusal::ProjectNotFound {
-                    project_id: target.project_id.to_owned(),
-                    words,
-                }),
+        404 => match (target.job_id, target.origin) {
+            (Some(job_id), Origin::CreatedMomentsAgo) => {
+                let trouble = Trouble::NotReadableYet(job_id.to_owned());
+                Err(Failure::transient(trouble, None, true))
             }
-        }
+            (Some(job_id), Origin::Created) => refused(Refusal::CreatedNotReadable {
+                job_id: job_id.to_owned(),
+                words,
+            }),
+            (Some(job_id), Origin::Given) => refused(Refusal::JobNotFound {
+                job_id: job_id.to_owned(),
+                project_id: target.project_id.to_owned(),
+                words,
+            }),
+            (None, _) => refused(Refusal::ProjectNotFound {
+                project_id: target.project_id.to_owned(),
+                words,
+            }),
+        },
         400..=499 => refused(Refusal::Rejected { status, words }),
         // Not a client error, so not a certain refusal: a start may have happened.
         _ => match target.call {
