@@ -4,7 +4,9 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::classify::{Answer, Body, Call, Failure, Start, Target, classify, parse_retry_after};
+use crate::classify::{
+    Answer, Body, Call, Failure, Origin, Start, Target, classify, parse_retry_after,
+};
 use crate::duration;
 use crate::job::{self, Job, check_id};
 use crate::outputs;
@@ -41,11 +43,12 @@ pub fn answer(data: &[u8]) {
         job(value.clone());
     }
     let location = location.map(|location| redactor.text(&location).into_owned());
-    for (call, job_id, just_created) in [
-        (Call::Read, Some("job_1"), false),
-        (Call::Read, Some("job_1"), true),
-        (Call::Start(Start::Create), None, false),
-        (Call::Start(Start::FollowUp), Some("job_1"), false),
+    for (call, job_id, origin) in [
+        (Call::Read, Some("job_1"), Origin::Given),
+        (Call::Read, Some("job_1"), Origin::CreatedMomentsAgo),
+        (Call::Read, Some("job_1"), Origin::Created),
+        (Call::Start(Start::Create), None, Origin::Given),
+        (Call::Start(Start::FollowUp), Some("job_1"), Origin::Given),
     ] {
         let answer = Answer {
             status,
@@ -57,7 +60,7 @@ pub fn answer(data: &[u8]) {
             call,
             project_id: "proj_1",
             job_id,
-            just_created,
+            origin,
         };
         match classify(answer, target) {
             Ok(job) => {

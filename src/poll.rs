@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::time::{Instant, sleep_until, timeout_at};
 use tracing::{debug, info, warn};
 
-use crate::classify::{Failure, NotAJob, Refusal, Start, Trouble};
+use crate::classify::{Failure, NotAJob, Origin, Refusal, Start, Trouble};
 use crate::duration;
 use crate::job::{Final, Job, Status};
 use crate::sanitize::{quoted, untrusted};
@@ -160,11 +160,15 @@ impl Progress {
             .map_or_else(|| "no status yet".to_owned(), |s| untrusted(s.as_str()))
     }
 
-    /// Whether this run created the job moments ago.
-    pub(crate) fn just_created(&self) -> bool {
-        self.created_at
-            .and_then(|at| at.checked_add(CREATED_NOT_FOUND_GRACE))
-            .is_some_and(|until| Instant::now() < until)
+    /// Whether this run created the job, and how long ago.
+    pub(crate) fn origin(&self) -> Origin {
+        let Some(at) = self.created_at else {
+            return Origin::Given;
+        };
+        match at.checked_add(CREATED_NOT_FOUND_GRACE) {
+            Some(until) if Instant::now() < until => Origin::CreatedMomentsAgo,
+            _ => Origin::Created,
+        }
     }
 }
 
