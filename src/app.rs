@@ -144,7 +144,7 @@ async fn wait(config: &Config, progress: &mut Progress) -> Outcome {
     let Some(job_id) = progress.job_id.clone() else {
         return Outcome::ApiError(Refusal::Client("no job id to wait on".to_owned()));
     };
-    let fetch = async |progress: &Progress| client.get_job(&job_id, progress.just_created()).await;
+    let fetch = async |progress: &Progress| client.get_job(&job_id, progress.origin()).await;
     let ending = poll_until_final(fetch, &settings, progress).await;
     let outcome = outcome_of(ending, config, progress);
     if !config.preview || outcome != Outcome::Completed {

@@ -10,7 +10,7 @@ use reqwest::{RequestBuilder, Response, Url, redirect};
 use tokio::time::Instant;
 
 use crate::classify::{
-    Answer, Body, Call, Failure, NotAJob, Refusal, Start, Target, Trouble, classify_as,
+    Answer, Body, Call, Failure, NotAJob, Origin, Refusal, Start, Target, Trouble, classify_as,
     parse_retry_after, uncertain,
 };
 use crate::config::Config;
@@ -149,15 +149,15 @@ impl Client {
             call,
             project_id: &self.project_id,
             job_id,
-            just_created: false,
+            origin: Origin::Given,
         }
     }
 
-    /// Reads the job. `just_created`: it was created moments ago, so a 404 may pass.
-    pub(crate) async fn get_job(&self, job_id: &str, just_created: bool) -> Result<Job, Failure> {
+    /// Reads the job. `origin`: whether this run created it, which decides what a 404 means.
+    pub(crate) async fn get_job(&self, job_id: &str, origin: Origin) -> Result<Job, Failure> {
         let request = self.http.get(self.url(&["job", job_id]));
         let target = Target {
-            just_created,
+            origin,
             ..self.target(Call::Read, Some(job_id))
         };
         self.send(request, target, None).await
@@ -211,17 +211,18 @@ impl Client {
         self.send(request, target, Some(deadline)).await
     }
 
-    /// Reads a deployment's status. `just_triggered`: moments ago, so a 404 may pass.
+    /// Reads a deployment's status. `origin`: whether this run triggered it, which decides
+    /// what a 404 means.
     pub(crate) async fn get_deployment(
         &self,
         status_id: &str,
-        just_triggered: bool,
+        origin: Origin,
     ) -> Result<Deployment, Failure> {
         let request = self
             .http
             .get(self.url_v1(&["project", "update-status", status_id]));
         let target = Target {
-            just_created: just_triggered,
+            origin,
             ..self.target(Call::Read, Some(status_id))
         };
         self.send(request, target, None).await

@@ -18,7 +18,7 @@ use flags::{Parsed, is_loopback};
 
 use crate::deploying::Deploy;
 use crate::duration;
-use crate::sanitize::quoted;
+use crate::sanitize::{is_hidden, quoted, truncated, untrusted};
 
 const POLL_CAP: Duration = Duration::from_secs(10);
 /// Mintlify asks for a poll every 5 to 10 seconds; faster is for a mock on this machine only.
@@ -168,6 +168,16 @@ pub(crate) enum ConfigError {
         "an argument looks like a Mintlify key (mint_...), which is never given on the command line (process lists and logs show it): set MINTLIFY_API_KEY in the environment"
     )]
     KeyAsArgument,
+    #[error(
+        "{flag} is followed by {}, which is a flag, not its value: a value that starts with - goes after =, as {flag}={}, or in {var}",
+        quoted(next),
+        untrusted(&truncated(next, 60))
+    )]
+    FlagAsValue {
+        flag: String,
+        next: String,
+        var: String,
+    },
     #[error("{0} holds bytes that are not UTF-8: settings are text; fix its encoding")]
     NotUtf8(String),
     #[error("MINTLIFY_PROJECT_ID (or --project-id) is not set: set it to the project id")]
@@ -238,6 +248,10 @@ pub(crate) enum FileProblem {
     #[error("is not UTF-8 text: save it as UTF-8")]
     NotUtf8,
     #[error(
+        "is UTF-16 text (as PowerShell 5's > and Out-File write): save it as UTF-8 (Out-File -Encoding utf8)"
+    )]
+    Utf16,
+    #[error(
         "holds no PEM certificate (-----BEGIN CERTIFICATE-----): point it at a PEM bundle of CA certificates, or unset it"
     )]
     NoCertificate,
@@ -280,7 +294,7 @@ impl Config {
             (None, Some(path)) => Some(read_prompt_file(&path)?),
             (None, None) => None,
         };
-        if prompt.as_ref().is_some_and(|p| p.trim().is_empty()) {
+        if prompt.as_deref().is_some_and(is_blank) {
             return Err(ConfigError::PromptEmpty);
         }
         let task = task(prompt, &flags)?;
@@ -407,7 +421,11 @@ fn api_key(value: Option<String>) -> Result<ApiKey, ConfigError> {
         ("mint_dsc_", "an assistant key"),
         ("mint_us_", "an index key"),
     ] {
-        if key.starts_with(prefix) {
+        // A key pasted in capitals is still that kind of key, and still refused by the API.
+        if key
+            .get(..prefix.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
+        {
             return Err(ConfigError::KeyOfKind { kind });
         }
     }
@@ -436,7 +454,23 @@ fn read_prompt_file(path: &Path) -> Result<String, ConfigError> {
         return Err(refuse(FileProblem::TooLarge));
     }
     let bytes = std::fs::read(path).map_err(unreadable)?;
-    String::from_utf8(bytes).map_err(|_| refuse(FileProblem::NotUtf8))
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(refuse(FileProblem::Utf16));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| refuse(FileProblem::NotUtf8))?;
+    Ok(without_bom(&text).to_owned())
+}
+
+/// Notepad and PowerShell 5 begin a UTF-8 file with a byte order mark, which is no part of
+/// the text and would reach the agent as an invisible first character.
+pub(crate) fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
+/// Text with nothing a person can read in it: whitespace, byte order marks, zero-width and
+/// other invisible characters only. A prompt of this is no prompt.
+pub(crate) fn is_blank(text: &str) -> bool {
+    text.chars().all(|c| c.is_whitespace() || is_hidden(c))
 }
 
 /// A CA bundle that is named but cannot serve would fail every request later, as a TLS

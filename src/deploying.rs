@@ -5,13 +5,10 @@
 use tokio::time::Instant;
 use tracing::{debug, info};
 
-use crate::classify::{Failure, Start};
+use crate::classify::{Failure, Origin, Start};
 use crate::client::Client;
 use crate::deployment::{DeployStatus, Deployment};
-use crate::poll::{
-    CREATED_NOT_FOUND_GRACE, Ending, PollSettings, Progress, Purpose, TimedOut, repeat,
-    send_until_answered,
-};
+use crate::poll::{Ending, PollSettings, Progress, Purpose, TimedOut, repeat, send_until_answered};
 use crate::sanitize::{quoted, untrusted};
 
 /// What a run deploys.
@@ -73,10 +70,9 @@ impl Watched {
         self.status().map(DeployStatus::as_str)
     }
 
-    fn just_triggered(&self) -> bool {
-        self.triggered_at
-            .and_then(|at| at.checked_add(CREATED_NOT_FOUND_GRACE))
-            .is_some_and(|until| Instant::now() < until)
+    /// Whether this run triggered it, and how long ago.
+    fn origin(&self) -> Origin {
+        crate::poll::origin(self.triggered_at)
     }
 }
 
@@ -167,12 +163,12 @@ pub(crate) async fn wait(
 ) -> Result<bool, Ending> {
     let id = progress.deployment.as_ref().map(|d| d.id.clone());
     let fetch = async |progress: &Progress| {
-        let fresh = progress
+        let origin = progress
             .deployment
             .as_ref()
-            .is_some_and(Watched::just_triggered);
+            .map_or(Origin::Given, Watched::origin);
         client
-            .get_deployment(id.as_deref().unwrap_or_default(), fresh)
+            .get_deployment(id.as_deref().unwrap_or_default(), origin)
             .await
     };
     poll(fetch, settings, progress).await

@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use crate::failure::NotAJob;
-use crate::job::{Fields, ID_LIMIT, Note, REF_LIMIT, STATUS_LIMIT};
+use crate::job::{Fields, ID_LIMIT, Note, REF_LIMIT, REPLACEMENT, STATUS_LIMIT};
 use crate::sanitize::{is_hidden, truncated};
 
 /// A deployment's status. `queued` and `in_progress` may change; `success` and `failure` end it.
@@ -96,7 +96,7 @@ impl Deployment {
         };
         let status = reader
             .string("status", usize::MAX)
-            .map(|sent| read_status(sent, reader.notes));
+            .and_then(|sent| read_status(sent, reader.notes));
         let (id, unusable_id) = id(&mut reader, "_id");
         let summary = reader
             .string("summary", usize::MAX)
@@ -116,15 +116,23 @@ impl Deployment {
 
 /// An id field, and whether one was given that is no usable id.
 fn id(reader: &mut Fields<'_>, field: &'static str) -> (Option<String>, bool) {
-    let id = reader.string(field, ID_LIMIT);
+    let id = reader.text(field, ID_LIMIT);
     let unusable = id.is_none() && reader.object.get(field).is_some_and(|id| !id.is_null());
     (id, unusable)
 }
 
 /// Known statuses are recognised after trimming whitespace and ignoring ASCII case, as a job's.
-fn read_status(sent: String, notes: &mut Vec<Note>) -> DeployStatus {
+/// One with a character that could not be decoded is no status, as a job's is not.
+fn read_status(sent: String, notes: &mut Vec<Note>) -> Option<DeployStatus> {
+    if sent.contains(REPLACEMENT) {
+        notes.push(Note::Undecodable {
+            field: "status",
+            kept: false,
+        });
+        return None;
+    }
     let normal = sent.trim().to_ascii_lowercase();
-    match DeployStatus::KNOWN
+    let status = match DeployStatus::KNOWN
         .into_iter()
         .find(|status| status.as_str() == normal)
     {
@@ -145,7 +153,8 @@ fn read_status(sent: String, notes: &mut Vec<Note>) -> DeployStatus {
             }
             DeployStatus::Other(truncated(&sent, STATUS_LIMIT))
         }
-    }
+    };
+    Some(status)
 }
 
 /// The last lines of `logs`: entries that are not strings are skipped, with one note.

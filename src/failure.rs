@@ -102,10 +102,16 @@ impl Start {
 pub(crate) enum NotAJob {
     #[error("the answer is not JSON ({0})")]
     NotJson(String),
+    #[error("the answer is empty")]
+    Empty,
     #[error("the answer is JSON but not an object, so not a job")]
     NotAnObject,
     #[error("the answer has no status string, so it is not a job")]
     NoStatus,
+    #[error(
+        "the answer's status holds a character that could not be decoded (a lone UTF-16 surrogate escape or a byte that is not UTF-8), so it is not a job"
+    )]
+    UndecodableStatus,
     #[error("the answer gives {0} twice, so what it says depends on the reader")]
     Ambiguous(&'static str),
     #[error("the answer is over 1 MiB, so it is not a job")]
@@ -192,6 +198,33 @@ pub(crate) enum Refusal {
     )]
     Redirect { status: u16, location: String },
     #[error(
+        "the request to create a job was answered with a redirect (HTTP {status}) to {location}, which is not followed so the key cannot travel elsewhere; the job may have been created all the same: check the agent jobs of project {} in the Mintlify dashboard before running this again, or the agent may run twice; then check {}",
+        quoted(project_id),
+        Var::ApiUrl
+    )]
+    CreateRedirected {
+        project_id: String,
+        status: u16,
+        location: String,
+    },
+    #[error(
+        "the follow-up to job {} was answered with a redirect (HTTP {status}) to {location}, which is not followed so the key cannot travel elsewhere; it may have been delivered all the same: check the job in the Mintlify dashboard before sending it again, or the agent may run it twice; then check {}",
+        quoted(job_id),
+        Var::ApiUrl
+    )]
+    FollowUpRedirected {
+        job_id: String,
+        status: u16,
+        location: String,
+    },
+    #[error(
+        "job {}, created by this run, is still not readable (HTTP 404{words}) {} after it was created: find it in the Mintlify dashboard, and wait on it with {} once the API serves it",
+        quoted(job_id),
+        display(crate::poll::CREATED_NOT_FOUND_GRACE),
+        Var::JobId
+    )]
+    CreatedNotReadable { job_id: String, words: Words },
+    #[error(
         "the API refused the request (HTTP {status}{words}): check the settings against the Mintlify API docs"
     )]
     Rejected { status: u16, words: Words },
@@ -208,7 +241,7 @@ pub(crate) enum Refusal {
     )]
     FollowUpOtherJob { asked: String, answered: Answered },
     #[error(
-        "the job was created (HTTP {status}), but the id in the answer {problem}: find the job in the Mintlify dashboard and wait on it with {}",
+        "the API answered that the job was created (HTTP {status}), but the id in the answer {problem}: find the job in the Mintlify dashboard and wait on it with {}",
         Var::JobId
     )]
     CreatedWithoutId { status: u16, problem: String },
@@ -288,6 +321,24 @@ pub(crate) enum Refusal {
         project_id: String,
         reason: Trouble,
     },
+    #[error(
+        "the request to trigger {} was answered with a redirect (HTTP {status}) to {location}, which is not followed so the key cannot travel elsewhere; it may have been queued all the same: check the deployments of project {} in the Mintlify dashboard before running this again; then check {}",
+        start.what(),
+        quoted(project_id),
+        Var::ApiUrl
+    )]
+    TriggerRedirected {
+        start: Start,
+        project_id: String,
+        status: u16,
+        location: String,
+    },
+    #[error(
+        "deployment {}, triggered by this run, is still not readable (HTTP 404{words}) {} after it was triggered: find it in the Mintlify dashboard",
+        quoted(id),
+        display(crate::poll::CREATED_NOT_FOUND_GRACE)
+    )]
+    TriggeredNotReadable { id: String, words: Words },
     #[error(
         "the API answered until the deadline, but never with a deployment's status ({reason}), so how the deployment ended is unknown: check {} and the deployment in the Mintlify dashboard",
         Var::ApiUrl

@@ -5,7 +5,7 @@
 use std::time::{Duration, SystemTime};
 
 use crate::classify::{
-    Answer, Body, Call, Failure, Start, Target, classify, classify_as, parse_retry_after,
+    Answer, Body, Call, Failure, Origin, Start, Target, classify, classify_as, parse_retry_after,
 };
 use crate::deployment::{self, AutomationRun, Deployment, Triggered};
 use crate::duration;
@@ -46,11 +46,12 @@ pub fn answer(data: &[u8]) {
         status_object(value.clone());
     }
     let location = location.map(|location| redactor.text(&location).into_owned());
-    for (call, job_id, just_created) in [
-        (Call::Read, Some("job_1"), false),
-        (Call::Read, Some("job_1"), true),
-        (Call::Start(Start::Create), None, false),
-        (Call::Start(Start::FollowUp), Some("job_1"), false),
+    for (call, job_id, origin) in [
+        (Call::Read, Some("job_1"), Origin::Given),
+        (Call::Read, Some("job_1"), Origin::CreatedMomentsAgo),
+        (Call::Read, Some("job_1"), Origin::Created),
+        (Call::Start(Start::Create), None, Origin::Given),
+        (Call::Start(Start::FollowUp), Some("job_1"), Origin::Given),
     ] {
         let answer = Answer {
             status,
@@ -62,7 +63,7 @@ pub fn answer(data: &[u8]) {
             call,
             project_id: "proj_1",
             job_id,
-            just_created,
+            origin,
         };
         match classify(answer, target) {
             Ok(job) => {
@@ -97,12 +98,12 @@ fn deployment_answer(status: u16, location: Option<&str>, decoded: &Body) {
         location: location.map(str::to_owned),
         body: decoded.clone(),
     };
-    for just_created in [false, true] {
+    for origin in [Origin::Given, Origin::CreatedMomentsAgo, Origin::Created] {
         let target = Target {
             call: Call::Read,
             project_id: "proj_1",
             job_id: Some("st_1"),
-            just_created,
+            origin,
         };
         // A status is taken only with one, and only about the deployment asked for.
         let read = classify_as::<Deployment>(answer(), target);
@@ -117,7 +118,7 @@ fn deployment_answer(status: u16, location: Option<&str>, decoded: &Body) {
             call: Call::Start(start),
             project_id: "proj_1",
             job_id: (start == Start::Automation).then_some("auto_1"),
-            just_created: false,
+            origin: Origin::Given,
         };
         if start == Start::Automation {
             let run = classify_as::<AutomationRun>(answer(), target);

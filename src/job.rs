@@ -81,6 +81,7 @@ pub(crate) enum IdProblem {
     HiddenCharacter,
     DotSegment,
     TooLong,
+    Undecodable,
 }
 
 impl fmt::Display for IdProblem {
@@ -93,6 +94,9 @@ impl fmt::Display for IdProblem {
             // A URL library drops `.` and `..` segments, which would send the request elsewhere.
             IdProblem::DotSegment => "is `.` or `..`, which is not an id",
             IdProblem::TooLong => "is over 256 bytes",
+            IdProblem::Undecodable => {
+                "holds U+FFFD, the mark of a character that could not be decoded"
+            }
         })
     }
 }
@@ -107,16 +111,33 @@ pub(crate) fn check_id(id: &str) -> Result<(), IdProblem> {
         Err(IdProblem::DotSegment)
     } else if id.len() > ID_LIMIT {
         Err(IdProblem::TooLong)
+    } else if id.contains(REPLACEMENT) {
+        Err(IdProblem::Undecodable)
     } else {
         Ok(())
     }
 }
 
-/// Why a `prLink` is not taken as a link to a pull request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a character that could not be decoded (a byte that is not UTF-8, a lone UTF-16
+/// surrogate escape) is read as.
+pub(crate) const REPLACEMENT: char = '\u{fffd}';
+
+/// Why a link (`prLink`, `previewUrl`) is not taken as one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum PrLinkProblem {
+    #[error("is not an absolute http(s) URL with a host")]
     NotHttpUrl,
+    #[error("holds whitespace, control or invisible characters")]
     HiddenCharacters,
+    /// `https://github.com@evil.example/...` leads to `evil.example`.
+    #[error(
+        "holds a user name or password before its host (user@host), so it may lead elsewhere than it seems"
+    )]
+    Userinfo,
+    #[error(
+        "holds a character that could not be decoded (a lone UTF-16 surrogate escape or a byte that is not UTF-8)"
+    )]
+    Undecodable,
 }
 
 /// Something odd in an answer that did not stop it from being read: said once in the log.
@@ -141,6 +162,12 @@ pub(crate) enum Note {
         sent: String,
         read: String,
     },
+    /// A character in the field could not be decoded: `kept` with U+FFFD in its place, or
+    /// read as absent where a near miss would be taken for something else.
+    Undecodable {
+        field: &'static str,
+        kept: bool,
+    },
 }
 
 impl fmt::Display for Note {
@@ -161,22 +188,23 @@ impl fmt::Display for Note {
                 quoted(sent),
                 read.as_str()
             ),
-            Note::NotAPrLink(PrLinkProblem::NotHttpUrl) => {
-                f.write_str("prLink is not an absolute http(s) URL with a host; read as no PR")
+            Note::NotAPrLink(problem) => write!(f, "prLink {problem}; read as no PR"),
+            Note::NotAPreviewUrl(problem) => {
+                write!(f, "previewUrl {problem}; read as no preview URL")
             }
-            Note::NotAPrLink(PrLinkProblem::HiddenCharacters) => f.write_str(
-                "prLink holds whitespace, control or invisible characters; read as no PR",
-            ),
             Note::Normalized { sent, read } => write!(
                 f,
                 "status {} read as {read:?} (whitespace or case differs)",
                 quoted(sent)
             ),
-            Note::NotAPreviewUrl(PrLinkProblem::NotHttpUrl) => f.write_str(
-                "previewUrl is not an absolute http(s) URL with a host; read as no preview URL",
-            ),
-            Note::NotAPreviewUrl(PrLinkProblem::HiddenCharacters) => f.write_str(
-                "previewUrl holds whitespace, control or invisible characters; read as no preview URL",
+            Note::Undecodable { field, kept } => write!(
+                f,
+                "field {field} holds a character that could not be decoded (a lone UTF-16 surrogate escape or a byte that is not UTF-8); {}",
+                if *kept {
+                    "read with U+FFFD in its place"
+                } else {
+                    "read as absent"
+                }
             ),
         }
     }
@@ -212,8 +240,8 @@ impl Job {
         // Any length: a long status is unknown, and kept short when shown.
         let status = reader
             .string("status", usize::MAX)
-            .map(|text| reader.status(text));
-        let id = reader.string("id", ID_LIMIT);
+            .and_then(|text| reader.status(text));
+        let id = reader.text("id", ID_LIMIT);
         let unusable_id = id.is_none() && object.get("id").is_some_and(|id| !id.is_null());
         let pr_link = reader.pr_link();
         let (repository, git_ref) = reader.source();
@@ -233,14 +261,36 @@ impl Job {
     }
 }
 
+/// Why an answer with these notes, and no status, is not a job or a deployment's status:
+/// its status could not be decoded, or it has none.
+pub(crate) fn no_status(notes: &[Note]) -> NotAJob {
+    let undecodable = notes.iter().any(|note| {
+        matches!(
+            note,
+            Note::Undecodable {
+                field: "status",
+                ..
+            }
+        )
+    });
+    if undecodable {
+        NotAJob::UndecodableStatus
+    } else {
+        NotAJob::NoStatus
+    }
+}
+
 /// Why `link` cannot be shown as a link a person and a later step may follow, if it cannot.
 pub(crate) fn link_problem(link: &str) -> Option<PrLinkProblem> {
+    let url = url::Url::parse(link).ok().filter(|url| {
+        matches!(url.scheme(), "http" | "https") && url.host_str().is_some_and(|h| !h.is_empty())
+    });
     if link.chars().any(|c| c.is_whitespace() || is_hidden(c)) {
         Some(PrLinkProblem::HiddenCharacters)
-    } else if url::Url::parse(link).is_ok_and(|url| {
-        matches!(url.scheme(), "http" | "https") && url.host_str().is_some_and(|h| !h.is_empty())
-    }) {
-        None
+    } else if link.contains(REPLACEMENT) {
+        Some(PrLinkProblem::Undecodable)
+    } else if let Some(url) = url {
+        (!url.username().is_empty() || url.password().is_some()).then_some(PrLinkProblem::Userinfo)
     } else {
         Some(PrLinkProblem::NotHttpUrl)
     }
@@ -259,8 +309,28 @@ impl Fields<'_> {
         self.string_in(self.object, field, field, limit)
     }
 
+    /// A string field that is shown or compared as it is: a character that could not be
+    /// decoded stays U+FFFD (never equal to what was meant), with a note.
+    pub(crate) fn text(&mut self, field: &'static str, limit: usize) -> Option<String> {
+        self.text_in(self.object, field, field, limit)
+    }
+
+    pub(crate) fn text_in(
+        &mut self,
+        object: &Map<String, Value>,
+        name: &str,
+        field: &'static str,
+        limit: usize,
+    ) -> Option<String> {
+        let text = self.string_in(object, name, field, limit)?;
+        if text.contains(REPLACEMENT) {
+            self.notes.push(Note::Undecodable { field, kept: true });
+        }
+        Some(text)
+    }
+
     /// `field` is how a note names the field; `name` is its key in `object`.
-    pub(crate) fn string_in(
+    fn string_in(
         &mut self,
         object: &Map<String, Value>,
         name: &str,
@@ -285,7 +355,16 @@ impl Fields<'_> {
         }
     }
 
-    fn status(&mut self, sent: String) -> Status {
+    /// A status with a character that could not be decoded is no status: read as unknown, it
+    /// would be waited on until the deadline as if the job were running.
+    fn status(&mut self, sent: String) -> Option<Status> {
+        if sent.contains(REPLACEMENT) {
+            self.notes.push(Note::Undecodable {
+                field: "status",
+                kept: false,
+            });
+            return None;
+        }
         let status = Status::read(&sent);
         if !matches!(status, Status::Other(_)) && status.as_str() != sent {
             self.notes.push(Note::StatusNormalized {
@@ -298,7 +377,7 @@ impl Fields<'_> {
                 limit: STATUS_LIMIT,
             });
         }
-        status
+        Some(status)
     }
 
     /// A link only if a person and a later step can trust it to be what it looks like.
@@ -327,8 +406,8 @@ impl Fields<'_> {
         match self.object.get("source") {
             None | Some(Value::Null) => (None, None),
             Some(Value::Object(source)) => (
-                self.string_in(source, "repository", "source.repository", REPOSITORY_LIMIT),
-                self.string_in(source, "ref", "source.ref", REF_LIMIT),
+                self.text_in(source, "repository", "source.repository", REPOSITORY_LIMIT),
+                self.text_in(source, "ref", "source.ref", REF_LIMIT),
             ),
             Some(_) => {
                 self.notes.push(Note::WrongType {

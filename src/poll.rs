@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::time::{Instant, sleep_until, timeout_at};
 use tracing::{debug, info, warn};
 
-use crate::classify::{Failure, NotAJob, Refusal, Start, Trouble};
+use crate::classify::{Failure, NotAJob, Origin, Refusal, Start, Trouble};
 use crate::deploying::Watched;
 use crate::deployment::AutomationRun;
 use crate::duration;
@@ -181,11 +181,21 @@ impl Progress {
         status.map_or_else(|| "no status yet".to_owned(), untrusted)
     }
 
-    /// Whether this run created the job moments ago.
-    pub(crate) fn just_created(&self) -> bool {
-        self.created_at
-            .and_then(|at| at.checked_add(CREATED_NOT_FOUND_GRACE))
-            .is_some_and(|until| Instant::now() < until)
+    /// Whether this run created the job, and how long ago.
+    pub(crate) fn origin(&self) -> Origin {
+        origin(self.created_at)
+    }
+}
+
+/// Where what is asked about came from, by when this run started it (a job it created, a
+/// deployment it triggered), which decides what a 404 on it means.
+pub(crate) fn origin(started_at: Option<Instant>) -> Origin {
+    let Some(at) = started_at else {
+        return Origin::Given;
+    };
+    match at.checked_add(CREATED_NOT_FOUND_GRACE) {
+        Some(until) if Instant::now() < until => Origin::CreatedMomentsAgo,
+        _ => Origin::Created,
     }
 }
 

@@ -633,3 +633,15 @@ async fn a_trigger_unavailable_until_the_deadline_is_a_timeout_that_says_so() {
     assert!(count(&server, "POST", UPDATE_PATH).await >= 2);
     assert_eq!(run.outputs()["deployment_id"], "");
 }
+
+#[tokio::test]
+async fn a_trigger_redirected_may_have_been_queued() {
+    let server = MockServer::start().await;
+    let moved = ResponseTemplate::new(307).insert_header("location", "https://elsewhere.example/x");
+    script(&server, "POST", UPDATE_PATH, [moved]).await;
+    let run = gate(&server).env("MINTLIFY_DEPLOY", "true").run();
+    run.assert_code(5).assert_logged(
+        "the request to trigger a production deployment was answered with a redirect (HTTP 307) to https://elsewhere.example/x, which is not followed",
+    );
+    assert_eq!(count(&server, "POST", UPDATE_PATH).await, 1);
+}

@@ -111,6 +111,11 @@ async fn bad_configuration_exits_2_before_any_request_and_writes_nothing() {
         ("MINTLIFY_API_KEY", "mint_dsc_assistant"),
         ("MINTLIFY_POLL_MAX", "1m"),
         ("MINTLIFY_REQUIRE_PR", "sure"),
+        // A key's kind is read in any case; durations are read one way only.
+        ("MINTLIFY_API_KEY", "MINT_DSC_ASSISTANT"),
+        ("MINTLIFY_TIMEOUT", "1h1h"),
+        ("MINTLIFY_TIMEOUT", "1m60s"),
+        ("MINTLIFY_REQUEST_TIMEOUT", "1ms1000s"),
     ] {
         let run = Gate::new(&server.uri()).env(name, value).run();
         run.assert_code(2);

@@ -496,3 +496,64 @@ async fn an_output_path_that_is_not_utf8_is_used_as_it_is() {
     let written = std::fs::read_to_string(&raw).expect("nothing at the path as given");
     assert_eq!(parse_github_output(&written)["result"], "completed");
 }
+
+#[tokio::test]
+async fn a_lone_surrogate_escape_hides_no_status() {
+    // What Node's JSON.stringify writes for a string cut inside an emoji.
+    let body = format!(
+        r#"{{"id":"job_1","status":"completed","prLink":"{PR_LINK}","model":"cut \ud83c","x":["\udf89"]}}"#
+    );
+    let server = api([ResponseTemplate::new(200).set_body_raw(body, "application/json")]).await;
+    let run = Gate::new(&server.uri()).run();
+    run.assert_code(0);
+    assert_eq!(run.outputs()["pr_link"], PR_LINK);
+    assert!(
+        !run.stderr.contains("could not be decoded"),
+        "{}",
+        run.stderr
+    );
+
+    // In a field that is read: the link is no PR, with one warning, and the status still holds.
+    let body = format!(r#"{{"id":"job_1","status":"completed","prLink":"{PR_LINK}\ud83c"}}"#);
+    let server = api([ResponseTemplate::new(200).set_body_raw(body, "application/json")]).await;
+    let run = Gate::new(&server.uri())
+        .env("MINTLIFY_REQUIRE_PR", "true")
+        .run();
+    run.assert_code(6);
+    assert_eq!(run.outputs()["pr_link"], "");
+    assert_eq!(
+        run.stderr.matches("could not be decoded").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn a_status_with_a_lone_surrogate_is_no_status_and_never_a_timeout() {
+    let body = r#"{"id":"job_1","status":"completed\ud83c"}"#;
+    let server = api([ResponseTemplate::new(200).set_body_raw(body, "application/json")]).await;
+    let run = Gate::new(&server.uri()).env("MINTLIFY_TIMEOUT", "1s").run();
+    // Exit 4 would read as "slow", and some CI lets a timeout pass.
+    run.assert_code(5);
+    run.assert_logged(
+        "never with a job (the answer's status holds a character that could not be decoded",
+    );
+    assert_eq!(run.outputs()["result"], "api_error");
+}
+
+#[tokio::test]
+async fn a_pr_link_with_userinfo_is_no_pr() {
+    for link in [
+        "https://github.com@evil.example/acme/docs/pull/7",
+        "https://user:pw@github.com/acme/docs/pull/7",
+    ] {
+        let server = api([ok(job("completed", Some(link)))]).await;
+        let run = Gate::new(&server.uri())
+            .env("MINTLIFY_REQUIRE_PR", "true")
+            .run();
+        run.assert_code(6);
+        assert_eq!(run.outputs()["pr_link"], "", "{link}");
+        run.assert_logged("prLink holds a user name or password before its host");
+    }
+}

@@ -12,7 +12,7 @@ use clap::{FromArgMatches as _, Parser, ValueHint};
 use reqwest::Url;
 use tracing::level_filters::LevelFilter;
 
-use super::{ConfigError, Setting};
+use super::{ConfigError, Setting, is_blank, without_bom};
 use crate::duration;
 use crate::job::{IdProblem, check_id};
 use crate::outcome::Exit;
@@ -43,7 +43,7 @@ pub(crate) struct Flags {
     pub(crate) job_id: Option<String>,
 
     /// Start the agent: create a job with this prompt, or send it to the job as a follow-up
-    #[arg(long, env = "MINTLIFY_PROMPT", value_name = "TEXT", value_parser = text,
+    #[arg(long, env = "MINTLIFY_PROMPT", value_name = "TEXT", value_parser = prompt,
           allow_hyphen_values = true)]
     pub(crate) prompt: Option<String>,
 
@@ -171,6 +171,7 @@ impl Flags {
         command: clap::Command,
         args: &[std::ffi::OsString],
     ) -> Result<Parsed, ConfigError> {
+        flag_as_value(args)?;
         let args = std::iter::once("mintlify-agent-gate".into()).chain(args.iter().cloned());
         let matches = match command.try_get_matches_from(args.clone()) {
             Ok(matches) => matches,
@@ -180,6 +181,42 @@ impl Flags {
             .map(|flags| Parsed::Run(Box::new(flags)))
             .map_err(|error| ConfigError::Usage(first_line(&error)))
     }
+}
+
+/// `--prompt --job-id=job_42` would start a new job whose prompt is `--job-id=job_42`, and
+/// `--prompt --require-pr` would drop the requirement unseen (the prompt lets a value start
+/// with `-`, for `- update the list`, `---`): a flag's value given apart from it is never a
+/// flag. One that really starts like one goes after `=` or in the variable.
+fn flag_as_value(args: &[std::ffi::OsString]) -> Result<(), ConfigError> {
+    let command = Flags::command_for_help();
+    for pair in args.windows(2) {
+        let (flag, next) = (pair[0].to_string_lossy(), pair[1].to_string_lossy());
+        let takes_value = command.get_arguments().find(|arg| {
+            arg.get_long()
+                .is_some_and(|long| flag == format!("--{long}"))
+                && arg.get_action().takes_values()
+                && !arg.is_require_equals_set()
+        });
+        if let Some(arg) = takes_value
+            && looks_like_a_flag(&next)
+        {
+            return Err(ConfigError::FlagAsValue {
+                flag: flag.into_owned(),
+                next: next.into_owned(),
+                var: arg
+                    .get_env()
+                    .map(|var| var.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `-h`, `--job-id=x`: a dash or two, then a letter.
+fn looks_like_a_flag(text: &str) -> bool {
+    let name = text.strip_prefix("--").or_else(|| text.strip_prefix('-'));
+    name.is_some_and(|name| name.starts_with(|c: char| c.is_ascii_alphabetic()))
 }
 
 /// `--help` ends with what is not a flag: the key, and the exit codes, from [`Exit`].
@@ -284,7 +321,9 @@ fn first_line(error: &clap::Error) -> String {
 /// Why a value cannot serve.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum ValueProblem {
-    #[error("is not a duration: write it as 90, 90s, 15m, 1h30m or 500ms")]
+    #[error(
+        "is not a duration: write 90, 90s, 15m, 1h or 500ms, or units largest first, each once, each part after the first below the unit above it (1h30m, 2m30s, 1s500ms)"
+    )]
     NotADuration,
     #[error("is zero: give a positive duration")]
     Zero,
@@ -294,7 +333,9 @@ pub(crate) enum ValueProblem {
     NotABoolean,
     #[error("is not a log level: use error, warn, info, debug or trace")]
     NotALogLevel,
-    #[error("is empty or blank: give a value, or leave the setting out")]
+    #[error(
+        "is empty or blank (only whitespace or invisible characters): give a value, or leave the setting out"
+    )]
     Blank,
     #[error("{0}: give the bare id")]
     Id(IdProblem),
@@ -344,8 +385,10 @@ fn log_level(text: &str) -> Result<LevelFilter, ValueProblem> {
     }
 }
 
-fn text(text: &str) -> Result<String, ValueProblem> {
-    if text.trim().is_empty() {
+/// The prompt, without a leading byte order mark (a value pasted from a file may carry one).
+fn prompt(text: &str) -> Result<String, ValueProblem> {
+    let text = without_bom(text);
+    if is_blank(text) {
         Err(ValueProblem::Blank)
     } else {
         Ok(text.to_owned())

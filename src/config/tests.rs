@@ -249,6 +249,10 @@ fn durations_are_checked() {
     ] {
         assert_eq!(invalid(var, "0"), ValueProblem::Zero);
         assert_eq!(invalid(var, "soon"), ValueProblem::NotADuration);
+        // Parts that could be typos are refused, not added up, and the refusal says the forms.
+        for typo in ["1h1h", "1m60s", "1ms1000s"] {
+            assert_eq!(invalid(var, typo), ValueProblem::NotADuration);
+        }
     }
     assert_eq!(
         refused(&[], &[("MINTLIFY_POLL_MAX", "11s")]),
@@ -621,4 +625,131 @@ fn not_waiting_needs_something_to_start() {
         ConfigError::WaitWithoutPrompt
     );
     assert_eq!(invalid("MINTLIFY_WAIT", "later"), ValueProblem::NotABoolean);
+}
+
+#[test]
+fn a_flag_is_never_taken_as_the_value_of_the_flag_before_it() {
+    let pairs = [("MINTLIFY_JOB_ID", "")];
+    for (args, flag, next) in [
+        (
+            &["--prompt", "--job-id=job_42"][..],
+            "--prompt",
+            "--job-id=job_42",
+        ),
+        (
+            &["--prompt", "--require-pr"][..],
+            "--prompt",
+            "--require-pr",
+        ),
+        (&["--prompt", "-h"][..], "--prompt", "-h"),
+        (&["--timeout", "--prompt=x"][..], "--timeout", "--prompt=x"),
+    ] {
+        let error = refused(args, &pairs);
+        assert!(
+            matches!(&error, ConfigError::FlagAsValue { flag: f, next: n, .. } if f == flag && n == next),
+            "{args:?}: {error:?}"
+        );
+        let message = error.to_string();
+        assert!(
+            message.contains(&format!("{flag}={next}")) && message.contains("MINTLIFY_"),
+            "{message}"
+        );
+    }
+    // A value that really starts with `-` is given after `=`, or in the variable.
+    for (args, pairs) in [
+        (&["--prompt=--job-id=job_42"][..], &pairs[..]),
+        (
+            &[][..],
+            &[("MINTLIFY_JOB_ID", ""), ("MINTLIFY_PROMPT", "-h")][..],
+        ),
+    ] {
+        let config = parse(args, pairs).unwrap();
+        assert!(
+            matches!(&config.task, Task::Create { prompt } if prompt.starts_with('-')),
+            "{:?}",
+            config.task
+        );
+    }
+    let config = parse(&["--prompt=-h"], &pairs).unwrap();
+    assert_eq!(
+        config.task,
+        Task::Create {
+            prompt: "-h".into()
+        }
+    );
+    // Text that starts with a dash but is no flag stays a value.
+    for text in ["- update the list", "---", "-5 lines"] {
+        let config = parse(&["--prompt", text], &pairs).unwrap();
+        assert_eq!(
+            config.task,
+            Task::Create {
+                prompt: text.into()
+            }
+        );
+    }
+}
+
+#[test]
+fn a_prompt_of_only_invisible_characters_is_empty_and_a_bom_is_no_part_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for invisible in [
+        "\u{feff}",
+        "\u{feff}\r\n",
+        "\u{200b}\u{2060} \u{200d}",
+        "\u{feff}\u{feff}",
+    ] {
+        let file = dir.path().join("prompt.md");
+        std::fs::write(&file, invisible).unwrap();
+        let file = file.to_str().unwrap();
+        assert_eq!(
+            refused(
+                &[],
+                &[("MINTLIFY_JOB_ID", ""), ("MINTLIFY_PROMPT_FILE", file)]
+            ),
+            ConfigError::PromptEmpty,
+            "{invisible:?}"
+        );
+        assert_eq!(
+            invalid("MINTLIFY_PROMPT", invisible),
+            ValueProblem::Blank,
+            "{invisible:?}"
+        );
+    }
+    // PowerShell 5's `>` writes UTF-16 with a byte order mark, even for an empty line.
+    let utf16 = dir.path().join("utf16.md");
+    std::fs::write(&utf16, b"\xff\xfe\r\0\n\0").unwrap();
+    let message = refusal(
+        &[],
+        &[
+            ("MINTLIFY_JOB_ID", ""),
+            ("MINTLIFY_PROMPT_FILE", utf16.to_str().unwrap()),
+        ],
+    );
+    assert!(message.contains("is UTF-16 text"), "{message}");
+    let file = dir.path().join("notepad.md");
+    std::fs::write(&file, "\u{feff}Document the API").unwrap();
+    for pairs in [
+        [("MINTLIFY_PROMPT_FILE", file.to_str().unwrap())],
+        [("MINTLIFY_PROMPT", "\u{feff}Document the API")],
+    ] {
+        let config = parse(&[], &[&pairs[..], &[("MINTLIFY_JOB_ID", "")]].concat()).unwrap();
+        assert_eq!(
+            config.task,
+            Task::Create {
+                prompt: "Document the API".into()
+            }
+        );
+    }
+}
+
+#[test]
+fn keys_of_the_wrong_type_are_refused_in_capitals_too() {
+    for (key, kind) in [
+        ("MINT_DSC_secretvalue", "assistant key"),
+        ("Mint_Us_secretvalue", "index key"),
+    ] {
+        let message = refusal(&[], &[("MINTLIFY_API_KEY", key)]);
+        assert!(message.contains(kind), "{message}");
+        assert!(!message.contains("secretvalue"), "{message}");
+    }
 }

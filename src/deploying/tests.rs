@@ -173,13 +173,13 @@ async fn a_refusal_stops_at_once_and_trouble_is_retried() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_fresh_trigger_is_just_triggered_for_the_grace_period_only() {
+async fn a_fresh_trigger_is_new_for_the_grace_period_only() {
     let mut watched = Watched::given("st_1");
-    assert!(!watched.just_triggered());
+    assert_eq!(watched.origin(), Origin::Given);
     watched.triggered_at = Some(Instant::now());
-    assert!(watched.just_triggered());
+    assert_eq!(watched.origin(), Origin::CreatedMomentsAgo);
     tokio::time::advance(crate::poll::CREATED_NOT_FOUND_GRACE).await;
-    assert!(!watched.just_triggered());
+    assert_eq!(watched.origin(), Origin::Created);
 }
 
 #[tokio::test(start_paused = true)]
