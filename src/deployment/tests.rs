@@ -130,3 +130,26 @@ fn an_automation_answer_gives_its_run_and_job() {
     assert!(run.unusable_id);
     assert_eq!(run.job_id, None);
 }
+
+#[test]
+fn an_undecodable_status_is_no_status_and_a_link_with_userinfo_is_no_preview() {
+    let deployment = read(serde_json::json!({ "_id": "st_1", "status": "succ\u{fffd}ss" }));
+    assert_eq!(deployment.status, None);
+    assert_eq!(
+        deployment.notes,
+        [Note::Undecodable {
+            field: "status",
+            kept: false
+        }]
+    );
+    let triggered = Triggered::read(serde_json::json!({
+        "statusId": "st_1",
+        "previewUrl": "https://acme.mintlify.app@evil.example/"
+    }))
+    .unwrap();
+    assert_eq!(triggered.preview_url, None);
+    assert_eq!(
+        triggered.notes,
+        [Note::NotAPreviewUrl(crate::job::PrLinkProblem::Userinfo)]
+    );
+}
