@@ -51,7 +51,7 @@ pub(crate) struct Flags {
     #[arg(long, env = "MINTLIFY_PROMPT_FILE", value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub(crate) prompt_file: Option<PathBuf>,
 
-    /// false: start the agent, write the outputs and exit 0 without waiting
+    /// false: start the agent or trigger the deployment, write the outputs and exit 0 without waiting
     #[arg(long, env = "MINTLIFY_WAIT", value_name = "BOOL", default_value = "true",
           num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = boolean)]
     pub(crate) wait: bool,
