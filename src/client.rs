@@ -2,6 +2,11 @@
 //! sends, reads with a size limit, decodes and redacts, and decides what a request that got
 //! no answer means.
 
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
@@ -22,25 +27,141 @@ use crate::sanitize::untrusted;
 /// Bodies above this are not a job, and reading them further would only cost memory.
 const BODY_LIMIT: usize = 1024 * 1024;
 
-/// Decides what a request that got no answer means. A read tries again, unless the server's
-/// certificate is not trusted, which waiting will not change. A start tries again only if it
-/// never reached the server.
-fn unsent(error: &reqwest::Error, target: Target<'_>, limit: Limit) -> Failure {
-    if causes(error).any(is_untrusted_certificate) {
-        return Failure::Permanent(Refusal::UntrustedCertificate {
-            chain: error_chain(error),
-        });
+/// Decides what a request that got no answer (or only part of one) means. Failures that
+/// waiting will not change stop the run at once. Otherwise a read tries again, and a start
+/// tries again only if it never connected, so never reached the server.
+fn unsent(error: &reqwest::Error, target: Target<'_>, limit: Limit, connected: bool) -> Failure {
+    if let Some(refusal) = permanent(error) {
+        return Failure::Permanent(refusal);
     }
+    // A connect error is one before any byte of the request was sent; so is any failure,
+    // a cut off by the deadline included, while the connection was still being made.
+    let reached = connected && !error.is_connect();
     let trouble = match limit {
         _ if !error.is_timeout() => Trouble::RequestFailed(error_chain(error)),
+        _ if error.is_connect() => Trouble::ConnectTimeout(connect_timeout(limit.duration())),
         Limit::RequestTimeout(limit) => Trouble::RequestTimeout(limit),
         Limit::Deadline(_) => Trouble::Deadline,
     };
-    let reached = !error.is_connect();
     match target.call {
         Call::Read => Failure::transient(trouble, None, reached),
         Call::Start(_) if !reached => Failure::transient(trouble, None, reached),
         Call::Start(start) => uncertain(start, target, trouble),
+    }
+}
+
+/// The failures of a connection that the same request later would meet again: a certificate
+/// that is not trusted, a server that does not speak TLS or not a version this program
+/// speaks, a proxy that wants credentials.
+fn permanent(error: &reqwest::Error) -> Option<Refusal> {
+    use rustls::{AlertDescription as Alert, CertificateError as Cert, Error as Tls};
+    let chain = || error_chain(error);
+    causes(error).find_map(|cause| {
+        if let Some(tls) = cause.downcast_ref::<Tls>() {
+            return match tls {
+                Tls::InvalidCertificate(Cert::UnknownIssuer) => {
+                    Some(Refusal::UntrustedCertificate { chain: chain() })
+                }
+                Tls::InvalidCertificate(
+                    Cert::Expired
+                    | Cert::ExpiredContext { .. }
+                    | Cert::NotValidYet
+                    | Cert::NotValidYetContext { .. },
+                ) => Some(Refusal::CertificateExpired { chain: chain() }),
+                Tls::InvalidCertificate(
+                    Cert::NotValidForName | Cert::NotValidForNameContext { .. },
+                ) => Some(Refusal::CertificateForAnotherHost { chain: chain() }),
+                Tls::InvalidCertificate(_) => Some(Refusal::CertificateRefused { chain: chain() }),
+                // Bytes that are no TLS record: most often an http server's answer.
+                Tls::InvalidMessage(_) => Some(Refusal::NotTls { chain: chain() }),
+                Tls::PeerIncompatible(_)
+                | Tls::AlertReceived(
+                    Alert::ProtocolVersion | Alert::HandshakeFailure | Alert::InsufficientSecurity,
+                ) => Some(Refusal::TlsIncompatible { chain: chain() }),
+                _ => None,
+            };
+        }
+        // hyper-util's `TunnelError::ProxyAuthRequired` is private; its words are all it shows.
+        (cause.to_string() == "proxy authorization required")
+            .then_some(Refusal::ProxyAuthentication)
+    })
+}
+
+/// How long the connection (DNS, TCP, TLS, a proxy's tunnel) may take: shorter than the whole
+/// request, so that a server that never accepts is told from one that answers slowly. (With
+/// the two equal, reqwest's whole-request timeout fires first.)
+fn connect_timeout(request_timeout: Duration) -> Duration {
+    CONNECT_TIMEOUT.min(request_timeout / 2)
+}
+
+/// The longest connect: a server that answers at all completes a connection well within it.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Whether the request in flight is past its connection. The client sends one request at a
+/// time, so one state serves; [`Phase`] as a layer around reqwest's connector keeps it.
+#[derive(Debug, Clone, Default)]
+struct Phase(Arc<AtomicU8>);
+
+/// No connection was made for this request: it went out on one already open.
+const PHASE_IDLE: u8 = 0;
+/// A connection is being made, or failed.
+const PHASE_CONNECTING: u8 = 1;
+const PHASE_CONNECTED: u8 = 2;
+
+impl Phase {
+    fn start_request(&self) {
+        self.0.store(PHASE_IDLE, Ordering::SeqCst);
+    }
+
+    fn connected(&self) -> bool {
+        self.0.load(Ordering::SeqCst) != PHASE_CONNECTING
+    }
+}
+
+impl<S> tower_layer::Layer<S> for Phase {
+    type Service = Connecting<S>;
+
+    fn layer(&self, inner: S) -> Connecting<S> {
+        Connecting {
+            inner,
+            phase: self.clone(),
+        }
+    }
+}
+
+/// reqwest's connector, marking when a connection starts and when it is made.
+#[derive(Debug, Clone)]
+struct Connecting<S> {
+    inner: S,
+    phase: Phase,
+}
+
+impl<S, R> tower_service::Service<R> for Connecting<S>
+where
+    S: tower_service::Service<R>,
+    S::Future: Send + 'static,
+    S::Response: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: R) -> Self::Future {
+        self.phase.0.store(PHASE_CONNECTING, Ordering::SeqCst);
+        let phase = self.phase.clone();
+        let connecting = self.inner.call(request);
+        Box::pin(async move {
+            let connection = connecting.await;
+            if connection.is_ok() {
+                phase.0.store(PHASE_CONNECTED, Ordering::SeqCst);
+            }
+            connection
+        })
     }
 }
 
@@ -73,19 +194,13 @@ fn causes<'a>(
     })
 }
 
-fn is_untrusted_certificate(error: &(dyn std::error::Error + 'static)) -> bool {
-    matches!(
-        error.downcast_ref::<rustls::Error>(),
-        Some(rustls::Error::InvalidCertificate(_))
-    )
-}
-
 pub(crate) struct Client {
     http: reqwest::Client,
     redactor: Redactor,
     base: Url,
     project_id: String,
     request_timeout: Duration,
+    phase: Phase,
 }
 
 impl Client {
@@ -102,12 +217,27 @@ impl Client {
             // in clear. HTTPS_PROXY and NO_PROXY apply to https, through a CONNECT tunnel.
             builder = builder.no_proxy();
         }
-        let http = crate::tls::trust(builder, &config.api_url)
+        if let Some(url::Host::Domain(host)) = config.api_url.host()
+            && host.eq_ignore_ascii_case("localhost")
+        {
+            // `localhost` is this machine, as curl and browsers take it, whatever a resolver
+            // or a hosts file says: the key may go there in clear. The URL's port is kept.
+            builder = builder.resolve_to_addrs(
+                "localhost",
+                &[
+                    SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+                    SocketAddr::from((Ipv6Addr::LOCALHOST, 0)),
+                ],
+            );
+        }
+        let phase = Phase::default();
+        let http = crate::tls::trust(builder, &config.api_url, &config.roots)
             .context("could not set up the HTTP client (TLS)")?
             .user_agent(concat!("mintlify-agent-gate/", env!("CARGO_PKG_VERSION")))
             .default_headers(HeaderMap::from_iter([(AUTHORIZATION, auth)]))
             .redirect(redirect::Policy::none())
-            .connect_timeout(config.request_timeout)
+            .connect_timeout(connect_timeout(config.request_timeout))
+            .connector_layer(phase.clone())
             .build()
             .context("could not set up the HTTP client (TLS)")?;
         Ok(Client {
@@ -116,6 +246,7 @@ impl Client {
             base: config.api_url.clone(),
             project_id: config.project_id.clone(),
             request_timeout: config.request_timeout,
+            phase,
         })
     }
 
@@ -184,9 +315,14 @@ impl Client {
             Some(left) if left < self.request_timeout => Limit::Deadline(left),
             _ => Limit::RequestTimeout(self.request_timeout),
         };
-        match request.timeout(limit.duration()).send().await {
-            Ok(response) => classify(read(response, &self.redactor).await, target),
-            Err(error) => Err(unsent(&error, target, limit)),
+        self.phase.start_request();
+        let answer = match request.timeout(limit.duration()).send().await {
+            Ok(response) => read(response, &self.redactor).await,
+            Err(error) => Err(error),
+        };
+        match answer {
+            Ok(answer) => classify(answer, target),
+            Err(error) => Err(unsent(&error, target, limit, self.phase.connected())),
         }
     }
 }
@@ -197,8 +333,9 @@ fn with_prompt(request: RequestBuilder, prompt: &str) -> RequestBuilder {
 }
 
 /// Reads an answer whole (up to [`BODY_LIMIT`]), decoded and redacted before anything else
-/// looks at it.
-async fn read(mut response: Response, redactor: &Redactor) -> Answer {
+/// looks at it. A body still coming when the request's time is up is the same failure as
+/// headers that never came: the error.
+async fn read(mut response: Response, redactor: &Redactor) -> Result<Answer, reqwest::Error> {
     let status = response.status();
     let headers = response.headers();
     let retry_after = headers
@@ -224,18 +361,19 @@ async fn read(mut response: Response, redactor: &Redactor) -> Answer {
                 }
                 Ok(Some(chunk)) => body.extend_from_slice(&chunk),
                 Ok(None) => break Body::decode(&body, redactor),
+                Err(error) if error.is_timeout() => return Err(error),
                 Err(error) => {
                     break Body::Unread(NotAJob::BrokeOff(error_chain(&error)));
                 }
             }
         }
     };
-    Answer {
+    Ok(Answer {
         status: status.as_u16(),
         retry_after,
         location,
         body,
-    }
+    })
 }
 
 /// An error and its causes on one line; reqwest's own message alone rarely says what happened.

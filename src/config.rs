@@ -18,6 +18,8 @@ use flags::{Parsed, is_loopback};
 
 use crate::duration;
 use crate::sanitize::quoted;
+use crate::tls::{self, Roots};
+use rustls::pki_types::CertificateDer;
 
 const POLL_CAP: Duration = Duration::from_secs(10);
 /// Mintlify asks for a poll every 5 to 10 seconds; faster is for a mock on this machine only.
@@ -47,6 +49,8 @@ pub(crate) struct Config {
     pub require_pr: bool,
     pub log_level: LevelFilter,
     pub destinations: Destinations,
+    /// The CA roots for an https API, as `SSL_CERT_FILE` and `SSL_CERT_DIR` choose them.
+    pub roots: Roots,
 }
 
 /// What the run does before it waits.
@@ -186,6 +190,25 @@ pub(crate) enum ConfigError {
     PollTooFast(Duration),
     #[error("SSL_CERT_FILE={} {problem}", quoted(&path.display().to_string()))]
     CaBundle { path: PathBuf, problem: FileProblem },
+    #[error("{name}={} {problem}", quoted(value))]
+    Proxy {
+        name: &'static str,
+        value: String,
+        problem: ProxyProblem,
+    },
+}
+
+/// Why the proxy an https API would go through cannot serve.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum ProxyProblem {
+    #[error(
+        "is not a proxy URL, so it would be ignored: give http://host:port (with user:password@ if it asks for credentials), or unset it"
+    )]
+    Unparseable,
+    #[error(
+        "is a SOCKS proxy, which this program does not support: give an http:// proxy that tunnels with CONNECT, or add the API's host to NO_PROXY"
+    )]
+    Socks,
 }
 
 /// Why a file named by a setting cannot serve.
@@ -202,7 +225,7 @@ pub(crate) enum FileProblem {
     #[error("is not UTF-8 text: save it as UTF-8")]
     NotUtf8,
     #[error(
-        "holds no PEM certificate (-----BEGIN CERTIFICATE-----): point it at a PEM bundle of CA certificates, or unset it"
+        "holds no usable PEM certificate (-----BEGIN CERTIFICATE-----): point it at a PEM bundle of CA certificates, or unset it"
     )]
     NoCertificate,
 }
@@ -256,11 +279,23 @@ impl Config {
         if !flags.wait && matches!(task, Task::Watch { .. }) {
             return Err(ConfigError::WaitWithoutPrompt);
         }
-        if flags.api_url.scheme() == "https"
-            && let Some(bundle) = path("SSL_CERT_FILE")
-        {
-            check_ca_bundle(&bundle)?;
-        }
+        let roots = if flags.api_url.scheme() == "https" {
+            check_proxy(&flags.api_url, env)?;
+            Roots {
+                bundle: path("SSL_CERT_FILE")
+                    .map(|bundle| read_ca_bundle(&bundle))
+                    .transpose()?,
+                directories: env("SSL_CERT_DIR")
+                    .map(|dirs| {
+                        std::env::split_paths(&dirs)
+                            .filter(|dir| !dir.as_os_str().is_empty())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            }
+        } else {
+            Roots::default()
+        };
         if flags.poll_max > POLL_CAP {
             return Err(ConfigError::PollAboveCap(flags.poll_max));
         }
@@ -293,6 +328,7 @@ impl Config {
             require_pr: flags.require_pr,
             log_level: flags.log,
             destinations,
+            roots,
         })
     }
 }
@@ -355,8 +391,9 @@ fn read_prompt_file(path: &Path) -> Result<String, ConfigError> {
 }
 
 /// A CA bundle that is named but cannot serve would fail every request later, as a TLS
-/// error: refuse it now, by name. Only https loads roots, so only https checks it.
-fn check_ca_bundle(path: &Path) -> Result<(), ConfigError> {
+/// error: refuse it now, by name. Only https loads roots, so only https reads it. It is read
+/// whole, once: the first certificate may come after any amount of comments.
+fn read_ca_bundle(path: &Path) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
     let refuse = |problem| ConfigError::CaBundle {
         path: path.to_owned(),
         problem,
@@ -366,22 +403,86 @@ fn check_ca_bundle(path: &Path) -> Result<(), ConfigError> {
     if !std::fs::metadata(path).map_err(unreadable)?.is_file() {
         return Err(refuse(FileProblem::NotAFile));
     }
-    // The first certificate is near the top; the TLS setup reads the whole bundle later, so
-    // reading it all here as well would only slow the start.
-    let mut head = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|file| {
-            std::io::Read::read_to_end(&mut std::io::Read::take(file, 64 * 1024), &mut head)
-        })
-        .map_err(unreadable)?;
-    let marker = b"-----BEGIN CERTIFICATE-----";
-    if !head
-        .split(|&b| b == b'\n')
-        .any(|line| line.starts_with(marker))
-    {
+    let certs = tls::pem_certificates(&std::fs::read(path).map_err(unreadable)?);
+    if !tls::any_usable(&certs) {
         return Err(refuse(FileProblem::NoCertificate));
     }
+    Ok(certs)
+}
+
+/// The proxy variables as reqwest reads them for an https request, first set name first: a
+/// variable that is set, even empty, hides the next one.
+const HTTPS_PROXY_VARIABLES: [&[&str]; 2] =
+    [&["HTTPS_PROXY", "https_proxy"], &["ALL_PROXY", "all_proxy"]];
+
+/// Refuses a proxy setting reqwest would silently ignore (and so connect directly, or through
+/// `ALL_PROXY` instead), and a SOCKS proxy the API would go through, which this build cannot
+/// speak. What reqwest's matcher does with the same values decides both, so they agree.
+fn check_proxy(api_url: &Url, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), ConfigError> {
+    // A CGI request's `Proxy:` header would become HTTP_PROXY; reqwest ignores all proxies then.
+    if env("REQUEST_METHOD").is_some() {
+        return Ok(());
+    }
+    let first_set = |names: &[&'static str]| {
+        names.iter().find_map(|&name| {
+            let value = env(name)?.into_string().ok()?;
+            Some((name, value))
+        })
+    };
+    let mut values = Vec::new();
+    for names in HTTPS_PROXY_VARIABLES {
+        let Some((name, value)) = first_set(names) else {
+            values.push(String::new());
+            continue;
+        };
+        if !value.is_empty() && !proxy_parses(&value) {
+            return Err(ConfigError::Proxy {
+                name,
+                value,
+                problem: ProxyProblem::Unparseable,
+            });
+        }
+        values.push(value);
+    }
+    let no_proxy = first_set(&["NO_PROXY", "no_proxy"]).map(|(_, value)| value);
+    let matcher = hyper_util::client::proxy::matcher::Matcher::builder()
+        .https(values[0].clone())
+        .all(values[1].clone())
+        .no(no_proxy.unwrap_or_default())
+        .build();
+    let Ok(api) = api_url.as_str().parse::<http::Uri>() else {
+        return Ok(());
+    };
+    let Some(proxy) = matcher.intercept(&api) else {
+        return Ok(());
+    };
+    if proxy
+        .uri()
+        .scheme_str()
+        .is_some_and(|s| s.starts_with("socks"))
+    {
+        let (name, value) = HTTPS_PROXY_VARIABLES
+            .iter()
+            .find_map(|names| first_set(names).filter(|(_, v)| !v.is_empty()))
+            .unwrap_or_default();
+        return Err(ConfigError::Proxy {
+            name,
+            value,
+            problem: ProxyProblem::Socks,
+        });
+    }
     Ok(())
+}
+
+/// Whether reqwest's matcher takes `value` as a proxy (hyper-util's `parse_env_uri`): an
+/// `http::Uri` with an authority, and a scheme it knows or none.
+fn proxy_parses(value: &str) -> bool {
+    let matcher = hyper_util::client::proxy::matcher::Matcher::builder()
+        .https(value.to_owned())
+        .build();
+    // Any https destination: with no NO_PROXY, a proxy that parses intercepts it.
+    let probe = http::Uri::from_static("https://example.com/");
+    matcher.intercept(&probe).is_some()
 }
 
 #[cfg(test)]
