@@ -10,7 +10,9 @@ use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION, RETRY_AFTER};
+use reqwest::header::{
+    AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION, RETRY_AFTER, TRANSFER_ENCODING,
+};
 use reqwest::{RequestBuilder, Response, Url, redirect};
 use tokio::time::Instant;
 
@@ -82,9 +84,23 @@ fn permanent(error: &reqwest::Error) -> Option<Refusal> {
             };
         }
         // hyper-util's `TunnelError::ProxyAuthRequired` is private; its words are all it shows.
-        (cause.to_string() == "proxy authorization required")
+        cause
+            .to_string()
+            .ends_with("proxy authorization required")
             .then_some(Refusal::ProxyAuthentication)
     })
+}
+
+/// Where `localhost` is: this machine, as curl and browsers take it, whatever a resolver or a
+/// hosts file says, since the key may go there in clear. The URL's port is kept (port 0).
+fn pinned(api_url: &Url) -> Option<[SocketAddr; 2]> {
+    match api_url.host() {
+        Some(url::Host::Domain(host)) if host.eq_ignore_ascii_case("localhost") => Some([
+            SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            SocketAddr::from((Ipv6Addr::LOCALHOST, 0)),
+        ]),
+        _ => None,
+    }
 }
 
 /// How long the connection (DNS, TCP, TLS, a proxy's tunnel) may take: shorter than the whole
@@ -217,18 +233,8 @@ impl Client {
             // in clear. HTTPS_PROXY and NO_PROXY apply to https, through a CONNECT tunnel.
             builder = builder.no_proxy();
         }
-        if let Some(url::Host::Domain(host)) = config.api_url.host()
-            && host.eq_ignore_ascii_case("localhost")
-        {
-            // `localhost` is this machine, as curl and browsers take it, whatever a resolver
-            // or a hosts file says: the key may go there in clear. The URL's port is kept.
-            builder = builder.resolve_to_addrs(
-                "localhost",
-                &[
-                    SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-                    SocketAddr::from((Ipv6Addr::LOCALHOST, 0)),
-                ],
-            );
+        if let Some(loopback) = pinned(&config.api_url) {
+            builder = builder.resolve_to_addrs("localhost", &loopback);
         }
         let phase = Phase::default();
         let http = crate::tls::trust(builder, &config.api_url, &config.roots)
@@ -248,6 +254,12 @@ impl Client {
             request_timeout: config.request_timeout,
             phase,
         })
+    }
+
+    /// Whether the last request is still making its connection (or failed to): one cut off
+    /// then never reached the server.
+    pub(crate) fn connecting(&self) -> bool {
+        !self.phase.connected()
     }
 
     /// `base/v2/agent/{project}/` and then `tail`, each part one percent-encoded segment, so an
@@ -347,6 +359,9 @@ async fn read(mut response: Response, redactor: &Redactor) -> Result<Answer, req
         let decoded = percent_encoding::percent_decode(&raw).decode_utf8_lossy();
         redactor.text(&decoded).into_owned()
     });
+    // Neither a length nor chunks: the end of the connection is the end of the body.
+    let close_delimited =
+        response.content_length().is_none() && !headers.contains_key(TRANSFER_ENCODING);
     let body = if response
         .content_length()
         .is_some_and(|n| n > BODY_LIMIT as u64)
@@ -362,6 +377,15 @@ async fn read(mut response: Response, redactor: &Redactor) -> Result<Answer, req
                 Ok(Some(chunk)) => body.extend_from_slice(&chunk),
                 Ok(None) => break Body::decode(&body, redactor),
                 Err(error) if error.is_timeout() => return Err(error),
+                // A body that ends where the connection does, closed without TLS `close_notify`
+                // (as many servers do): what arrived stands if it is whole JSON, which a cut
+                // cannot leave it (an object ends at its last byte).
+                Err(error) if close_delimited && closed_without_notify(&error) => {
+                    match Body::decode(&body, redactor) {
+                        json @ Body::Json(_) => break json,
+                        _ => break Body::Unread(NotAJob::BrokeOff(error_chain(&error))),
+                    }
+                }
                 Err(error) => {
                     break Body::Unread(NotAJob::BrokeOff(error_chain(&error)));
                 }
@@ -376,6 +400,16 @@ async fn read(mut response: Response, redactor: &Redactor) -> Result<Answer, req
     })
 }
 
+/// The end of a TLS connection without `close_notify`, as rustls reports it.
+fn closed_without_notify(error: &reqwest::Error) -> bool {
+    causes(error).any(|cause| {
+        cause.downcast_ref::<std::io::Error>().is_some_and(|io| {
+            io.kind() == std::io::ErrorKind::UnexpectedEof
+                && io.to_string().contains("close_notify")
+        })
+    })
+}
+
 /// An error and its causes on one line; reqwest's own message alone rarely says what happened.
 fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
@@ -386,4 +420,50 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     untrusted(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn localhost_is_pinned_to_loopback_and_nothing_else_is() {
+        for url in [
+            "http://localhost:8080",
+            "http://LOCALHOST",
+            "https://localhost/",
+        ] {
+            let addresses = pinned(&Url::parse(url).unwrap()).unwrap();
+            assert!(
+                addresses
+                    .iter()
+                    .all(|a| a.ip().is_loopback() && a.port() == 0),
+                "{url}"
+            );
+        }
+        for url in [
+            "http://127.0.0.1:8080",
+            "http://[::1]",
+            "https://api.mintlify.com",
+            "https://localhost.example.com",
+        ] {
+            assert_eq!(pinned(&Url::parse(url).unwrap()), None, "{url}");
+        }
+    }
+
+    #[test]
+    fn the_connect_timeout_is_shorter_than_the_request_timeout() {
+        for request in [
+            Duration::from_millis(2),
+            Duration::from_secs(1),
+            Duration::from_secs(30),
+            Duration::from_hours(1),
+        ] {
+            let connect = connect_timeout(request);
+            assert!(
+                connect < request && connect <= CONNECT_TIMEOUT,
+                "{request:?}: {connect:?}"
+            );
+        }
+    }
 }

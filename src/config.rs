@@ -438,7 +438,7 @@ fn check_proxy(api_url: &Url, env: &dyn Fn(&str) -> Option<OsString>) -> Result<
         if !value.is_empty() && !proxy_parses(&value) {
             return Err(ConfigError::Proxy {
                 name,
-                value,
+                value: without_credentials(&value),
                 problem: ProxyProblem::Unparseable,
             });
         }
@@ -467,11 +467,20 @@ fn check_proxy(api_url: &Url, env: &dyn Fn(&str) -> Option<OsString>) -> Result<
             .unwrap_or_default();
         return Err(ConfigError::Proxy {
             name,
-            value,
+            value: without_credentials(&value),
             problem: ProxyProblem::Socks,
         });
     }
     Ok(())
+}
+
+/// A proxy setting as a message may show it: a password before the host is not shown.
+fn without_credentials(value: &str) -> String {
+    let start = value.find("://").map_or(0, |scheme| scheme + 3);
+    match value[start..].rfind('@') {
+        Some(at) => format!("{}***{}", &value[..start], &value[start + at..]),
+        None => value.to_owned(),
+    }
 }
 
 /// Whether reqwest's matcher takes `value` as a proxy (hyper-util's `parse_env_uri`): an

@@ -1,0 +1,66 @@
+//! Slow and broken servers over plain http on loopback: what a request that stalls means.
+
+mod common;
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use common::*;
+
+/// A server that sends its headers and the start of a body at once, then stalls with the
+/// connection open.
+fn stalling_body() -> (String, Arc<Mutex<Vec<std::net::TcpStream>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let held = Arc::new(Mutex::new(Vec::new()));
+    let keep = Arc::clone(&held);
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 200\r\n\r\n{\"id\": \"job_1\",",
+            );
+            keep.lock().unwrap().push(stream);
+        }
+    });
+    (url, held)
+}
+
+/// A body that stalls past `MINTLIFY_REQUEST_TIMEOUT` is the same failure as headers that do:
+/// retried, and at the deadline a timeout naming the setting, not "broke off" and "never a job".
+#[test]
+fn a_body_that_stalls_is_a_request_timeout() {
+    let (url, _held) = stalling_body();
+    let started = std::time::Instant::now();
+    let run = Gate::new(&url)
+        .env("MINTLIFY_REQUEST_TIMEOUT", "300ms")
+        .env("MINTLIFY_TIMEOUT", "1s")
+        .run();
+    run.assert_code(4)
+        .assert_logged("no answer within MINTLIFY_REQUEST_TIMEOUT (300ms)");
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    assert!(
+        !run.stderr.contains("broke off") && !run.stderr.contains("never with a job"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.outputs()["result"], "timeout");
+}
+
+/// A create whose answer stalls after its headers reached the server: as with late headers, a
+/// job may exist, and the run says so instead of trying again.
+#[test]
+fn a_create_whose_body_stalls_may_have_started_a_job() {
+    let (url, held) = stalling_body();
+    let mut gate = Gate::new(&url)
+        .env("MINTLIFY_REQUEST_TIMEOUT", "300ms")
+        .env("MINTLIFY_PROMPT", "Fix the typos");
+    gate.command.env_remove("MINTLIFY_JOB_ID");
+    let run = gate.run();
+    run.assert_code(5).assert_logged(
+        "may or may not have reached Mintlify (no answer within MINTLIFY_REQUEST_TIMEOUT (300ms))",
+    );
+    assert_eq!(held.lock().unwrap().len(), 1, "the create was sent again");
+}
