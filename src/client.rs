@@ -29,19 +29,19 @@ use crate::sanitize::untrusted;
 /// Bodies above this are not a job, and reading them further would only cost memory.
 const BODY_LIMIT: usize = 1024 * 1024;
 
-/// Decides what a request that got no answer (or only part of one) means. Failures that
-/// waiting will not change stop the run at once. Otherwise a read tries again, and a start
-/// tries again only if it never connected, so never reached the server.
-fn unsent(error: &reqwest::Error, target: Target<'_>, limit: Limit, connected: bool) -> Failure {
-    if let Some(refusal) = permanent(error) {
-        return Failure::Permanent(refusal);
-    }
+/// Decides what a request that got no answer (or only part of one) means. A connection that
+/// failed in a way waiting will not change stops the run at once. Otherwise a read tries
+/// again, and a start tries again only if it never connected, so never reached the server.
+fn unsent(error: &reqwest::Error, target: Target<'_>, limit: Limit, phase: Attempt) -> Failure {
     // A connect error is one before any byte of the request was sent; so is any failure,
     // a cut off by the deadline included, while the connection was still being made.
-    let reached = connected && !error.is_connect();
+    let reached = phase.connected && !error.is_connect();
+    if !reached && let Some(refusal) = permanent(error) {
+        return Failure::Permanent(refusal);
+    }
     let trouble = match limit {
         _ if !error.is_timeout() => Trouble::RequestFailed(error_chain(error)),
-        _ if error.is_connect() => Trouble::ConnectTimeout(connect_timeout(limit.duration())),
+        _ if error.is_connect() => Trouble::ConnectTimeout(phase.connect_timeout),
         Limit::RequestTimeout(limit) => Trouble::RequestTimeout(limit),
         Limit::Deadline(_) => Trouble::Deadline,
     };
@@ -50,6 +50,15 @@ fn unsent(error: &reqwest::Error, target: Target<'_>, limit: Limit, connected: b
         Call::Start(_) if !reached => Failure::transient(trouble, None, reached),
         Call::Start(start) => uncertain(start, target, trouble),
     }
+}
+
+/// How far a request that failed got.
+#[derive(Debug, Clone, Copy)]
+struct Attempt {
+    /// Past its connection: one already open, or one made for it.
+    connected: bool,
+    /// What the connection was allowed.
+    connect_timeout: Duration,
 }
 
 /// The failures of a connection that the same request later would meet again: a certificate
@@ -334,7 +343,13 @@ impl Client {
         };
         match answer {
             Ok(answer) => classify(answer, target),
-            Err(error) => Err(unsent(&error, target, limit, self.phase.connected())),
+            Err(error) => {
+                let attempt = Attempt {
+                    connected: self.phase.connected(),
+                    connect_timeout: connect_timeout(self.request_timeout),
+                };
+                Err(unsent(&error, target, limit, attempt))
+            }
         }
     }
 }
