@@ -152,6 +152,9 @@ fn store_for(roots: &Roots) -> anyhow::Result<Option<RootCertStore>> {
     not(target_arch = "wasm32")
 )))]
 fn store_for(roots: &Roots) -> anyhow::Result<Option<RootCertStore>> {
+    if !roots.directories.is_empty() {
+        tracing::warn!("SSL_CERT_DIR is read on Unix only: set SSL_CERT_FILE to a PEM bundle");
+    }
     let Some(certs) = &roots.bundle else {
         return Ok(None);
     };

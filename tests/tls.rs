@@ -35,6 +35,10 @@ enum Close {
     Abruptly,
     /// The same, with no content-length: the close ends the body.
     AbruptlyWithoutLength,
+    /// The same, halfway through the body.
+    CutWithoutLength,
+    /// No answer in TLS: plain bytes on the socket after the handshake and the request.
+    Garbage,
 }
 
 async fn https_api_with(leaf: Leaf, close: Close) -> (String, String) {
@@ -85,9 +89,21 @@ async fn https_api_with(leaf: Leaf, close: Close) -> (String, String) {
                 };
                 let mut request = vec![0u8; 8192];
                 let _ = tls.read(&mut request).await;
+                if let Close::Garbage = close {
+                    let _ = tls
+                        .get_mut()
+                        .0
+                        .write_all(b"HTTP/1.1 200 OK\r\n\r\n{}")
+                        .await;
+                    return;
+                }
+                let body = match close {
+                    Close::CutWithoutLength => body[..body.len() / 2].to_owned(),
+                    _ => body,
+                };
                 let length = match close {
-                    Close::AbruptlyWithoutLength => String::new(),
-                    Close::Notify | Close::Abruptly => {
+                    Close::AbruptlyWithoutLength | Close::CutWithoutLength => String::new(),
+                    Close::Notify | Close::Abruptly | Close::Garbage => {
                         format!("content-length: {}\r\n", body.len())
                     }
                 };
@@ -96,10 +112,10 @@ async fn https_api_with(leaf: Leaf, close: Close) -> (String, String) {
                 );
                 let _ = tls.write_all(answer.as_bytes()).await;
                 match close {
-                    Close::Notify => {
+                    Close::Notify | Close::Garbage => {
                         let _ = tls.shutdown().await;
                     }
-                    Close::Abruptly | Close::AbruptlyWithoutLength => {
+                    Close::Abruptly | Close::AbruptlyWithoutLength | Close::CutWithoutLength => {
                         let _ = tls.flush().await;
                         let (mut tcp, _) = tls.into_inner();
                         let _ = tcp.shutdown().await;
@@ -316,6 +332,12 @@ async fn a_whole_answer_closed_without_close_notify_is_accepted() {
         run.assert_code(0);
         assert_eq!(run.outputs()["status"], "completed");
     }
+    // Cut short, it is no answer: tried again, and never a job at the deadline.
+    let (url, ca_pem) = https_api_with(Leaf::Good, Close::CutWithoutLength).await;
+    let run = run(trusting(&url, &ca_pem).env("MINTLIFY_TIMEOUT", "500ms")).await;
+    run.assert_code(5)
+        .assert_logged("the answer broke off")
+        .assert_logged("close_notify");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -383,6 +405,23 @@ async fn a_handshake_that_never_completes_is_unreachable_for_polls_and_starts() 
             );
         }
     }
+}
+
+/// Bytes that are no TLS after the request went out say nothing about whether it arrived: a
+/// create is reported as one that may have started a job, not as a server without TLS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_tls_after_the_request_went_out_leaves_a_create_uncertain() {
+    let (url, ca_pem) = https_api_with(Leaf::Good, Close::Garbage).await;
+    let mut gate = trusting(&url, &ca_pem).env("MINTLIFY_PROMPT", "Fix the typos");
+    gate.command.env_remove("MINTLIFY_JOB_ID");
+    let run = run(gate).await;
+    run.assert_code(5)
+        .assert_logged("may or may not have reached Mintlify");
+    assert!(
+        !run.stderr.contains("did not answer in TLS"),
+        "{}",
+        run.stderr
+    );
 }
 
 /// An https URL whose port speaks plain http: waiting will not change it.
