@@ -234,7 +234,12 @@ impl Client {
         // An error only means a provider is already installed, which is what we want.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.api_key.expose()))
-            .map_err(|_| anyhow::anyhow!("{} cannot be sent in a header", Var::ApiKey))?;
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "could not set up the HTTP client: {} cannot be sent in a header",
+                    Var::ApiKey
+                )
+            })?;
         auth.set_sensitive(true);
         let mut builder = reqwest::Client::builder();
         if config.api_url.scheme() == "http" {

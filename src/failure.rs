@@ -227,7 +227,8 @@ pub(crate) enum Refusal {
         Var::ApiUrl
     )]
     NeverAJob { reason: NotAJob },
-    #[error("could not set up the HTTP client: {0}")]
+    /// What could not be set up, and why, in its own words (not repeated around them).
+    #[error("{0}")]
     Client(String),
 }
 

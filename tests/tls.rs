@@ -296,6 +296,12 @@ async fn https_with_no_ca_roots_at_all_stops_the_run() {
         .unwrap();
     run.assert_code(5);
     run.assert_logged("could not set up the HTTP client (TLS): no CA certificates were loaded");
+    assert_eq!(
+        run.stderr.matches("could not set up").count(),
+        1,
+        "{}",
+        run.stderr
+    );
 }
 
 /// Only an unknown issuer is a matter of roots; an expired certificate or one for another host
