@@ -218,7 +218,7 @@ pub(crate) enum Refusal {
     )]
     TlsIncompatible { chain: String },
     #[error(
-        "the proxy asked for credentials (HTTP 407): give them in its URL ({}=http://user:password@host:port)",
+        "the proxy asked for credentials (HTTP 407): give them, or the right ones, in its URL ({}=http://user:password@host:port)",
         Var::HttpsProxy
     )]
     ProxyAuthentication,

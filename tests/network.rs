@@ -33,14 +33,13 @@ fn stalling_body() -> (String, Arc<Mutex<Vec<std::net::TcpStream>>>) {
 #[test]
 fn a_body_that_stalls_is_a_request_timeout() {
     let (url, _held) = stalling_body();
-    let started = std::time::Instant::now();
     let run = Gate::new(&url)
         .env("MINTLIFY_REQUEST_TIMEOUT", "300ms")
         .env("MINTLIFY_TIMEOUT", "1s")
         .run();
-    run.assert_code(4)
-        .assert_logged("no answer within MINTLIFY_REQUEST_TIMEOUT (300ms)");
-    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    run.assert_code(4).assert_logged(
+        "has no final status after 1.0s (last status: none; last problem: no answer within MINTLIFY_REQUEST_TIMEOUT (300ms))",
+    );
     assert!(
         !run.stderr.contains("broke off") && !run.stderr.contains("never with a job"),
         "{}",
