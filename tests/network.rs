@@ -63,3 +63,50 @@ fn a_create_whose_body_stalls_may_have_started_a_job() {
     );
     assert_eq!(held.lock().unwrap().len(), 1, "the create was sent again");
 }
+
+/// A loopback listener whose accept queue is full: Linux drops every further SYN, as a
+/// firewall does, so a connect neither completes nor fails. Returns its URL and what must stay
+/// alive meanwhile (the listener and the connections that fill its queue).
+#[cfg(target_os = "linux")]
+fn dropping_syns() -> (String, Vec<socket2::Socket>) {
+    use socket2::{Domain, Socket, Type};
+    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    listener
+        .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    listener.listen(0).unwrap();
+    let address = listener.local_addr().unwrap();
+    let mut held = vec![listener];
+    // Fill the queue until a connect hangs: the proof that SYNs are dropped now.
+    for _ in 0..16 {
+        let client = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        match client.connect_timeout(&address, std::time::Duration::from_millis(200)) {
+            Ok(()) => held.push(client),
+            Err(error) if error.kind() == std::io::ErrorKind::TimedOut => {
+                let url = format!("http://{}", address.as_socket().unwrap());
+                return (url, held);
+            }
+            Err(error) => panic!("filling the accept queue: {error}"),
+        }
+    }
+    panic!("the accept queue never filled");
+}
+
+/// Dropped SYNs: the connect phase has its own, shorter timeout than the request (with the two
+/// equal, the request's fires first and the server looks slow), so a create that never left
+/// this machine is retried and ends "could not be reached" (exit 4), not "may or may not".
+#[cfg(target_os = "linux")]
+#[test]
+fn dropped_syns_are_a_connect_timeout_and_unreachable() {
+    let (url, _held) = dropping_syns();
+    let mut gate = Gate::new(&url)
+        .env("MINTLIFY_REQUEST_TIMEOUT", "400ms")
+        .env("MINTLIFY_TIMEOUT", "1s")
+        .env("MINTLIFY_PROMPT", "Fix the typos");
+    gate.command.env_remove("MINTLIFY_JOB_ID");
+    let run = gate.run();
+    run.assert_code(4)
+        .assert_logged("creating a job: no connection within 200ms; trying again")
+        .assert_logged("could not be reached");
+    assert!(!run.stderr.contains("may or may not"), "{}", run.stderr);
+}
