@@ -166,6 +166,10 @@ impl Client {
             .redirect(redirect::Policy::none())
             .connect_timeout(connect_timeout(config.request_timeout))
             .connector_layer(phase.clone())
+            // A fresh connection for every request, so that one still being made is this
+            // request's own: with a pool, a connection started for one request may be beaten
+            // by one that came back idle, and a start sent on that would look unsent.
+            .pool_max_idle_per_host(0)
             .build()
             .context("could not set up the HTTP client (TLS)")?;
         Ok(Client {

@@ -110,3 +110,43 @@ fn dropped_syns_are_a_connect_timeout_and_unreachable() {
         .assert_logged("could not be reached");
     assert!(!run.stderr.contains("may or may not"), "{}", run.stderr);
 }
+
+/// Every request gets a connection of its own, even from a server that keeps connections
+/// alive: so a connection still being made when a request fails is that request's, and "never
+/// connected" (which lets a start be sent again) is certain.
+#[test]
+fn every_request_makes_its_own_connection() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let counts = Arc::new(Mutex::new((0, 0)));
+    let count = Arc::clone(&counts);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            count.lock().unwrap().0 += 1;
+            let count = Arc::clone(&count);
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let mut request = [0u8; 4096];
+                // One request per read: the gate sends small GETs and waits for each answer.
+                while stream.read(&mut request).is_ok_and(|n| n > 0) {
+                    let polls = {
+                        let mut count = count.lock().unwrap();
+                        count.1 += 1;
+                        count.1
+                    };
+                    let status = if polls < 3 { "active" } else { "completed" };
+                    let body = job(status, Some(PR_LINK)).to_string();
+                    let answer = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if stream.write_all(answer.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    Gate::new(&url).run().assert_code(0);
+    assert_eq!(*counts.lock().unwrap(), (3, 3), "(connections, requests)");
+}

@@ -34,11 +34,13 @@ pub(super) fn connect_timeout(request_timeout: Duration) -> Duration {
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Whether the request in flight is past its connection. The client sends one request at a
-/// time, so one state serves; [`Phase`] as a layer around reqwest's connector keeps it.
+/// time, each on a connection of its own (no pool), so one state serves; [`Phase`] as a layer
+/// around reqwest's connector keeps it.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Phase(Arc<AtomicU8>);
 
-/// No connection was made for this request: it went out on one already open.
+/// No connection was asked for yet. Taken as past it: "never connected" must be certain,
+/// since a start is sent again on it.
 const PHASE_IDLE: u8 = 0;
 /// A connection is being made, or failed.
 const PHASE_CONNECTING: u8 = 1;
