@@ -210,7 +210,14 @@ async fn connect_proxy() -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
                 else {
                     return;
                 };
-                record.lock().unwrap().push(authority.to_owned());
+                // The key is for the API alone: a CONNECT that carried it would hand it over.
+                let key_sent =
+                    head.to_ascii_lowercase().contains("\nauthorization:") || head.contains(KEY);
+                record.lock().unwrap().push(if key_sent {
+                    "a CONNECT with the key".to_owned()
+                } else {
+                    authority.to_owned()
+                });
                 let Ok(mut upstream) =
                     tokio::net::TcpStream::connect(authority.replace("localhost", "127.0.0.1"))
                         .await
