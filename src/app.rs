@@ -127,6 +127,10 @@ async fn wait(config: &Config, progress: &mut Progress) -> Outcome {
     };
     let fetch = async |progress: &Progress| client.get_job(&job_id, progress.origin()).await;
     let ending = poll_until_final(fetch, &settings, progress).await;
+    // A poll the deadline cut off while it was still connecting never reached the API.
+    if matches!(ending, Ending::TimedOut(TimedOut::Deadline)) && client.connecting() {
+        progress.connect_failed = true;
+    }
     outcome_of(ending, config, progress)
 }
 

@@ -22,6 +22,7 @@ pub(crate) enum Var {
     RequirePr,
     Wait,
     SslCertFile,
+    HttpsProxy,
 }
 
 impl fmt::Display for Var {
@@ -37,6 +38,7 @@ impl fmt::Display for Var {
             Var::RequirePr => "MINTLIFY_REQUIRE_PR",
             Var::Wait => "MINTLIFY_WAIT",
             Var::SslCertFile => "SSL_CERT_FILE",
+            Var::HttpsProxy => "HTTPS_PROXY",
         })
     }
 }
@@ -105,6 +107,9 @@ pub(crate) enum Trouble {
     RequestTimeout(Duration),
     #[error("no answer before the deadline ({})", Var::Timeout)]
     Deadline,
+    /// The connection (DNS, TCP, TLS, a proxy's tunnel) was not made in time.
+    #[error("no connection within {}", display(*.0))]
+    ConnectTimeout(Duration),
     #[error("the request failed: {0}")]
     RequestFailed(String),
 }
@@ -221,11 +226,42 @@ pub(crate) enum Refusal {
     )]
     UntrustedCertificate { chain: String },
     #[error(
+        "the API's TLS certificate is expired or not yet valid ({chain}): check this machine's clock, or ask the server's operator to renew it"
+    )]
+    CertificateExpired { chain: String },
+    #[error(
+        "the API's TLS certificate is not valid for the host in {} ({chain}): check {}",
+        Var::ApiUrl,
+        Var::ApiUrl
+    )]
+    CertificateForAnotherHost { chain: String },
+    #[error(
+        "the API's TLS certificate is refused ({chain}): check {} and the server's certificate",
+        Var::ApiUrl
+    )]
+    CertificateRefused { chain: String },
+    #[error(
+        "the API did not answer in TLS ({chain}): is it plain http on that port? Check {}",
+        Var::ApiUrl
+    )]
+    NotTls { chain: String },
+    #[error(
+        "the API and this program share no TLS version or cipher suite ({chain}): this program speaks TLS 1.2 and 1.3; check {} and the server's TLS settings",
+        Var::ApiUrl
+    )]
+    TlsIncompatible { chain: String },
+    #[error(
+        "the proxy asked for credentials (HTTP 407): give them, or the right ones, in its URL ({}=http://user:password@host:port)",
+        Var::HttpsProxy
+    )]
+    ProxyAuthentication,
+    #[error(
         "the API answered until the deadline, but never with a job ({reason}), so how the job ended is unknown: check {} and the job in the Mintlify dashboard",
         Var::ApiUrl
     )]
     NeverAJob { reason: NotAJob },
-    #[error("could not set up the HTTP client: {0}")]
+    /// What could not be set up, and why, in its own words (not repeated around them).
+    #[error("{0}")]
     Client(String),
 }
 
