@@ -13,12 +13,13 @@ use crate::config::{Command, Config, Task};
 use crate::job::{Final, Job, Status};
 use crate::logging::{self, Console};
 use crate::outcome::{Exit, Outcome, Timeout};
-use crate::outputs::{self, Report};
+use crate::outputs;
 use crate::poll::{
     Ending, FOLLOW_UP_GRACE, PollSettings, Progress, TimedOut, poll_until_final,
     send_until_answered,
 };
 use crate::redact::Redactor;
+use crate::report::{Report, annotation};
 use crate::signals::Signals;
 
 /// The process environment, as [`run`] takes it.
@@ -252,7 +253,7 @@ fn report(config: &Config, progress: &Progress, outcome: &Outcome, redactor: &Re
         console.out(&line);
     }
     if destinations.github_actions {
-        console.err(&outputs::annotation(success, &said));
+        console.err(&annotation(success, &said));
     }
     if let Some(path) = &destinations.step_summary
         && let Err(error) = outputs::write_summary(path, &redactor.text(&report.summary(result)))
