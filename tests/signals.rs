@@ -1,5 +1,7 @@
-//! SIGINT and SIGTERM end a run within a second, with its outputs written. Unix only: Windows
-//! has no `kill`, and its Ctrl-C and Ctrl-Break reach a whole console, not one process.
+//! SIGINT, SIGTERM and SIGHUP end a run within a second, with its outputs written; a signal
+//! while the settings are read still cancels the run, and one while the report is written
+//! leaves it whole. Unix only: Windows has no `kill`, and its Ctrl-C and Ctrl-Break reach a
+//! whole console, not one process.
 #![cfg(unix)]
 
 mod common;
@@ -67,6 +69,11 @@ async fn sigterm_exits_143_with_outputs() {
 }
 
 #[tokio::test]
+async fn sighup_exits_129_with_outputs() {
+    cancel_with("HUP", 129).await;
+}
+
+#[tokio::test]
 async fn sigint_exits_130_with_outputs() {
     cancel_with("INT", 130).await;
 }
@@ -87,4 +94,87 @@ async fn sigterm_during_a_create_says_a_job_may_exist() {
     run.assert_logged(
         "cancelled by SIGTERM (last status: none); the request to create a job was in flight, so a job may or may not exist",
     );
+}
+
+/// Runs `gate` under strace, which sends `signal` to the gate as it enters its first `syscall`
+/// on `path`: a signal at an exact point of the run, with nothing left to timing. None where
+/// strace is missing or cannot trace (outside CI only: in CI the test must run).
+#[cfg(target_os = "linux")]
+fn signalled_at(gate: Gate, syscall: &str, path: &std::path::Path, signal: &str) -> Option<Run> {
+    let traces = Command::new("strace")
+        .args(["-o", "/dev/null", "true"])
+        .status()
+        .is_ok_and(|status| status.success());
+    if !traces {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "strace is needed for this test in CI"
+        );
+        eprintln!("skipped: strace is not installed or cannot trace here");
+        return None;
+    }
+    let mut command = assert_cmd::Command::new("strace");
+    command
+        .args(["-o", "/dev/null", "-qq", "-f", "-P"])
+        .arg(path)
+        .args(["-e", &format!("trace={syscall}")])
+        .args(["-e", &format!("inject={syscall}:signal={signal}:when=1")])
+        .arg("--")
+        .arg(gate.command.get_program())
+        .env_clear()
+        .timeout(Duration::from_secs(30));
+    for (name, value) in gate.command.get_envs() {
+        if let Some(value) = value {
+            command.env(name, value);
+        }
+    }
+    let output = command.output().unwrap();
+    Some(Run::new(output, gate.dir))
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_signal_while_the_settings_are_read_cancels_the_run_before_any_request() {
+    let server = wiremock::MockServer::start().await;
+    let gate = Gate::new(&server.uri()).env("MINTLIFY_JOB_ID", "");
+    let prompt = gate.path("prompt.md");
+    std::fs::write(&prompt, "Document the new flag").unwrap();
+    let gate = gate.env("MINTLIFY_PROMPT_FILE", &prompt);
+    let Some(run) = signalled_at(gate, "openat", &prompt, "TERM") else {
+        return;
+    };
+    run.assert_code(143)
+        .assert_logged("cancelled by SIGTERM (last status: none)");
+    assert!(!run.stderr.contains("in flight"), "{}", run.stderr);
+    assert_eq!(run.outputs()["result"], "cancelled");
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+/// The signal lands as the report writes `$GITHUB_OUTPUT`, then as it writes the dotenv report
+/// (when one is written and the other is not yet): either way both are written in full, and
+/// the exit code is the verdict's.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_signal_while_the_report_is_written_leaves_it_whole_and_its_verdict_standing() {
+    let server = finished_api().await;
+    for file in ["output", "report.env"] {
+        let gate = Gate::new(&server.uri());
+        let dotenv = gate.path("report.env");
+        let gate = gate.env("MINTLIFY_DOTENV", &dotenv);
+        let path = gate.path(file);
+        let Some(run) = signalled_at(gate, "write", &path, "TERM") else {
+            return;
+        };
+        run.assert_code(0).assert_logged(
+            "SIGTERM while the report was being written: it is written in full, and the exit code is its verdict's",
+        );
+        let outputs = run.outputs();
+        assert_eq!(
+            (outputs["result"].as_str(), outputs["pr_link"].as_str()),
+            ("completed", PR_LINK)
+        );
+        let dotenv = run.file("report.env").expect("no dotenv report");
+        assert!(dotenv.contains("RESULT=completed\n"), "{dotenv}");
+        assert!(dotenv.ends_with("REF=main\n"), "{dotenv}");
+    }
 }
