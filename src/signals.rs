@@ -29,7 +29,8 @@ impl Signal {
 struct Streams {
     interrupt: tokio::signal::unix::Signal,
     terminate: tokio::signal::unix::Signal,
-    hangup: tokio::signal::unix::Signal,
+    /// None when SIGHUP was ignored from the start (`nohup`): it stays ignored.
+    hangup: Option<tokio::signal::unix::Signal>,
 }
 
 #[cfg(windows)]
@@ -45,7 +46,11 @@ impl Streams {
         Ok(Streams {
             interrupt: signal(SignalKind::interrupt())?,
             terminate: signal(SignalKind::terminate())?,
-            hangup: signal(SignalKind::hangup())?,
+            hangup: if hangup_ignored() {
+                None
+            } else {
+                Some(signal(SignalKind::hangup())?)
+            },
         })
     }
 
@@ -60,16 +65,46 @@ impl Streams {
 
     async fn recv(&mut self) -> Signal {
         #[cfg(unix)]
-        let hangup = self.hangup.recv();
+        let (interrupt, terminate, hangup) = {
+            let hangup = self.hangup.as_mut();
+            let hangup = async move {
+                match hangup {
+                    Some(hangup) => hangup.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            (&mut self.interrupt, &mut self.terminate, hangup)
+        };
         // Windows has no hangup to catch: its console closing is not a cancellation.
         #[cfg(windows)]
-        let hangup = std::future::pending::<Option<()>>();
+        let (interrupt, terminate, hangup) = (
+            &mut self.interrupt,
+            &mut self.terminate,
+            std::future::pending::<Option<()>>(),
+        );
         tokio::select! {
-            _ = self.interrupt.recv() => Signal::Interrupt,
-            _ = self.terminate.recv() => Signal::Terminate,
+            _ = interrupt.recv() => Signal::Interrupt,
+            _ = terminate.recv() => Signal::Terminate,
             _ = hangup => Signal::Hangup,
         }
     }
+}
+
+/// Whether the process started with SIGHUP ignored, as `nohup` starts it: catching it would
+/// undo what the user asked for. Read from `/proc` (asking the kernel directly would take
+/// `unsafe`); where there is no `/proc`, SIGHUP is caught.
+#[cfg(unix)]
+fn hangup_ignored() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let mask = status
+                .lines()
+                .find_map(|line| line.strip_prefix("SigIgn:"))?;
+            u64::from_str_radix(mask.trim(), 16).ok()
+        })
+        // Bit n - 1 stands for signal n; SIGHUP is 1.
+        .is_some_and(|ignored| ignored & 1 != 0)
 }
 
 /// The run's signals, or why they could not be caught.

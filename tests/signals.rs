@@ -13,7 +13,7 @@ use common::*;
 
 async fn cancel_with(signal: &str, expected_code: i32) {
     let server = api([ok(job("active", None))]).await;
-    let (run, code) = cancelled(&server, signal, &[]).await;
+    let (run, code) = cancelled(&server, &[signal], &[], &[]).await;
     assert_eq!(code, Some(expected_code));
     let outputs = run.outputs();
     assert_eq!(
@@ -23,15 +23,25 @@ async fn cancel_with(signal: &str, expected_code: i32) {
     run.assert_logged(&format!("cancelled by SIG{signal} (last status: active)"));
 }
 
-/// Runs the gate against `server`, sends `signal` once the server has seen a request, and
-/// returns the run and its exit code.
+/// Runs the gate against `server` (through the command `under`, if any: `nohup`), sends
+/// `signals` in turn once the server has seen a request, and returns the run and its exit code.
 async fn cancelled(
     server: &wiremock::MockServer,
-    signal: &str,
+    signals: &[&str],
     settings: &[(&str, &str)],
+    under: &[&str],
 ) -> (Run, Option<i32>) {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("mintlify-agent-gate"))
+    let gate = assert_cmd::cargo::cargo_bin("mintlify-agent-gate");
+    let mut command = match under.split_first() {
+        Some((program, args)) => {
+            let mut command = Command::new(program);
+            command.args(args).arg(gate);
+            command
+        }
+        None => Command::new(gate),
+    };
+    let mut child = command
         .env_clear()
         .env("MINTLIFY_API_KEY", KEY)
         .env("MINTLIFY_PROJECT_ID", PROJECT)
@@ -40,6 +50,7 @@ async fn cancelled(
         .env("MINTLIFY_POLL_INITIAL", "5s")
         .env("GITHUB_OUTPUT", dir.path().join("output"))
         .envs(settings.iter().copied())
+        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -53,11 +64,13 @@ async fn cancelled(
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let status = Command::new("kill")
-        .args([&format!("-{signal}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    for signal in signals {
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
     let exited = exit_within(&mut child, Duration::from_secs(1));
     let output = child.wait_with_output().unwrap();
     (Run::new(output, dir), exited.code())
@@ -73,6 +86,17 @@ async fn sighup_exits_129_with_outputs() {
     cancel_with("HUP", 129).await;
 }
 
+/// `nohup` starts the gate with SIGHUP ignored: it stays ignored, and the run goes on until a
+/// SIGTERM cancels it.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn under_nohup_sighup_stays_ignored() {
+    let server = api([ok(job("active", None))]).await;
+    let (run, code) = cancelled(&server, &["HUP", "TERM"], &[], &["nohup"]).await;
+    assert_eq!(code, Some(143), "{}", run.stderr);
+    run.assert_logged("cancelled by SIGTERM (last status: active)");
+}
+
 #[tokio::test]
 async fn sigint_exits_130_with_outputs() {
     cancel_with("INT", 130).await;
@@ -85,8 +109,9 @@ async fn sigterm_during_a_create_says_a_job_may_exist() {
     script(&server, "POST", "/v2/agent/proj_1/job", [slow]).await;
     let (run, code) = cancelled(
         &server,
-        "TERM",
+        &["TERM"],
         &[("MINTLIFY_JOB_ID", ""), ("MINTLIFY_PROMPT", "Go")],
+        &[],
     )
     .await;
     assert_eq!(code, Some(143));
