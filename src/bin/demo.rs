@@ -1,5 +1,5 @@
-//! `cargo run --features demo --bin demo`: the gate against a simulated job on a local mock of
-//! the API (active, active, then completed with a PR). No key, no network.
+//! `cargo run --features demo --bin mintlify-agent-gate-demo`: the gate against a simulated job
+//! on a local mock of the API (active, active, then completed with a PR). No key, no network.
 //!
 //! A binary behind a feature, not an example, and its mock server is plain `std`: an example
 //! would first build every dev-dependency (wiremock, proptest, rcgen, ...), so the first
