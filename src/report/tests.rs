@@ -145,3 +145,45 @@ fn outputs_are_bounded_in_bytes_once_escaped() {
     assert_eq!(fields[5].1, "中".repeat(80));
     assert!(dotenv_text(&fields).len() < 5120);
 }
+
+/// Six values made of pieces of the output syntax, a thousand times from a fixed seed, written
+/// as `$GITHUB_OUTPUT` entries and read back by the runner's model: each comes back exactly
+/// (the `github_output` fuzz target's invariant, in every test run).
+#[test]
+fn every_output_value_reads_back_exactly_as_written() {
+    use proptest::prelude::Strategy as _;
+    use proptest::test_runner::{Config, RngSeed, TestRunner};
+    use proptest::{collection, sample};
+    const PIECES: [&str; 11] = [
+        "\n",
+        "\r",
+        "\r\n",
+        "=",
+        "<<",
+        "ghadelimiter_",
+        "EOF",
+        "é",
+        "\u{2028}",
+        " ",
+        "result=completed",
+    ];
+    let value = collection::vec(sample::select(PIECES.to_vec()), 0..=8).prop_map(|p| p.concat());
+    let mut runner = TestRunner::new(Config {
+        cases: 1000,
+        failure_persistence: None,
+        rng_seed: RngSeed::Fixed(0x2545_f491_4f6c_dd1d),
+        ..Config::default()
+    });
+    let result = runner.run(&collection::vec(value, 6), |values| {
+        let bytes = values
+            .iter()
+            .map(|value| value.as_bytes())
+            .collect::<Vec<_>>()
+            .join(&0xff);
+        crate::fuzzing::github_output(&bytes);
+        Ok(())
+    });
+    if let Err(error) = result {
+        panic!("{error}");
+    }
+}
