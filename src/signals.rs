@@ -25,11 +25,12 @@ impl Signal {
     }
 }
 
+/// SIGINT and SIGHUP are None when the process started with them ignored (`nohup`, or `&` in
+/// a script): they stay ignored, as the one who started the gate asked.
 #[cfg(unix)]
 struct Streams {
-    interrupt: tokio::signal::unix::Signal,
+    interrupt: Option<tokio::signal::unix::Signal>,
     terminate: tokio::signal::unix::Signal,
-    /// None when SIGHUP was ignored from the start (`nohup`): it stays ignored.
     hangup: Option<tokio::signal::unix::Signal>,
 }
 
@@ -43,14 +44,21 @@ impl Streams {
     #[cfg(unix)]
     fn register() -> std::io::Result<Self> {
         use tokio::signal::unix::{SignalKind, signal};
-        Ok(Streams {
-            interrupt: signal(SignalKind::interrupt())?,
-            terminate: signal(SignalKind::terminate())?,
-            hangup: if hangup_ignored() {
-                None
+        let ignored = ignored_at_start();
+        let unless_ignored = |kind: SignalKind| {
+            let ignored = 1_u64
+                .checked_shl(kind.as_raw_value().unsigned_abs().wrapping_sub(1))
+                .is_some_and(|bit| ignored & bit != 0);
+            if ignored {
+                Ok(None)
             } else {
-                Some(signal(SignalKind::hangup())?)
-            },
+                signal(kind).map(Some)
+            }
+        };
+        Ok(Streams {
+            interrupt: unless_ignored(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+            hangup: unless_ignored(SignalKind::hangup())?,
         })
     }
 
@@ -65,36 +73,39 @@ impl Streams {
 
     async fn recv(&mut self) -> Signal {
         #[cfg(unix)]
-        let (interrupt, terminate, hangup) = {
-            let hangup = self.hangup.as_mut();
-            let hangup = async move {
-                match hangup {
-                    Some(hangup) => hangup.recv().await,
-                    None => std::future::pending().await,
-                }
-            };
-            (&mut self.interrupt, &mut self.terminate, hangup)
-        };
+        let (interrupt, terminate, hangup) = (
+            caught(self.interrupt.as_mut()),
+            self.terminate.recv(),
+            caught(self.hangup.as_mut()),
+        );
         // Windows has no hangup to catch: its console closing is not a cancellation.
         #[cfg(windows)]
         let (interrupt, terminate, hangup) = (
-            &mut self.interrupt,
-            &mut self.terminate,
+            self.interrupt.recv(),
+            self.terminate.recv(),
             std::future::pending::<Option<()>>(),
         );
         tokio::select! {
-            _ = interrupt.recv() => Signal::Interrupt,
-            _ = terminate.recv() => Signal::Terminate,
+            _ = interrupt => Signal::Interrupt,
+            _ = terminate => Signal::Terminate,
             _ = hangup => Signal::Hangup,
         }
     }
 }
 
-/// Whether the process started with SIGHUP ignored, as `nohup` starts it: catching it would
-/// undo what the user asked for. Read from `/proc` (asking the kernel directly would take
-/// `unsafe`); where there is no `/proc`, SIGHUP is caught.
+/// The next one of a signal, or never if it is not caught.
 #[cfg(unix)]
-fn hangup_ignored() -> bool {
+async fn caught(signal: Option<&mut tokio::signal::unix::Signal>) -> Option<()> {
+    match signal {
+        Some(signal) => signal.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The signals the process started with ignored, as a mask (bit n - 1 for signal n), read from
+/// `/proc` (asking the kernel directly would take `unsafe`); none where there is no `/proc`.
+#[cfg(unix)]
+fn ignored_at_start() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
@@ -103,8 +114,7 @@ fn hangup_ignored() -> bool {
                 .find_map(|line| line.strip_prefix("SigIgn:"))?;
             u64::from_str_radix(mask.trim(), 16).ok()
         })
-        // Bit n - 1 stands for signal n; SIGHUP is 1.
-        .is_some_and(|ignored| ignored & 1 != 0)
+        .unwrap_or(0)
 }
 
 /// The run's signals, or why they could not be caught.

@@ -1,6 +1,6 @@
 //! SIGINT, SIGTERM and SIGHUP end a run within a second, with its outputs written; a signal
 //! while the settings are read still cancels the run, and one while the report is written
-//! leaves it whole. Unix only: Windows has no `kill`, and its Ctrl-C and Ctrl-Break reach a
+//! leaves it whole; a signal ignored when the gate started stays ignored. Unix only: Windows has no `kill`, and its Ctrl-C and Ctrl-Break reach a
 //! whole console, not one process.
 #![cfg(unix)]
 
@@ -93,6 +93,18 @@ async fn sighup_exits_129_with_outputs() {
 async fn under_nohup_sighup_stays_ignored() {
     let server = api([ok(job("active", None))]).await;
     let (run, code) = cancelled(&server, &["HUP", "TERM"], &[], &["nohup"]).await;
+    assert_eq!(code, Some(143), "{}", run.stderr);
+    run.assert_logged("cancelled by SIGTERM (last status: active)");
+}
+
+/// A script that starts the gate with SIGINT ignored (as `&` in a script does) gets it ignored
+/// still; a SIGTERM cancels the run.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn started_with_sigint_ignored_it_stays_ignored() {
+    let server = api([ok(job("active", None))]).await;
+    let ignoring = ["sh", "-c", "trap '' INT; exec \"$0\""];
+    let (run, code) = cancelled(&server, &["INT", "TERM"], &[], &ignoring).await;
     assert_eq!(code, Some(143), "{}", run.stderr);
     run.assert_logged("cancelled by SIGTERM (last status: active)");
 }
