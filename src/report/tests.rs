@@ -154,20 +154,10 @@ fn every_output_value_reads_back_exactly_as_written() {
     use proptest::prelude::Strategy as _;
     use proptest::test_runner::{Config, RngSeed, TestRunner};
     use proptest::{collection, sample};
-    const PIECES: [&str; 11] = [
-        "\n",
-        "\r",
-        "\r\n",
-        "=",
-        "<<",
-        "ghadelimiter_",
-        "EOF",
-        "é",
-        "\u{2028}",
-        " ",
-        "result=completed",
-    ];
-    let value = collection::vec(sample::select(PIECES.to_vec()), 0..=8).prop_map(|p| p.concat());
+    // Line breaks of every kind, `=`, `<<`, delimiter-like text and a forged entry.
+    let pieces = "\n|\r|\r\n|=|<<|ghadelimiter_|EOF|é|\u{2028}| |result=completed".split('|');
+    let value = collection::vec(sample::select(pieces.collect::<Vec<_>>()), 0..=8)
+        .prop_map(|pieces| pieces.concat());
     let mut runner = TestRunner::new(Config {
         cases: 1000,
         failure_persistence: None,
