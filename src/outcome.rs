@@ -18,12 +18,13 @@ pub(crate) enum Exit {
     ApiError = 5,
     NoPr = 6,
     Outputs = 7,
+    Hangup = 129,
     Interrupted = 130,
     Terminated = 143,
 }
 
 impl Exit {
-    pub(crate) const ALL: [Exit; 10] = [
+    pub(crate) const ALL: [Exit; 11] = [
         Exit::Pass,
         Exit::Failed,
         Exit::Config,
@@ -32,6 +33,7 @@ impl Exit {
         Exit::ApiError,
         Exit::NoPr,
         Exit::Outputs,
+        Exit::Hangup,
         Exit::Interrupted,
         Exit::Terminated,
     ];
@@ -54,6 +56,7 @@ impl Exit {
             }
             Exit::NoPr => "completed without a PR while MINTLIFY_REQUIRE_PR",
             Exit::Outputs => "the outputs could not be written",
+            Exit::Hangup => "hung up by SIGHUP (Unix only)",
             Exit::Interrupted => "interrupted by SIGINT (Ctrl-C on Windows)",
             Exit::Terminated => "terminated by SIGTERM (Ctrl-Break on Windows)",
         }
@@ -100,6 +103,7 @@ impl Outcome {
             Outcome::CompletedWithoutPr => Exit::NoPr,
             Outcome::Cancelled(Signal::Interrupt) => Exit::Interrupted,
             Outcome::Cancelled(Signal::Terminate) => Exit::Terminated,
+            Outcome::Cancelled(Signal::Hangup) => Exit::Hangup,
         }
     }
 
@@ -156,6 +160,7 @@ mod tests {
             (Outcome::CompletedWithoutPr, 6, "no_pr"),
             (Outcome::Cancelled(Signal::Interrupt), 130, "cancelled"),
             (Outcome::Cancelled(Signal::Terminate), 143, "cancelled"),
+            (Outcome::Cancelled(Signal::Hangup), 129, "cancelled"),
             (Outcome::Started, 0, "started"),
         ];
         for (outcome, code, result) in table {
