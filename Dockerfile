@@ -17,8 +17,10 @@ WORKDIR /src
 
 # Dependencies first, in their own layer: a change to src/ does not rebuild every crate.
 COPY Cargo.toml Cargo.lock ./
-RUN mkdir src \
+# (src/bin/demo.rs too: the manifest names it, though only `--features demo` builds it.)
+RUN mkdir -p src/bin \
     && echo 'fn main() {}' > src/main.rs \
+    && cp src/main.rs src/bin/demo.rs \
     && touch src/lib.rs \
     && cargo build --release --locked \
     && rm -rf src

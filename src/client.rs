@@ -2,13 +2,18 @@
 //! sends, reads with a size limit, decodes and redacts, and decides what a request that got
 //! no answer means.
 
+mod connect;
+
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION, RETRY_AFTER};
+use reqwest::header::{
+    AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION, RETRY_AFTER, TRANSFER_ENCODING,
+};
 use reqwest::{RequestBuilder, Response, Url, redirect};
 use tokio::time::Instant;
 
+use self::connect::{Phase, connect_timeout, pinned};
 use crate::classify::{
     Answer, Body, Call, Failure, NotAJob, Origin, Refusal, Start, Target, Trouble, classify_as,
     parse_retry_after, uncertain,
@@ -24,26 +29,75 @@ use crate::sanitize::untrusted;
 /// Bodies above this are not a job, and reading them further would only cost memory.
 const BODY_LIMIT: usize = 1024 * 1024;
 
-/// Decides what a request that got no answer means. A read tries again, unless the server's
-/// certificate is not trusted, which waiting will not change. A start tries again only if it
-/// never reached the server.
-fn unsent(error: &reqwest::Error, target: Target<'_>, limit: Limit) -> Failure {
-    if causes(error).any(is_untrusted_certificate) {
-        return Failure::Permanent(Refusal::UntrustedCertificate {
-            chain: error_chain(error),
-        });
+/// Decides what a request that got no answer (or only part of one) means. A connection that
+/// failed in a way waiting will not change stops the run at once. Otherwise a read tries
+/// again, and a start tries again only if it never connected, so never reached the server.
+fn unsent(error: &reqwest::Error, target: Target<'_>, limit: Limit, phase: Attempt) -> Failure {
+    // A connect error is one before any byte of the request was sent; so is any failure,
+    // a cut off by the deadline included, while the connection was still being made.
+    let reached = phase.connected && !error.is_connect();
+    if !reached && let Some(refusal) = permanent(error) {
+        return Failure::Permanent(refusal);
     }
     let trouble = match limit {
         _ if !error.is_timeout() => Trouble::RequestFailed(error_chain(error)),
+        _ if error.is_connect() => Trouble::ConnectTimeout(phase.connect_timeout),
         Limit::RequestTimeout(limit) => Trouble::RequestTimeout(limit),
         Limit::Deadline(_) => Trouble::Deadline,
     };
-    let reached = !error.is_connect();
     match target.call {
         Call::Read => Failure::transient(trouble, None, reached),
         Call::Start(_) if !reached => Failure::transient(trouble, None, reached),
         Call::Start(start) => uncertain(start, target, trouble),
     }
+}
+
+/// How far a request that failed got.
+#[derive(Debug, Clone, Copy)]
+struct Attempt {
+    /// Past its connection: one already open, or one made for it.
+    connected: bool,
+    /// What the connection was allowed.
+    connect_timeout: Duration,
+}
+
+/// The failures of a connection that the same request later would meet again: a certificate
+/// that is not trusted, a server that does not speak TLS or not a version this program
+/// speaks, a proxy that wants credentials.
+fn permanent(error: &reqwest::Error) -> Option<Refusal> {
+    use rustls::{AlertDescription as Alert, CertificateError as Cert, Error as Tls};
+    let chain = || error_chain(error);
+    causes(error).find_map(|cause| {
+        if let Some(tls) = cause.downcast_ref::<Tls>() {
+            return match tls {
+                Tls::InvalidCertificate(Cert::UnknownIssuer) => {
+                    Some(Refusal::UntrustedCertificate { chain: chain() })
+                }
+                Tls::InvalidCertificate(
+                    Cert::Expired
+                    | Cert::ExpiredContext { .. }
+                    | Cert::NotValidYet
+                    | Cert::NotValidYetContext { .. },
+                ) => Some(Refusal::CertificateExpired { chain: chain() }),
+                Tls::InvalidCertificate(
+                    Cert::NotValidForName | Cert::NotValidForNameContext { .. },
+                ) => Some(Refusal::CertificateForAnotherHost { chain: chain() }),
+                Tls::InvalidCertificate(_) => Some(Refusal::CertificateRefused { chain: chain() }),
+                // Bytes that are no TLS record: most often an http server's answer.
+                Tls::InvalidMessage(_) => Some(Refusal::NotTls { chain: chain() }),
+                Tls::PeerIncompatible(_)
+                | Tls::AlertReceived(
+                    Alert::ProtocolVersion | Alert::HandshakeFailure | Alert::InsufficientSecurity,
+                ) => Some(Refusal::TlsIncompatible { chain: chain() }),
+                _ => None,
+            };
+        }
+        // hyper-util's `TunnelError::ProxyAuthRequired` is private; its words are all it shows.
+        cause
+            .to_string()
+            .ends_with("proxy authorization required")
+            .then_some(Refusal::ProxyAuthentication)
+    })
 }
 
 /// How long one request may take, and why.
@@ -75,19 +129,13 @@ fn causes<'a>(
     })
 }
 
-fn is_untrusted_certificate(error: &(dyn std::error::Error + 'static)) -> bool {
-    matches!(
-        error.downcast_ref::<rustls::Error>(),
-        Some(rustls::Error::InvalidCertificate(_))
-    )
-}
-
 pub(crate) struct Client {
     http: reqwest::Client,
     redactor: Redactor,
     base: Url,
     project_id: String,
     request_timeout: Duration,
+    phase: Phase,
 }
 
 impl Client {
@@ -96,7 +144,12 @@ impl Client {
         // An error only means a provider is already installed, which is what we want.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.api_key.expose()))
-            .map_err(|_| anyhow::anyhow!("{} cannot be sent in a header", Var::ApiKey))?;
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "could not set up the HTTP client: {} cannot be sent in a header",
+                    Var::ApiKey
+                )
+            })?;
         auth.set_sensitive(true);
         let mut builder = reqwest::Client::builder();
         if config.api_url.scheme() == "http" {
@@ -104,12 +157,21 @@ impl Client {
             // in clear. HTTPS_PROXY and NO_PROXY apply to https, through a CONNECT tunnel.
             builder = builder.no_proxy();
         }
-        let http = crate::tls::trust(builder, &config.api_url)
+        if let Some(loopback) = pinned(&config.api_url) {
+            builder = builder.resolve_to_addrs("localhost", &loopback);
+        }
+        let phase = Phase::default();
+        let http = crate::tls::trust(builder, &config.api_url, &config.roots)
             .context("could not set up the HTTP client (TLS)")?
             .user_agent(concat!("mintlify-agent-gate/", env!("CARGO_PKG_VERSION")))
             .default_headers(HeaderMap::from_iter([(AUTHORIZATION, auth)]))
             .redirect(redirect::Policy::none())
-            .connect_timeout(config.request_timeout)
+            .connect_timeout(connect_timeout(config.request_timeout))
+            .connector_layer(phase.clone())
+            // A fresh connection for every request, so that one still being made is this
+            // request's own: with a pool, a connection started for one request may be beaten
+            // by one that came back idle, and a start sent on that would look unsent.
+            .pool_max_idle_per_host(0)
             .build()
             .context("could not set up the HTTP client (TLS)")?;
         Ok(Client {
@@ -118,7 +180,14 @@ impl Client {
             base: config.api_url.clone(),
             project_id: config.project_id.clone(),
             request_timeout: config.request_timeout,
+            phase,
         })
+    }
+
+    /// Whether the last request is still making its connection (or failed to): one cut off
+    /// then never reached the server.
+    pub(crate) fn connecting(&self) -> bool {
+        !self.phase.connected()
     }
 
     /// `base/v2/agent/{project}/` and then `tail`, each part one percent-encoded segment, so an
@@ -251,9 +320,20 @@ impl Client {
             Some(left) if left < self.request_timeout => Limit::Deadline(left),
             _ => Limit::RequestTimeout(self.request_timeout),
         };
-        match request.timeout(limit.duration()).send().await {
-            Ok(response) => classify_as(read(response, &self.redactor).await, target),
-            Err(error) => Err(unsent(&error, target, limit)),
+        self.phase.start_request();
+        let answer = match request.timeout(limit.duration()).send().await {
+            Ok(response) => read(response, &self.redactor).await,
+            Err(error) => Err(error),
+        };
+        match answer {
+            Ok(answer) => classify_as(answer, target),
+            Err(error) => {
+                let attempt = Attempt {
+                    connected: self.phase.connected(),
+                    connect_timeout: connect_timeout(self.request_timeout),
+                };
+                Err(unsent(&error, target, limit, attempt))
+            }
         }
     }
 }
@@ -264,8 +344,9 @@ fn with_prompt(request: RequestBuilder, prompt: &str) -> RequestBuilder {
 }
 
 /// Reads an answer whole (up to [`BODY_LIMIT`]), decoded and redacted before anything else
-/// looks at it.
-async fn read(mut response: Response, redactor: &Redactor) -> Answer {
+/// looks at it. A body still coming when the request's time is up is the same failure as
+/// headers that never came: the error.
+async fn read(mut response: Response, redactor: &Redactor) -> Result<Answer, reqwest::Error> {
     let status = response.status();
     let headers = response.headers();
     let retry_after = headers
@@ -277,6 +358,9 @@ async fn read(mut response: Response, redactor: &Redactor) -> Answer {
         let decoded = percent_encoding::percent_decode(&raw).decode_utf8_lossy();
         redactor.text(&decoded).into_owned()
     });
+    // Neither a length nor chunks: the end of the connection is the end of the body.
+    let close_delimited =
+        response.content_length().is_none() && !headers.contains_key(TRANSFER_ENCODING);
     let body = if response
         .content_length()
         .is_some_and(|n| n > BODY_LIMIT as u64)
@@ -291,18 +375,38 @@ async fn read(mut response: Response, redactor: &Redactor) -> Answer {
                 }
                 Ok(Some(chunk)) => body.extend_from_slice(&chunk),
                 Ok(None) => break Body::decode(&body, redactor),
+                Err(error) if error.is_timeout() => return Err(error),
+                // A body that ends where the connection does, closed without TLS `close_notify`
+                // (as many servers do): what arrived stands if it is whole JSON, which a cut
+                // cannot leave it (an object ends at its last byte).
+                Err(error) if close_delimited && closed_without_notify(&error) => {
+                    match Body::decode(&body, redactor) {
+                        json @ Body::Json(_) => break json,
+                        _ => break Body::Unread(NotAJob::BrokeOff(error_chain(&error))),
+                    }
+                }
                 Err(error) => {
                     break Body::Unread(NotAJob::BrokeOff(error_chain(&error)));
                 }
             }
         }
     };
-    Answer {
+    Ok(Answer {
         status: status.as_u16(),
         retry_after,
         location,
         body,
-    }
+    })
+}
+
+/// The end of a TLS connection without `close_notify`, as rustls reports it.
+fn closed_without_notify(error: &reqwest::Error) -> bool {
+    causes(error).any(|cause| {
+        cause.downcast_ref::<std::io::Error>().is_some_and(|io| {
+            io.kind() == std::io::ErrorKind::UnexpectedEof
+                && io.to_string().contains("close_notify")
+        })
+    })
 }
 
 /// An error and its causes on one line; reqwest's own message alone rarely says what happened.

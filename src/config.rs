@@ -4,6 +4,7 @@
 //! environment only.
 
 mod flags;
+mod proxy;
 
 use std::ffi::OsString;
 use std::fmt;
@@ -15,10 +16,14 @@ use tracing::level_filters::LevelFilter;
 
 pub(crate) use flags::{Flags, ValueProblem};
 use flags::{Parsed, is_loopback};
+pub(crate) use proxy::ProxyProblem;
+use proxy::check_proxy;
 
 use crate::deploying::Deploy;
 use crate::duration;
 use crate::sanitize::{is_hidden, quoted, truncated, untrusted};
+use crate::tls::{self, Roots};
+use rustls::pki_types::CertificateDer;
 
 const POLL_CAP: Duration = Duration::from_secs(10);
 /// Mintlify asks for a poll every 5 to 10 seconds; faster is for a mock on this machine only.
@@ -52,6 +57,8 @@ pub(crate) struct Config {
     pub preview: bool,
     pub log_level: LevelFilter,
     pub destinations: Destinations,
+    /// The CA roots for an https API, as `SSL_CERT_FILE` and `SSL_CERT_DIR` choose them.
+    pub roots: Roots,
 }
 
 /// What the run is about, and what it does before it waits.
@@ -232,6 +239,12 @@ pub(crate) enum ConfigError {
     PollTooFast(Duration),
     #[error("SSL_CERT_FILE={} {problem}", quoted(&path.display().to_string()))]
     CaBundle { path: PathBuf, problem: FileProblem },
+    #[error("{name}={} {problem}", quoted(value))]
+    Proxy {
+        name: &'static str,
+        value: String,
+        problem: ProxyProblem,
+    },
 }
 
 /// Why a file named by a setting cannot serve.
@@ -252,7 +265,7 @@ pub(crate) enum FileProblem {
     )]
     Utf16,
     #[error(
-        "holds no PEM certificate (-----BEGIN CERTIFICATE-----): point it at a PEM bundle of CA certificates, or unset it"
+        "holds no usable PEM certificate (-----BEGIN CERTIFICATE-----): point it at a PEM bundle of CA certificates, or unset it"
     )]
     NoCertificate,
 }
@@ -306,11 +319,23 @@ impl Config {
                 _ => {}
             }
         }
-        if flags.api_url.scheme() == "https"
-            && let Some(bundle) = path("SSL_CERT_FILE")
-        {
-            check_ca_bundle(&bundle)?;
-        }
+        let roots = if flags.api_url.scheme() == "https" {
+            check_proxy(&flags.api_url, env)?;
+            Roots {
+                bundle: path("SSL_CERT_FILE")
+                    .map(|bundle| read_ca_bundle(&bundle))
+                    .transpose()?,
+                directories: env("SSL_CERT_DIR")
+                    .map(|dirs| {
+                        std::env::split_paths(&dirs)
+                            .filter(|dir| !dir.as_os_str().is_empty())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            }
+        } else {
+            Roots::default()
+        };
         if flags.poll_max > POLL_CAP {
             return Err(ConfigError::PollAboveCap(flags.poll_max));
         }
@@ -344,6 +369,7 @@ impl Config {
             preview: flags.preview,
             log_level: flags.log,
             destinations,
+            roots,
         })
     }
 }
@@ -474,8 +500,9 @@ pub(crate) fn is_blank(text: &str) -> bool {
 }
 
 /// A CA bundle that is named but cannot serve would fail every request later, as a TLS
-/// error: refuse it now, by name. Only https loads roots, so only https checks it.
-fn check_ca_bundle(path: &Path) -> Result<(), ConfigError> {
+/// error: refuse it now, by name. Only https loads roots, so only https reads it. It is read
+/// whole, once: the first certificate may come after any amount of comments.
+fn read_ca_bundle(path: &Path) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
     let refuse = |problem| ConfigError::CaBundle {
         path: path.to_owned(),
         problem,
@@ -485,22 +512,11 @@ fn check_ca_bundle(path: &Path) -> Result<(), ConfigError> {
     if !std::fs::metadata(path).map_err(unreadable)?.is_file() {
         return Err(refuse(FileProblem::NotAFile));
     }
-    // The first certificate is near the top; the TLS setup reads the whole bundle later, so
-    // reading it all here as well would only slow the start.
-    let mut head = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|file| {
-            std::io::Read::read_to_end(&mut std::io::Read::take(file, 64 * 1024), &mut head)
-        })
-        .map_err(unreadable)?;
-    let marker = b"-----BEGIN CERTIFICATE-----";
-    if !head
-        .split(|&b| b == b'\n')
-        .any(|line| line.starts_with(marker))
-    {
+    let certs = tls::pem_certificates(&std::fs::read(path).map_err(unreadable)?);
+    if !tls::any_usable(&certs) {
         return Err(refuse(FileProblem::NoCertificate));
     }
-    Ok(())
+    Ok(certs)
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! What can go wrong with a request, as types: [`Trouble`] that may pass by waiting, and a
-//! [`Refusal`] that will not. Each message lives in its `Display`, and every setting a message
-//! sends the user to check is named through [`Var`], here only. Server text in a message is
-//! already escaped for a log line.
+//! [`Refusal`] that will not. Each message lives in its `Display`; a setting that these
+//! messages or a run's verdict send the user to check is named through [`Var`] (the refusals of
+//! the settings themselves, in `config`, and the exit codes' meanings, in `outcome`, spell their
+//! names out). Server text in a message is already escaped for a log line.
 
 use std::fmt;
 use std::time::Duration;
@@ -26,6 +27,7 @@ pub(crate) enum Var {
     DeploymentId,
     AutomationId,
     PreviewBranch,
+    HttpsProxy,
 }
 
 impl fmt::Display for Var {
@@ -44,6 +46,7 @@ impl fmt::Display for Var {
             Var::DeploymentId => "MINTLIFY_DEPLOYMENT_ID",
             Var::AutomationId => "MINTLIFY_AUTOMATION_ID",
             Var::PreviewBranch => "MINTLIFY_PREVIEW_BRANCH",
+            Var::HttpsProxy => "HTTPS_PROXY",
         })
     }
 }
@@ -145,6 +148,9 @@ pub(crate) enum Trouble {
     RequestTimeout(Duration),
     #[error("no answer before the deadline ({})", Var::Timeout)]
     Deadline,
+    /// The connection (DNS, TCP, TLS, a proxy's tunnel) was not made in time.
+    #[error("no connection within {}", display(*.0))]
+    ConnectTimeout(Duration),
     #[error("the request failed: {0}")]
     RequestFailed(String),
 }
@@ -261,11 +267,42 @@ pub(crate) enum Refusal {
     )]
     UntrustedCertificate { chain: String },
     #[error(
+        "the API's TLS certificate is expired or not yet valid ({chain}): check this machine's clock, or ask the server's operator to renew it"
+    )]
+    CertificateExpired { chain: String },
+    #[error(
+        "the API's TLS certificate is not valid for the host in {} ({chain}): check {}",
+        Var::ApiUrl,
+        Var::ApiUrl
+    )]
+    CertificateForAnotherHost { chain: String },
+    #[error(
+        "the API's TLS certificate is refused ({chain}): check {} and the server's certificate",
+        Var::ApiUrl
+    )]
+    CertificateRefused { chain: String },
+    #[error(
+        "the API did not answer in TLS ({chain}): is it plain http on that port? Check {}",
+        Var::ApiUrl
+    )]
+    NotTls { chain: String },
+    #[error(
+        "the API and this program share no TLS version or cipher suite ({chain}): this program speaks TLS 1.2 and 1.3; check {} and the server's TLS settings",
+        Var::ApiUrl
+    )]
+    TlsIncompatible { chain: String },
+    #[error(
+        "the proxy asked for credentials (HTTP 407): give them, or the right ones, in its URL ({}=http://user:password@host:port)",
+        Var::HttpsProxy
+    )]
+    ProxyAuthentication,
+    #[error(
         "the API answered until the deadline, but never with a job ({reason}), so how the job ended is unknown: check {} and the job in the Mintlify dashboard",
         Var::ApiUrl
     )]
     NeverAJob { reason: NotAJob },
-    #[error("could not set up the HTTP client: {0}")]
+    /// What could not be set up, and why, in its own words (not repeated around them).
+    #[error("{0}")]
     Client(String),
     #[error(
         "the API answered about {answered} when asked about deployment {}, so the answer is not trusted: check {} and any proxy or cache in between",

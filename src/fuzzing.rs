@@ -1,6 +1,7 @@
-//! Entry points for the fuzz targets in `fuzz/`, compiled only under `--cfg fuzzing` (as
-//! `cargo fuzz` builds). Each takes raw bytes, drives the internals, and asserts the invariants
-//! itself, so the targets stay one line long and the invariants sit beside the code they check.
+//! Entry points for the fuzz targets in `fuzz/`, compiled under `--cfg fuzzing` (as `cargo fuzz`
+//! builds) and in `cargo test`, which replays every seed in `fuzz/seeds/` through them. Each
+//! takes raw bytes, drives the internals, and asserts the invariants itself, so the targets
+//! stay one line long and the invariants sit beside the code they check.
 
 use std::time::{Duration, SystemTime};
 
@@ -10,9 +11,10 @@ use crate::classify::{
 use crate::deployment::{self, AutomationRun, Deployment, Triggered};
 use crate::duration;
 use crate::job::{self, Job, check_id};
-use crate::outputs;
 use crate::redact::Redactor;
-use crate::resource::{Identity, Reading};
+use crate::report;
+use crate::resource::{Identity, Reading as _};
+use crate::runner;
 use crate::sanitize::is_hidden;
 
 /// The key the fuzzed answers are redacted for: a seed holds it, raw and JSON-escaped.
@@ -279,8 +281,8 @@ pub fn github_output(data: &[u8]) {
         .zip(data.split(|&b| b == 0xff))
         .map(|(name, value)| (name, String::from_utf8_lossy(value).into_owned()))
         .collect();
-    let text = outputs::github_output_text(&fields).expect("could not draw a delimiter");
-    let read = runner_outputs(&text).unwrap_or_else(|error| panic!("{error}:\n{text:?}"));
+    let text = report::github_output_text(&fields).expect("could not draw a delimiter");
+    let read = runner::read(&text).unwrap_or_else(|error| panic!("{error}:\n{text:?}"));
     let written: Vec<(String, String)> = fields
         .into_iter()
         .map(|(name, value)| (name.to_owned(), value))
@@ -288,50 +290,36 @@ pub fn github_output(data: &[u8]) {
     assert_eq!(read, written, "{text:?}");
 }
 
-/// The entries of a `$GITHUB_OUTPUT` file, in order, as actions/runner's file-command parser
-/// reads them on Linux: only LF ends a line (a CR stays in the value); blank lines are skipped;
-/// `name=value`, or `name<<DELIMITER` then the lines up to one equal to the delimiter, each of
-/// them ended by LF. Anything else is an error, as it fails the runner's step.
-fn runner_outputs(text: &str) -> Result<Vec<(String, String)>, String> {
-    let mut entries = Vec::new();
-    let mut lines = text
-        .split_inclusive('\n')
-        .map(|line| match line.strip_suffix('\n') {
-            Some(line) => (line, true),
-            None => (line, false),
-        });
-    while let Some((line, _)) = lines.next() {
-        if line.is_empty() {
-            continue;
-        }
-        let equals = line.find('=');
-        let heredoc = line.find("<<");
-        match (equals, heredoc) {
-            (Some(e), h) if h.is_none_or(|h| e < h) => {
-                entries.push((line[..e].to_owned(), line[e + 1..].to_owned()));
-            }
-            (_, Some(h)) => {
-                let (name, delimiter) = (&line[..h], &line[h + 2..]);
-                if name.is_empty() || delimiter.is_empty() {
-                    return Err(format!("invalid entry {line:?}"));
-                }
-                let mut value = Vec::new();
-                loop {
-                    let Some((next, ended)) = lines.next() else {
-                        return Err(format!("delimiter {delimiter:?} not found"));
-                    };
-                    if next == delimiter {
-                        break;
-                    }
-                    if !ended {
-                        return Err("the delimiter has no line break before it".to_owned());
-                    }
-                    value.push(next);
-                }
-                entries.push((name.to_owned(), value.join("\n")));
-            }
-            _ => return Err(format!("invalid line {line:?}")),
+/// Every seed in `fuzz/seeds/<target>/` through the target's entry point: the invariants hold
+/// for them in every test run, not only when the fuzzer runs. A seed directory with no entry
+/// point here is an error, so a new target cannot go unreplayed.
+#[cfg(test)]
+#[test]
+fn every_seed_keeps_the_invariants() {
+    let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds");
+    let mut replayed = 0;
+    for target in std::fs::read_dir(&seeds).unwrap() {
+        let target = target.unwrap();
+        let name = target.file_name().into_string().unwrap();
+        let entry: fn(&[u8]) = match name.as_str() {
+            "answer" => answer,
+            "duration" => duration,
+            "github_output" => github_output,
+            "retry_after" => retry_after,
+            other => panic!("fuzz/seeds/{other} has no entry point in src/fuzzing.rs"),
+        };
+        for seed in std::fs::read_dir(target.path()).unwrap() {
+            let path = seed.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap();
+            // A failed invariant panics; the seed is named in the test's output.
+            eprintln!("{}", path.display());
+            entry(&bytes);
+            replayed += 1;
         }
     }
-    Ok(entries)
+    assert!(
+        replayed >= 4,
+        "only {replayed} seeds found in {}",
+        seeds.display()
+    );
 }

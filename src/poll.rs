@@ -275,7 +275,8 @@ pub(crate) async fn repeat<A, T>(
             Purpose::Poll => {
                 progress.polls += 1;
                 let Ok(answer) = timeout_at(settings.deadline, send(progress)).await else {
-                    progress.last_trouble = Some(Trouble::Deadline);
+                    // A poll cut off by the deadline says less than the failure before it.
+                    progress.last_trouble.get_or_insert(Trouble::Deadline);
                     return Err(Ending::TimedOut(TimedOut::Deadline));
                 };
                 answer

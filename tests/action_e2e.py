@@ -69,6 +69,9 @@ def build_gate(directory):
     raise AssertionError("cargo built no executable")
 
 
+# A port of src/runner.rs, the Rust model of the runner's reading that every Rust test and the
+# fuzz targets use. It must stay separate: this harness plays the runner itself, in Python, for
+# the composite action's bash steps, with no Rust test binary to call; keep the two in step.
 def parse_github_output(text):
     """$GITHUB_OUTPUT as the Linux runner reads it: `name=value`, or `name<<DELIMITER` blocks."""
     outputs, lines = {}, iter(text.split("\n"))

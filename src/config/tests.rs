@@ -753,3 +753,80 @@ fn keys_of_the_wrong_type_are_refused_in_capitals_too() {
         assert!(!message.contains("secretvalue"), "{message}");
     }
 }
+
+#[test]
+fn a_proxy_the_client_would_ignore_or_cannot_speak_is_refused_by_name() {
+    let refused_proxy = |pairs: &[(&str, &str)]| match refused(&[], pairs) {
+        ConfigError::Proxy { name, problem, .. } => (name, problem),
+        other => panic!("{pairs:?}: {other:?}"),
+    };
+    assert_eq!(
+        refused_proxy(&[("https_proxy", "http://[::1")]),
+        ("https_proxy", ProxyProblem::Unparseable)
+    );
+    assert_eq!(
+        refused_proxy(&[("all_proxy", "gopher://proxy:70")]),
+        ("all_proxy", ProxyProblem::Unparseable)
+    );
+    assert_eq!(
+        refused_proxy(&[("ALL_PROXY", "socks5://proxy:1080")]),
+        ("ALL_PROXY", ProxyProblem::Socks)
+    );
+    // A password in the value is not repeated.
+    let message = refusal(&[], &[("HTTPS_PROXY", "socks5://me:hunter2@proxy:1080")]);
+    assert!(message.contains("\"socks5://***@proxy:1080\""), "{message}");
+    for fine in [
+        &[("HTTPS_PROXY", "proxy.corp:3128")][..],
+        &[("HTTPS_PROXY", "http://me:pw@proxy.corp:3128")],
+        // HTTPS_PROXY wins over ALL_PROXY, and NO_PROXY keeps the API off a SOCKS one.
+        &[
+            ("HTTPS_PROXY", "http://proxy:3128"),
+            ("ALL_PROXY", "socks5://proxy:1080"),
+        ],
+        &[
+            ("ALL_PROXY", "socks5://proxy:1080"),
+            ("NO_PROXY", "mintlify.com"),
+        ],
+        // Set but empty, as reqwest reads it: no proxy, and the lower-case name is not read.
+        &[("HTTPS_PROXY", ""), ("https_proxy", "http://[::1")],
+        // Plain http to this machine uses no proxy at all.
+        &[
+            ("HTTPS_PROXY", "http://[::1"),
+            ("MINTLIFY_API_URL", "http://127.0.0.1:9"),
+        ],
+        // Nor does a CGI request, whose Proxy header would become HTTP_PROXY.
+        &[
+            ("HTTPS_PROXY", "socks5://proxy:1080"),
+            ("REQUEST_METHOD", "GET"),
+        ],
+    ] {
+        assert!(parse(&[], fine).is_ok(), "{fine:?}");
+    }
+}
+
+#[test]
+fn the_ca_bundle_is_read_whole_through_the_given_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(Vec::new())
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let path = dir.path().join("bundle.pem");
+    std::fs::write(&path, format!("{}{}", "#\n".repeat(40_000), cert.pem())).unwrap();
+    let config = parse(&[], &[("SSL_CERT_FILE", path.to_str().unwrap())]).unwrap();
+    assert_eq!(config.roots.bundle, Some(vec![cert.der().clone()]));
+    let marker_only = dir.path().join("marker.pem");
+    std::fs::write(
+        &marker_only,
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    assert!(matches!(
+        refused(&[], &[("SSL_CERT_FILE", marker_only.to_str().unwrap())]),
+        ConfigError::CaBundle {
+            problem: FileProblem::NoCertificate,
+            ..
+        }
+    ));
+}

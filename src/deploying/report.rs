@@ -11,7 +11,7 @@ use crate::deployment::DeployStatus;
 use crate::duration::display;
 use crate::failure::Var;
 use crate::outcome::Outcome;
-use crate::outputs::{Report, STDOUT_LIMIT};
+use crate::report::{Report, STDOUT_LIMIT};
 use crate::sanitize::{json_line, markdown, quoted, untrusted};
 
 impl Report<'_> {
