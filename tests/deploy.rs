@@ -645,3 +645,20 @@ async fn a_trigger_redirected_may_have_been_queued() {
     );
     assert_eq!(count(&server, "POST", UPDATE_PATH).await, 1);
 }
+
+#[tokio::test]
+async fn a_status_given_twice_is_never_taken() {
+    let server = MockServer::start().await;
+    let twice = ResponseTemplate::new(200)
+        .set_body_string(r#"{"_id":"st_1","status":"in_progress","status":"success"}"#);
+    script(&server, "GET", STATUS_PATH, [twice]).await;
+    let run = gate(&server)
+        .env("MINTLIFY_DEPLOYMENT_ID", "st_1")
+        .env("MINTLIFY_TIMEOUT", "300ms")
+        .run();
+    run.assert_code(5).assert_logged(
+        "never with a deployment's status (the answer gives status twice, so what it says depends on the reader)",
+    );
+    assert_eq!(run.outputs()["deployment_status"], "");
+    assert!(count(&server, "GET", STATUS_PATH).await >= 2);
+}
