@@ -6,7 +6,7 @@ use serde_json::json;
 use tracing::warn;
 
 use crate::config::Task;
-use crate::deploying::Deploy;
+use crate::deploying::{Deploy, Watched};
 use crate::deployment::DeployStatus;
 use crate::duration::display;
 use crate::failure::Var;
@@ -50,8 +50,8 @@ impl Report<'_> {
     }
 
     pub(crate) fn deployment_status(&self) -> String {
-        let status = self.progress.deployment.as_ref().and_then(|d| d.status());
-        untrusted(status.map(DeployStatus::as_str).unwrap_or_default())
+        let status = self.progress.deployment.as_ref();
+        untrusted(status.and_then(Watched::status_text).unwrap_or_default())
     }
 
     /// Read as a link only under the rules of a PR link, so it is written as it is.
