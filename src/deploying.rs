@@ -140,16 +140,7 @@ pub(crate) async fn trigger_automation(
     for note in &run.notes {
         progress.warn_once(note.to_string());
     }
-    info!(
-        "automation {}: run {} triggered (job {}); Mintlify documents no way to read a run's status, so the gate does not wait on it",
-        quoted(automation_id),
-        run.instance_id
-            .as_deref()
-            .map_or_else(|| "without an id".to_owned(), quoted),
-        run.job_id
-            .as_deref()
-            .map_or_else(|| "without an id".to_owned(), quoted),
-    );
+    // The verdict names the run and its job: no status of it can be read to wait on.
     progress.job_id.clone_from(&run.job_id);
     progress.automation = Some(run);
     Ok(())

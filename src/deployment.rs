@@ -84,24 +84,35 @@ pub(crate) struct Deployment {
     pub notes: Vec<Note>,
 }
 
+/// Reads `raw` strictly in shape (a JSON object) and leniently in detail: `read` takes each
+/// field it needs on its own; what was odd is returned as notes, beside the answer as sent.
+fn object<T>(
+    raw: Value,
+    read: impl FnOnce(&mut Fields<'_>) -> T,
+) -> Result<(T, Value, Vec<Note>), NotAJob> {
+    let Value::Object(object) = &raw else {
+        return Err(NotAJob::NotAnObject);
+    };
+    let mut notes = Vec::new();
+    let read = read(&mut Fields {
+        object,
+        notes: &mut notes,
+    });
+    Ok((read, raw, notes))
+}
+
 impl Deployment {
     pub(crate) fn read(raw: Value) -> Result<Deployment, NotAJob> {
-        let Value::Object(object) = &raw else {
-            return Err(NotAJob::NotAnObject);
-        };
-        let mut notes = Vec::new();
-        let mut reader = Fields {
-            object,
-            notes: &mut notes,
-        };
-        let status = reader
-            .string("status", usize::MAX)
-            .and_then(|sent| read_status(sent, reader.notes));
-        let (id, unusable_id) = id(&mut reader, "_id");
-        let summary = reader
-            .string("summary", usize::MAX)
-            .map(|summary| truncated(summary.trim(), SUMMARY_LIMIT));
-        let logs = logs(&mut reader);
+        let ((id, unusable_id, status, summary, logs), raw, notes) = object(raw, |reader| {
+            let status = reader
+                .string("status", usize::MAX)
+                .and_then(|sent| read_status(sent, reader.notes));
+            let (id, unusable_id) = id(reader, "_id");
+            let summary = reader
+                .string("summary", usize::MAX)
+                .map(|summary| truncated(summary.trim(), SUMMARY_LIMIT));
+            (id, unusable_id, status, summary, logs(reader))
+        })?;
         Ok(Deployment {
             id,
             unusable_id,
@@ -196,16 +207,11 @@ pub(crate) struct Triggered {
 
 impl Triggered {
     pub(crate) fn read(raw: Value) -> Result<Triggered, NotAJob> {
-        let Value::Object(object) = &raw else {
-            return Err(NotAJob::NotAnObject);
-        };
-        let mut notes = Vec::new();
-        let mut reader = Fields {
-            object,
-            notes: &mut notes,
-        };
-        let (status_id, unusable_id) = id(&mut reader, "statusId");
-        let preview_url = reader.link("previewUrl", PREVIEW_URL_LIMIT, Note::NotAPreviewUrl);
+        let ((status_id, unusable_id, preview_url), raw, notes) = object(raw, |reader| {
+            let (status_id, unusable_id) = id(reader, "statusId");
+            let preview_url = reader.link("previewUrl", PREVIEW_URL_LIMIT, Note::NotAPreviewUrl);
+            (status_id, unusable_id, preview_url)
+        })?;
         Ok(Triggered {
             status_id,
             unusable_id,
@@ -228,17 +234,12 @@ pub(crate) struct AutomationRun {
 
 impl AutomationRun {
     pub(crate) fn read(raw: Value) -> Result<AutomationRun, NotAJob> {
-        let Value::Object(object) = &raw else {
-            return Err(NotAJob::NotAnObject);
-        };
-        let mut notes = Vec::new();
-        let mut reader = Fields {
-            object,
-            notes: &mut notes,
-        };
-        let (instance_id, unusable_id) = id(&mut reader, "instanceId");
-        let job_id = reader.string("jobId", ID_LIMIT);
-        reader.string("schemaId", ID_LIMIT);
+        let ((instance_id, unusable_id, job_id), raw, notes) = object(raw, |reader| {
+            let (instance_id, unusable_id) = id(reader, "instanceId");
+            let job_id = reader.string("jobId", ID_LIMIT);
+            reader.string("schemaId", ID_LIMIT);
+            (instance_id, unusable_id, job_id)
+        })?;
         Ok(AutomationRun {
             instance_id,
             unusable_id,
