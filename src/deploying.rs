@@ -42,6 +42,9 @@ pub(crate) struct Watched {
     triggered_at: Option<Instant>,
     /// An answer was read as a deployment's status, whatever the status.
     pub read_one: bool,
+    /// The run's polls before this deployment's first: a preview after the agent's job counts
+    /// its own.
+    polls_before: u32,
 }
 
 impl Watched {
@@ -53,7 +56,13 @@ impl Watched {
             last: None,
             triggered_at: None,
             read_one: false,
+            polls_before: 0,
         }
+    }
+
+    /// The polls of this deployment's status, out of the run's `polls`.
+    pub(crate) fn polls(&self, polls: u32) -> u32 {
+        polls.saturating_sub(self.polls_before)
     }
 
     /// The deployment as log lines name it.
@@ -100,6 +109,7 @@ pub(crate) async fn trigger(
     let id = triggered.status_id.clone().unwrap_or_default();
     let mut watched = Watched::given(&id);
     watched.triggered_at = Some(Instant::now());
+    watched.polls_before = progress.polls;
     watched.preview_url.clone_from(&triggered.preview_url);
     progress.deployment = Some(watched);
     for note in &triggered.notes {
@@ -199,7 +209,7 @@ fn observe(progress: &mut Progress, deployment: Deployment) {
     let Some(now) = now else { return };
     debug!(
         "deployment {label}: poll {}: {}",
-        progress.polls,
+        watched.polls(progress.polls),
         untrusted(now.as_str())
     );
     let changed = match &previous {

@@ -92,14 +92,17 @@ impl Report<'_> {
 
     /// The last status seen of what the run waited on last: the deployment once it has one.
     pub(crate) fn last_status(&self) -> String {
-        let status = match &self.progress.deployment {
-            Some(deployment) => deployment.status_text(),
-            None => self
-                .last()
-                .and_then(|job| job.status.as_ref())
-                .map(Status::as_str),
-        };
-        status.map_or_else(|| "none".to_owned(), untrusted)
+        match &self.progress.deployment {
+            Some(deployment) => untrusted(deployment.status_text().unwrap_or("none")),
+            None => self.job_status(),
+        }
+    }
+
+    /// The job's last status seen.
+    fn job_status(&self) -> String {
+        self.last()
+            .and_then(|job| job.status.as_ref())
+            .map_or_else(|| "none".to_owned(), |status| untrusted(status.as_str()))
     }
 
     /// The verdict in one sentence, with what to do when it is not a pass. Server text in it
@@ -229,10 +232,10 @@ impl Report<'_> {
         let job = format!(
             "### Mintlify agent: {result}\n\n| job | status | PR | elapsed | polls |\n| --- | --- | --- | --- | --- |\n| {} | {} | {} | {} | {} |\n",
             markdown(self.job_id()),
-            markdown(&self.last_status()),
+            markdown(&self.job_status()),
             markdown(self.pr_link().unwrap_or("none")),
             display(self.elapsed),
-            self.progress.polls
+            self.progress.polls - self.deployment_polls()
         );
         job + &deployment
     }

@@ -265,8 +265,19 @@ async fn the_agent_then_its_preview_share_one_run() {
         [status("queued"), status("success")],
     )
     .await;
-    let run = Gate::new(&server.uri()).arg("--preview").run();
+    let gate = Gate::new(&server.uri()).arg("--preview");
+    let summary = gate.path("summary");
+    let run = gate.env("GITHUB_STEP_SUMMARY", &summary).run();
     run.assert_code(0);
+    // Each table counts its own reads: two of the job, two of the preview's status.
+    let summary = run.file("summary").unwrap();
+    for row in ["| job\\_1 | completed |", "| st\\_1 | success |"] {
+        let line = summary.lines().find(|line| line.starts_with(row));
+        assert!(
+            line.is_some_and(|line| line.ends_with("| 2 |")),
+            "{summary}"
+        );
+    }
     let posts = received(&server, "POST", PREVIEW_PATH).await;
     assert_eq!(posts.len(), 1);
     let body: serde_json::Value = serde_json::from_slice(&posts[0].body).unwrap();

@@ -44,6 +44,12 @@ impl Report<'_> {
                 == Some(&crate::job::Status::Completed)
     }
 
+    /// How many of the run's polls read the deployment's status.
+    pub(crate) fn deployment_polls(&self) -> u32 {
+        let deployment = self.progress.deployment.as_ref();
+        deployment.map_or(0, |d| d.polls(self.progress.polls))
+    }
+
     pub(crate) fn deployment_id(&self) -> String {
         let id = self.progress.deployment.as_ref().map(|d| d.id.as_str());
         untrusted(id.unwrap_or_default())
@@ -204,7 +210,7 @@ impl Report<'_> {
             markdown(&self.last_status()),
             markdown(self.preview_url().unwrap_or("none")),
             display(self.elapsed),
-            self.progress.polls
+            self.deployment_polls()
         );
         let last = deployment.and_then(|d| d.last.as_ref());
         if *self.outcome == Outcome::DeploymentFailed
