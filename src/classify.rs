@@ -270,6 +270,8 @@ pub(crate) fn classify_as<R: Reading>(answer: Answer, target: Target<'_>) -> Res
         408 | 500..=599 => Err(server_trouble(Trouble::ServerError { status, words }, None)),
         300..=399 => refused(redirect(status, answer.location.as_deref(), target)),
         403 if target.call == Call::Start(Start::Preview) => refused(Refusal::NoPreviews { words }),
+        // The deployment API needs a plan with the REST API, as well as an admin key.
+        403 if R::SUBJECT != Subject::Job => refused(Refusal::KeyOrPlan { words }),
         401 | 403 => refused(Refusal::Key { status, words }),
         400 if target.call == Call::Start(Start::Automation) => {
             refused(Refusal::AutomationRefused {

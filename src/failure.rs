@@ -335,6 +335,11 @@ pub(crate) enum Refusal {
     )]
     AutomationRefused { automation_id: String, words: Words },
     #[error(
+        "the API refused the request (HTTP 403{words}): deployments and automations through the API need a Pro or Enterprise plan and an admin key (mint_...) of this organization; check the plan and {}",
+        Var::ApiKey
+    )]
+    KeyOrPlan { words: Words },
+    #[error(
         "the API refused the preview (HTTP 403{words}): previews need a Pro or Enterprise plan; if the plan has them, check that {} is an admin key of this organization",
         Var::ApiKey
     )]

@@ -595,6 +595,15 @@ async fn a_preview_refused_with_403_names_the_plan() {
         .run()
         .assert_code(5)
         .assert_logged("the API refused the key (HTTP 401)");
+    let server = deployment([ResponseTemplate::new(403)]).await;
+    gate(&server)
+        .env("MINTLIFY_DEPLOYMENT_ID", "st_1")
+        .run()
+        .assert_code(5)
+        .assert_logged(
+            "need a Pro or Enterprise plan and an admin key (mint_...) of this organization",
+        );
+    assert_eq!(count(&server, "GET", STATUS_PATH).await, 1);
 }
 
 #[tokio::test]
