@@ -251,7 +251,7 @@ pub(crate) fn classify_as<R: Reading>(answer: Answer, target: Target<'_>) -> Res
                         })
                     }
                     Call::Read | Call::Start(Start::FollowUp) => {
-                        server_trouble(Trouble::NotAJob(reason), None)
+                        server_trouble(unreadable(R::SUBJECT, reason), None)
                     }
                 })?;
             accepted(read, status, target)
@@ -363,13 +363,25 @@ fn redirect(status: u16, location: Option<&str>, target: Target<'_>) -> Refusal 
     }
 }
 
+/// An answer that could not be read as `subject`.
+fn unreadable(subject: Subject, reason: NotAJob) -> Trouble {
+    match subject {
+        Subject::Deployment => Trouble::NotAStatus(reason),
+        Subject::Job | Subject::AutomationRun => Trouble::NotAJob(reason),
+    }
+}
+
 /// A 2xx answer, read: taken if it is about what was asked, and, after a trigger or a create,
 /// only with a usable id to wait on.
 fn accepted<R: Reading>(read: R, status: u16, target: Target<'_>) -> Result<R, Failure> {
     let refused = |refusal| Err(Failure::Permanent(refusal));
     match target.call {
         Call::Read => match read.no_status() {
-            Some(reason) => Err(Failure::transient(Trouble::NotAJob(reason), None, true)),
+            Some(reason) => Err(Failure::transient(
+                unreadable(R::SUBJECT, reason),
+                None,
+                true,
+            )),
             None => same_one(read, target),
         },
         Call::Start(Start::FollowUp) => same_one(read, target),

@@ -100,24 +100,24 @@ impl Start {
     }
 }
 
-/// Why an answer is not a job.
+/// Why an answer is not what was asked for (a job, a deployment's status).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum NotAJob {
     #[error("the answer is not JSON ({0})")]
     NotJson(String),
     #[error("the answer is empty")]
     Empty,
-    #[error("the answer is JSON but not an object, so not a job")]
+    #[error("the answer is JSON but not an object")]
     NotAnObject,
-    #[error("the answer has no status string, so it is not a job")]
+    #[error("the answer has no status string")]
     NoStatus,
     #[error(
-        "the answer's status holds a character that could not be decoded (a lone UTF-16 surrogate escape or a byte that is not UTF-8), so it is not a job"
+        "the answer's status holds a character that could not be decoded (a lone UTF-16 surrogate escape or a byte that is not UTF-8)"
     )]
     UndecodableStatus,
     #[error("the answer gives {0} twice, so what it says depends on the reader")]
     Ambiguous(&'static str),
-    #[error("the answer is over 1 MiB, so it is not a job")]
+    #[error("the answer is over 1 MiB")]
     TooLarge,
     #[error("the answer broke off: {0}")]
     BrokeOff(String),
@@ -132,8 +132,10 @@ pub(crate) enum Trouble {
     Unavailable { words: Words },
     #[error("the API answered HTTP {status}{words}")]
     ServerError { status: u16, words: Words },
-    #[error("{0}")]
+    #[error("{0}, so it is not a job")]
     NotAJob(NotAJob),
+    #[error("{0}, so it is not a deployment's status")]
+    NotAStatus(NotAJob),
     #[error(
         "job {} is not readable yet (HTTP 404), as can happen right after it is created",
         quoted(.0)

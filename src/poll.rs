@@ -301,7 +301,7 @@ pub(crate) async fn repeat<A, T>(
             Err(Failure::Transient(failure)) => {
                 progress.reached |= failure.reached;
                 progress.connect_failed |= !failure.reached;
-                if let Trouble::NotAJob(reason) = &failure.trouble {
+                if let Trouble::NotAJob(reason) | Trouble::NotAStatus(reason) = &failure.trouble {
                     progress.not_a_job = Some(reason.clone());
                 }
                 let what = match purpose {

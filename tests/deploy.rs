@@ -679,6 +679,8 @@ async fn a_status_given_twice_is_never_taken() {
     run.assert_code(5).assert_logged(
         "never with a deployment's status (the answer gives status twice, so what it says depends on the reader)",
     );
+    run.assert_logged("so it is not a deployment's status; trying again");
+    assert!(!run.stderr.contains("not a job"), "{}", run.stderr);
     assert_eq!(run.outputs()["deployment_status"], "");
     assert!(count(&server, "GET", STATUS_PATH).await >= 2);
 }
