@@ -405,7 +405,9 @@ fn every_switch_explains_a_value_given_apart() {
     for switch in switches {
         let message = refusal(&[switch.as_str(), "no"], &[]);
         assert!(
-            message.starts_with(&format!("{switch} is a switch that takes its value after =")),
+            message.starts_with(&format!(
+                "{switch} is a switch that takes its value after ="
+            )),
             "{message}"
         );
     }
