@@ -131,7 +131,7 @@ impl Flags {
     ///
     /// clap first reads the command line with every value as given, so that a value its
     /// parser refuses does not come back as an error that names its argument only in text.
-    /// Then each value is parsed alone, by its setting's own parser, where where it came from
+    /// Then each value is parsed alone, by its setting's own parser, where its source
     /// is known; the values that pass are parsed together into [`Flags`], defaults filling
     /// the rest.
     pub(crate) fn parse(
@@ -222,12 +222,8 @@ fn flag_as_value(args: &[OsString]) -> Result<(), ConfigError> {
     let command = Flags::command_for_help();
     for pair in args.windows(2) {
         let (flag, next) = (pair[0].to_string_lossy(), pair[1].to_string_lossy());
-        let takes_value = command.get_arguments().find(|arg| {
-            arg.get_long()
-                .is_some_and(|long| flag == format!("--{long}"))
-                && arg.get_action().takes_values()
-                && !arg.is_require_equals_set()
-        });
+        let takes_value = named(&command, &flag)
+            .filter(|arg| arg.get_action().takes_values() && !arg.is_require_equals_set());
         if let Some(arg) = takes_value
             && looks_like_a_flag(&next)
         {
@@ -284,6 +280,9 @@ fn refusal(error: &clap::Error, args: &[OsString]) -> Result<Parsed, ConfigError
             .map(|a| a.to_string_lossy())
             .take_while(|a| a.as_ref() != unexpected.as_str())
             .last();
+        let command = Flags::command_for_help();
+        let is_switch =
+            |flag: &str| named(&command, flag).is_some_and(clap::Arg::is_require_equals_set);
         if let Some(flag) = before.filter(|flag| is_switch(flag)) {
             return Err(ConfigError::Usage(format!(
                 "{flag} is a switch that takes its value after =, as {flag}={}; see --help",
@@ -294,13 +293,12 @@ fn refusal(error: &clap::Error, args: &[OsString]) -> Result<Parsed, ConfigError
     Err(ConfigError::Usage(first_line(error)))
 }
 
-/// `--wait`, `--require-pr`: a flag whose value, if any, follows `=`.
-fn is_switch(flag: &str) -> bool {
-    Flags::command_for_help().get_arguments().any(|arg| {
-        arg.get_long()
-            .is_some_and(|long| flag == format!("--{long}"))
-            && arg.is_require_equals_set()
-    })
+/// The setting a `--name` flag names.
+fn named<'a>(command: &'a clap::Command, flag: &str) -> Option<&'a clap::Arg> {
+    let long = flag.strip_prefix("--")?;
+    command
+        .get_arguments()
+        .find(|arg| arg.get_long() == Some(long))
 }
 
 /// clap's message without its `error: ` and the lines of usage after it.
