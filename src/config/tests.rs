@@ -415,7 +415,7 @@ fn every_switch_explains_a_value_given_apart() {
 }
 
 /// With several bad values, the refusal names the first bad flag in the order given, then the
-/// first bad variable; a flag's value never stands in for a refused variable, nor the reverse.
+/// first bad variable.
 #[test]
 fn the_first_bad_value_is_named_by_where_it_came_from() {
     let bad_variables = [("MINTLIFY_POLL_MAX", "soon"), ("MINTLIFY_LOG", "loud")];
@@ -439,6 +439,17 @@ fn the_first_bad_value_is_named_by_where_it_came_from() {
         first(&["--poll-max=5s"], &bad_variables),
         (Setting::Variable("MINTLIFY_LOG".into()), "loud".into())
     );
+    // The command line's form is read whole before any value is checked: a mistake in it,
+    // or `--help`, comes first wherever it stands.
+    assert!(matches!(
+        refused(&["--timeout=never", "--bogus"], &[]),
+        ConfigError::Usage(message) if message.contains("'--bogus'")
+    ));
+    let args = ["--timeout=never", "--help"].map(OsString::from);
+    assert!(matches!(
+        Command::parse(&args, &env_with(&[])),
+        Ok(Command::Print(help)) if help.contains("Exit codes:")
+    ));
     // A value holding `=` or starting with `-` reaches its parser whole.
     let config = parse(&["--prompt=--x=1", "--log=DEBUG"], &[]).unwrap();
     assert!(matches!(config.task, Task::FollowUp { prompt, .. } if prompt == "--x=1"));
