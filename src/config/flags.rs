@@ -141,11 +141,14 @@ impl Flags {
         flag_as_value(args)?;
         let definition = Flags::command_for_help();
         // clap's own reading of the process would bypass `env`.
-        let parser = definition.clone().mut_args(|arg| arg.env(None));
+        let parser = definition
+            .clone()
+            .no_binary_name(true)
+            .mut_args(|arg| arg.env(None));
         let as_given = match parser
             .clone()
             .mut_args(|arg| arg.value_parser(ValueParser::os_string()))
-            .try_get_matches_from(program_and(args))
+            .try_get_matches_from(args)
         {
             Ok(matches) => matches,
             Err(error) => return refusal(&error, args),
@@ -167,14 +170,12 @@ impl Flags {
             };
             let mut assignment = OsString::from(format!("--{long}="));
             assignment.push(&value);
-            let alone = parser
-                .clone()
-                .try_get_matches_from(program_and(&[assignment.clone()]));
+            let alone = parser.clone().try_get_matches_from([&assignment]);
             alone.map_err(|error| invalid(&error, setting, &value))?;
             resolved.push(assignment);
         }
         let usage = |error: clap::Error| ConfigError::Usage(first_line(&error));
-        let matches = parser.try_get_matches_from(program_and(&resolved));
+        let matches = parser.try_get_matches_from(&resolved);
         let flags = Flags::from_arg_matches(&matches.map_err(usage)?).map_err(usage)?;
         Ok(Parsed::Run(Box::new(flags)))
     }
@@ -207,11 +208,6 @@ fn invalid(error: &clap::Error, setting: Setting, value: &OsStr) -> ConfigError 
         },
         None => ConfigError::Usage(first_line(error)),
     }
-}
-
-/// clap reads the program's name first.
-fn program_and(args: &[OsString]) -> impl Iterator<Item = OsString> + Clone + '_ {
-    std::iter::once("mintlify-agent-gate".into()).chain(args.iter().cloned())
 }
 
 /// `--prompt --job-id=job_42` would start a new job whose prompt is `--job-id=job_42`, and
