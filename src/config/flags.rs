@@ -131,9 +131,9 @@ impl Flags {
     ///
     /// clap first reads the command line with every value as given, so that a value its
     /// parser refuses does not come back as an error that names its argument only in text.
-    /// Then each value is parsed alone, by its setting's own parser, where its source
-    /// is known; the values that pass are parsed together into [`Flags`], defaults filling
-    /// the rest.
+    /// Then the values are parsed together into [`Flags`], defaults filling the rest, each by
+    /// its setting's own parser; a value refused is found again alone, where its source is
+    /// known.
     pub(crate) fn parse(
         args: &[OsString],
         env: &dyn Fn(&str) -> Option<OsString>,
@@ -141,7 +141,7 @@ impl Flags {
         flag_as_value(args)?;
         let definition = Flags::command_for_help();
         // clap's own reading of the process would bypass `env`.
-        let parser = definition
+        let mut parser = definition
             .clone()
             .no_binary_name(true)
             .mut_args(|arg| arg.env(None));
@@ -170,13 +170,23 @@ impl Flags {
             };
             let mut assignment = OsString::from(format!("--{long}="));
             assignment.push(&value);
-            let alone = parser.clone().try_get_matches_from([&assignment]);
-            alone.map_err(|error| invalid(&error, setting, &value))?;
-            resolved.push(assignment);
+            resolved.push((setting, value, assignment));
         }
         let usage = |error: clap::Error| ConfigError::Usage(first_line(&error));
-        let matches = parser.try_get_matches_from(&resolved);
-        let flags = Flags::from_arg_matches(&matches.map_err(usage)?).map_err(usage)?;
+        let matches = match parser.try_get_matches_from_mut(resolved.iter().map(|(.., a)| a)) {
+            Ok(matches) => matches,
+            // Which value it was: parsed alone, each names itself by construction.
+            Err(error) => {
+                let mut alone = parser.mut_args(|arg| arg.default_value(None));
+                for (setting, value, assignment) in resolved {
+                    if let Err(error) = alone.try_get_matches_from_mut([assignment]) {
+                        return Err(invalid(&error, setting, &value));
+                    }
+                }
+                return Err(usage(error));
+            }
+        };
+        let flags = Flags::from_arg_matches(&matches).map_err(usage)?;
         Ok(Parsed::Run(Box::new(flags)))
     }
 }
