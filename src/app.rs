@@ -120,7 +120,7 @@ async fn run_to_exit(env: &dyn Fn(&str) -> Option<OsString>, args: &[OsString]) 
 async fn wait(config: &Config, progress: &mut Progress) -> Outcome {
     let client = match Client::new(config) {
         Ok(client) => client,
-        Err(error) => return Outcome::ApiError(Refusal::Client(format!("{error:#}"))),
+        Err(error) => return Outcome::ApiError(Refusal::Setup(error)),
     };
     let settings = PollSettings {
         initial: config.poll_initial,

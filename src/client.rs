@@ -6,7 +6,6 @@ mod connect;
 
 use std::time::{Duration, SystemTime};
 
-use anyhow::Context as _;
 use reqwest::header::{
     AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION, RETRY_AFTER, TRANSFER_ENCODING,
 };
@@ -25,6 +24,7 @@ use crate::job::Job;
 use crate::redact::Redactor;
 use crate::resource::Reading;
 use crate::sanitize::untrusted;
+use crate::tls::TlsError;
 
 /// Bodies above this are not a job, and reading them further would only cost memory.
 const BODY_LIMIT: usize = 1024 * 1024;
@@ -129,6 +129,21 @@ fn causes<'a>(
     })
 }
 
+/// Why the HTTP client cannot be built: the run stops before any request is sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum ClientError {
+    #[error(
+        "could not set up the HTTP client: {} cannot be sent in a header",
+        Var::ApiKey
+    )]
+    KeyNotAHeader,
+    #[error("could not set up the HTTP client (TLS): {0}")]
+    Tls(TlsError),
+    /// reqwest's own words, with their causes (its error is neither `Clone` nor `Eq`).
+    #[error("could not set up the HTTP client (TLS): {0}")]
+    Build(String),
+}
+
 pub(crate) struct Client {
     http: reqwest::Client,
     redactor: Redactor,
@@ -139,17 +154,12 @@ pub(crate) struct Client {
 }
 
 impl Client {
-    pub(crate) fn new(config: &Config) -> anyhow::Result<Self> {
+    pub(crate) fn new(config: &Config) -> Result<Self, ClientError> {
         // The `ring` provider: a smaller binary and a faster first handshake than aws-lc-rs.
         // An error only means a provider is already installed, which is what we want.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.api_key.expose()))
-            .map_err(|_| {
-                anyhow::anyhow!(
-                    "could not set up the HTTP client: {} cannot be sent in a header",
-                    Var::ApiKey
-                )
-            })?;
+            .map_err(|_| ClientError::KeyNotAHeader)?;
         auth.set_sensitive(true);
         let mut builder = reqwest::Client::builder();
         if config.api_url.scheme() == "http" {
@@ -162,7 +172,7 @@ impl Client {
         }
         let phase = Phase::default();
         let http = crate::tls::trust(builder, &config.api_url, &config.roots)
-            .context("could not set up the HTTP client (TLS)")?
+            .map_err(ClientError::Tls)?
             .user_agent(concat!("mintlify-agent-gate/", env!("CARGO_PKG_VERSION")))
             .default_headers(HeaderMap::from_iter([(AUTHORIZATION, auth)]))
             .redirect(redirect::Policy::none())
@@ -173,7 +183,7 @@ impl Client {
             // by one that came back idle, and a start sent on that would look unsent.
             .pool_max_idle_per_host(0)
             .build()
-            .context("could not set up the HTTP client (TLS)")?;
+            .map_err(|error| ClientError::Build(error_chain(&error)))?;
         Ok(Client {
             http,
             redactor: Redactor::new(config.api_key.expose()),

@@ -284,7 +284,7 @@ impl Command {
             return Err(ConfigError::KeyAsFlag);
         }
         Flags::check_text(env)?;
-        match Flags::parse(Flags::command(env), args)? {
+        match Flags::parse(args, env)? {
             Parsed::Print(text) => Ok(Command::Print(text)),
             Parsed::Run(flags) => Config::read(*flags, env).map(|c| Command::Run(Box::new(c))),
         }

@@ -303,7 +303,10 @@ pub(crate) enum Refusal {
         Var::ApiUrl
     )]
     NeverAJob { reason: NotAJob },
-    /// What could not be set up, and why, in its own words (not repeated around them).
+    /// The HTTP client could not be built.
+    #[error(transparent)]
+    Setup(crate::client::ClientError),
+    /// What went wrong, in its own words (not repeated around them).
     #[error("{0}")]
     Client(String),
     #[error(

@@ -16,7 +16,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use reqwest::{ClientBuilder, Url};
 use rustls::RootCertStore;
 use rustls::pki_types::CertificateDer;
@@ -46,12 +45,24 @@ pub(crate) fn any_usable(certs: &[CertificateDer<'static>]) -> bool {
     usable > 0
 }
 
+/// Why the TLS setup the settings ask for cannot be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum TlsError {
+    /// None of the certificates found could serve as a root; where they were looked for.
+    #[error("no CA certificates were loaded from {0}")]
+    NoRoots(&'static str),
+    /// rustls's own words (its error is neither `Eq` nor tied to a setting): the provider
+    /// offers no protocol version, which ring's never fails to.
+    #[error("could not set up TLS: {0}")]
+    Protocols(String),
+}
+
 /// Sets `builder` up to trust what an API at `api_url` should be trusted by.
 pub(crate) fn trust(
     builder: ClientBuilder,
     api_url: &Url,
     roots: &Roots,
-) -> anyhow::Result<ClientBuilder> {
+) -> Result<ClientBuilder, TlsError> {
     if api_url.scheme() != "https" {
         // No roots at all: reqwest would otherwise read the whole system store up front.
         return Ok(builder.tls_certs_only(std::iter::empty()));
@@ -64,11 +75,11 @@ pub(crate) fn trust(
 
 /// What reqwest itself sets up for rustls, with our roots: TLS 1.3 and 1.2 on ring, SNI,
 /// HTTP/1.1 by ALPN (the client has no HTTP/2).
-fn client_config(roots: RootCertStore) -> anyhow::Result<rustls::ClientConfig> {
+fn client_config(roots: RootCertStore) -> Result<rustls::ClientConfig, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .context("could not set up TLS")?
+        .map_err(|error| TlsError::Protocols(error.to_string()))?
         .with_root_certificates(roots)
         .with_no_client_auth();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
@@ -88,13 +99,15 @@ fn bundle(path: &std::path::Path) -> Option<Vec<CertificateDer<'static>>> {
 
 /// Roots the API's certificate may chain to; a certificate the verifier cannot use is skipped,
 /// as the platform verifier does, but none at all is an error.
-fn store(certs: Vec<CertificateDer<'static>>, from: &str) -> anyhow::Result<RootCertStore> {
+fn store(
+    certs: Vec<CertificateDer<'static>>,
+    from: &'static str,
+) -> Result<RootCertStore, TlsError> {
     let mut store = RootCertStore::empty();
     store.add_parsable_certificates(certs);
-    anyhow::ensure!(
-        !store.is_empty(),
-        "no CA certificates were loaded from {from}"
-    );
+    if store.is_empty() {
+        return Err(TlsError::NoRoots(from));
+    }
     Ok(store)
 }
 
@@ -104,7 +117,7 @@ fn store(certs: Vec<CertificateDer<'static>>, from: &str) -> anyhow::Result<Root
     not(target_vendor = "apple"),
     not(target_arch = "wasm32")
 ))]
-fn store_for(roots: &Roots) -> anyhow::Result<Option<RootCertStore>> {
+fn store_for(roots: &Roots) -> Result<Option<RootCertStore>, TlsError> {
     /// Where distributions keep the one-file bundle, most common first.
     const BUNDLES: [&str; 6] = [
         "/etc/ssl/certs/ca-certificates.crt", // Debian, Ubuntu, Alpine, Arch, Gentoo
@@ -151,7 +164,7 @@ fn store_for(roots: &Roots) -> anyhow::Result<Option<RootCertStore>> {
     not(target_vendor = "apple"),
     not(target_arch = "wasm32")
 )))]
-fn store_for(roots: &Roots) -> anyhow::Result<Option<RootCertStore>> {
+fn store_for(roots: &Roots) -> Result<Option<RootCertStore>, TlsError> {
     if !roots.directories.is_empty() {
         tracing::warn!("SSL_CERT_DIR is read on Unix only: set SSL_CERT_FILE to a PEM bundle");
     }
@@ -204,6 +217,19 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "no CA certificates were loaded from a test"
+        );
+    }
+
+    /// The refusal keeps the client's type up to the report, and reads as the one line the
+    /// end-to-end test in tests/tls.rs looks for.
+    #[test]
+    fn a_client_that_cannot_be_set_up_is_refused_in_one_line() {
+        let refusal = crate::failure::Refusal::Setup(crate::client::ClientError::Tls(
+            TlsError::NoRoots("the system"),
+        ));
+        assert_eq!(
+            refusal.to_string(),
+            "could not set up the HTTP client (TLS): no CA certificates were loaded from the system"
         );
     }
 }

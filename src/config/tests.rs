@@ -393,6 +393,69 @@ fn a_value_after_a_switch_and_a_key_as_an_argument_are_explained() {
     assert!(matches!(config.task, Task::FollowUp { prompt, .. } if prompt == "- update the docs"));
 }
 
+/// Which flags are switches comes from the definition, not from a list beside it.
+#[test]
+fn every_switch_explains_a_value_given_apart() {
+    let switches: Vec<String> = Flags::command_for_help()
+        .get_arguments()
+        .filter(|arg| arg.is_require_equals_set())
+        .filter_map(|arg| arg.get_long().map(|long| format!("--{long}")))
+        .collect();
+    assert!(switches.len() >= 3, "{switches:?}");
+    for switch in switches {
+        let message = refusal(&[switch.as_str(), "no"], &[]);
+        assert!(
+            message.starts_with(&format!(
+                "{switch} is a switch that takes its value after ="
+            )),
+            "{message}"
+        );
+    }
+    assert!(!refusal(&["--timeout", "5s", "no"], &[]).contains("is a switch"));
+}
+
+/// With several bad values, the refusal names the first bad flag in the order given, then the
+/// first bad variable.
+#[test]
+fn the_first_bad_value_is_named_by_where_it_came_from() {
+    let bad_variables = [("MINTLIFY_POLL_MAX", "soon"), ("MINTLIFY_LOG", "loud")];
+    let first = |args: &[&str], pairs: &[(&str, &str)]| match refused(args, pairs) {
+        ConfigError::Invalid { setting, value, .. } => (setting, value),
+        other => panic!("{args:?}: {other:?}"),
+    };
+    assert_eq!(
+        first(&["--timeout=never", "--job-id", ".."], &bad_variables),
+        (Setting::Flag("--timeout".into()), "never".into())
+    );
+    assert_eq!(
+        first(&["--job-id", "..", "--timeout=never"], &bad_variables),
+        (Setting::Flag("--job-id".into()), "..".into())
+    );
+    assert_eq!(
+        first(&[], &bad_variables),
+        (Setting::Variable("MINTLIFY_POLL_MAX".into()), "soon".into())
+    );
+    assert_eq!(
+        first(&["--poll-max=5s"], &bad_variables),
+        (Setting::Variable("MINTLIFY_LOG".into()), "loud".into())
+    );
+    // The command line's form is read whole before any value is checked: a mistake in it,
+    // or `--help`, comes first wherever it stands.
+    assert!(matches!(
+        refused(&["--timeout=never", "--bogus"], &[]),
+        ConfigError::Usage(message) if message.contains("'--bogus'")
+    ));
+    let args = ["--timeout=never", "--help"].map(OsString::from);
+    assert!(matches!(
+        Command::parse(&args, &env_with(&[])),
+        Ok(Command::Print(help)) if help.contains("Exit codes:")
+    ));
+    // A value holding `=` or starting with `-` reaches its parser whole.
+    let config = parse(&["--prompt=--x=1", "--log=DEBUG"], &[]).unwrap();
+    assert!(matches!(config.task, Task::FollowUp { prompt, .. } if prompt == "--x=1"));
+    assert_eq!(config.log_level, LevelFilter::DEBUG);
+}
+
 #[cfg(unix)]
 #[test]
 fn a_variable_that_is_not_utf8_is_refused_by_name_unless_it_is_a_path() {
