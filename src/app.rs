@@ -295,8 +295,8 @@ fn outcome_of(ending: Ending, config: &Config, progress: &Progress) -> Outcome {
         Ending::TimedOut(TimedOut::Deadline) if !progress.reached && progress.connect_failed => {
             Outcome::TimedOut(Timeout::Unreachable)
         }
-        // Answers that were never a job say nothing about the job: not a timeout, which a
-        // pipeline may let pass (GitLab's `allow_failure: exit_codes: [4]`), but an API error.
+        // Answers that were never a deployment's status say nothing about it: an API error, as
+        // for a job below.
         Ending::TimedOut(TimedOut::Deadline) if progress.deployment.is_some() => {
             match (&progress.deployment, &progress.not_a_job) {
                 (Some(watched), Some(reason)) if !watched.read_one => {
@@ -307,6 +307,8 @@ fn outcome_of(ending: Ending, config: &Config, progress: &Progress) -> Outcome {
                 _ => Outcome::TimedOut(Timeout::Deadline),
             }
         }
+        // Answers that were never a job say nothing about the job: not a timeout, which a
+        // pipeline may let pass (GitLab's `allow_failure: exit_codes: [4]`), but an API error.
         Ending::TimedOut(TimedOut::Deadline) if !progress.read_a_job => match &progress.not_a_job {
             Some(reason) => Outcome::ApiError(Refusal::NeverAJob {
                 reason: reason.clone(),
