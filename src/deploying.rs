@@ -3,7 +3,7 @@
 //! deadline, as a job is waited on.
 
 use tokio::time::Instant;
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
 use crate::classify::{Failure, Origin, Start};
 use crate::client::Client;
@@ -147,8 +147,9 @@ pub(crate) async fn trigger_automation(
     let deadline = settings.deadline;
     let send = async |_: &Progress| client.trigger_automation(automation_id, deadline).await;
     let run = send_until_answered(send, Start::Automation, settings, progress).await?;
+    // Read once: each note is said once without `warn_once`, which names the job or deployment.
     for note in &run.notes {
-        progress.warn_once(note.to_string());
+        warn!("automation {}: {note}", quoted(automation_id));
     }
     // The verdict names the run and its job: no status of it can be read to wait on.
     progress.job_id.clone_from(&run.job_id);

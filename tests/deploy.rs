@@ -209,11 +209,12 @@ async fn still_in_progress_at_the_deadline_is_a_timeout() {
 #[tokio::test]
 async fn an_automation_is_triggered_once_and_not_waited_on() {
     let server = MockServer::start().await;
-    let answer = json!({ "schemaId": "auto_1", "instanceId": "run_9", "jobId": "job_77" });
+    let answer = json!({ "schemaId": 5, "instanceId": "run_9", "jobId": "job_77" });
     script(&server, "POST", AUTOMATION_PATH, [accepted(answer)]).await;
     let run = gate(&server).env("MINTLIFY_AUTOMATION_ID", "auto_1").run();
     run.assert_code(0)
-        .assert_logged("Mintlify documents no way to read a run's status");
+        .assert_logged("Mintlify documents no way to read a run's status")
+        .assert_logged("automation \"auto_1\": field schemaId is not a string; read as absent");
     assert_eq!(
         all_requests(&server).await,
         [format!("POST {AUTOMATION_PATH}")]
