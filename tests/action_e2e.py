@@ -229,6 +229,7 @@ class ActionTest(unittest.TestCase):
             "HOME": str(self.tmp),
             "GITHUB_ACTIONS": "true",
             "GITHUB_SERVER_URL": self.site.url,
+            "GITHUB_API_URL": f"{self.site.url}/api/v3",  # as on a GitHub Enterprise Server
             "GITHUB_WORKSPACE": str(self.workspace),
             "GITHUB_ACTION_PATH": str(self.action_path),
             "RUNNER_OS": runner_os,
@@ -418,7 +419,9 @@ class ActionTest(unittest.TestCase):
         self.assertEqual(run.code, 0, run.log)
         self.assertEqual(self.downloads(), [self.asset_path()])
         self.assertEqual(self.downloads(self.origin), [self.asset_path()])
-        self.assertEqual(self.site.authorizations, [f"token {GITHUB_TOKEN}"])
+        # The server answered 404 to the web download, and to the API's route for a token.
+        self.assertEqual(self.site.requests, [self.asset_path(), f"/api/v3/repos/{REPOSITORY}/releases/tags/{TAG}"])
+        self.assertEqual(self.site.authorizations, [f"token {GITHUB_TOKEN}"] * 2)
         self.assertEqual(self.origin.authorizations, [None], "the server's token went to another host")
         self.assertNotIn(GITHUB_TOKEN, run.log)
         self.assertEqual(list((self.tmp / "_temp").rglob("token")), [], "the token stayed on disk")
@@ -442,6 +445,36 @@ class ActionTest(unittest.TestCase):
             self.assertNotIn("report it to the action's maintainers", out)
             self.assertEqual(self.leftovers(), [])
             self.assertFalse(self.cached().exists())
+
+    def test_with_a_token_a_private_release_comes_through_the_api_and_storage_gets_no_token(self):
+        # The web download asks for a sign-in (a private repository, or a server in private
+        # mode); the API, with the token, names the asset and redirects to storage elsewhere.
+        self.site.answers[self.asset_path()] = [(302, {"Location": "/login?return_to=x"}, b"")]
+        release = f"/api/v3/repos/{REPOSITORY}/releases/tags/{TAG}"
+        asset_api = f"/api/v3/repos/{REPOSITORY}/releases/assets/42"
+        listing = json.dumps({"url": f"{self.site.url}/api/v3/repos/{REPOSITORY}/releases/1", "name": TAG, "assets": [
+            {"url": f"{self.site.url}/api/v3/repos/{REPOSITORY}/releases/assets/41", "id": 41,
+             "name": SUPPORTED[("Linux", HOST_ARCH)] + ".sig", "uploader": {"login": "bot", "url": "x"}},
+            {"url": f"{self.site.url}{asset_api}", "id": 42, "name": SUPPORTED[("Linux", HOST_ARCH)],
+             "uploader": {"login": "bot", "url": f"{self.site.url}/api/v3/users/bot"}},
+        ]}, indent=2).encode()
+        self.site.answers[release] = [(200, {"Content-Type": "application/json"}, listing)]
+        self.site.answers[asset_api] = [(302, {"Location": f"{self.origin.url}/storage/blob"}, b"")]
+        (self.tmp / "site" / "storage").mkdir()
+        shutil.copy(self.gate, self.tmp / "site" / "storage" / "blob")
+        run = self.run_action()
+        self.assertEqual(run.code, 0, run.log)
+        self.assertEqual(self.site.requests, [self.asset_path(), release, asset_api])
+        self.assertEqual(self.site.authorizations, [f"token {GITHUB_TOKEN}"] * 3)
+        self.assertEqual((self.origin.requests, self.origin.authorizations), (["/storage/blob"], [None]))
+        # Without a token there is no API route: the sign-in is named.
+        self.cached().unlink()
+        self.site.answers[self.asset_path()] = [(302, {"Location": "/login?return_to=x"}, b"")]
+        self.origin.answers[self.asset_path()] = [(404, {}, b"Not Found")]
+        run = self.run_action(with_={"github_token": ""})
+        self.assertEqual(run.code, 1, run.log)
+        self.assertIn("Sign-in required", run.step("install").stdout)
+        self.assertNotIn(release, self.site.requests[3:])
 
     def test_redirects_are_followed_to_https_only_and_never_carry_the_token(self):
         target = f"/{REPOSITORY}/elsewhere"
