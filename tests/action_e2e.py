@@ -534,6 +534,26 @@ class ActionTest(unittest.TestCase):
         self.assertEqual(run.code, 1, run.log)
         self.assertIn("404", run.step("install").stdout)
 
+    @unittest.skipUnless(shutil.which("busybox"), "BusyBox is not installed")
+    def test_an_alpine_like_container_with_busybox_alone_works(self):
+        # sh, wget, sha256sum and every other tool from BusyBox, as in an alpine container.
+        tools = pathlib.Path(tempfile.mkdtemp(prefix="busybox-", dir=self.tmp))
+        busybox = shutil.which("busybox")
+        applets = subprocess.run([busybox, "--list"], capture_output=True, text=True, check=True).stdout.split()
+        for applet in applets:
+            (tools / applet).symlink_to(busybox)
+        self.assertFalse((tools / "curl").exists())
+        run = self.run_action(path=str(tools), sh=str(tools / "sh"))
+        self.assertEqual(run.code, 0, run.log)
+        self.assertEqual(run.outputs["result"], "completed")
+        self.assertTrue(self.cached().is_file())
+        for site in (self.site, self.origin):
+            site.answers[self.asset_path()] = [(302, {"Location": "/login?return_to=x"}, b"")]
+        self.cached().unlink()
+        run = self.run_action(path=str(tools), sh=str(tools / "sh"))
+        self.assertEqual(run.code, 1, run.log)
+        self.assertIn("Sign-in required", run.step("install").stdout)
+
     def test_a_missing_downloader_or_hasher_is_named_in_one_line(self):
         run = self.run_action(path=self.path_without("curl", "wget"))
         self.assertEqual(run.code, 1, run.log)
