@@ -567,6 +567,41 @@ class ActionTest(unittest.TestCase):
             run = self.run_action(path=self.path_without(*hasher))
             self.assertEqual(run.code, 0, run.log)
 
+    def test_parallel_jobs_sharing_a_tool_cache_and_a_temp_on_another_filesystem_all_pass(self):
+        # Twelve install steps at once, one tool cache on this disk, one RUNNER_TEMP for all on
+        # a tmpfs where there is one (as self-hosted runners sharing a cache may have).
+        shm = pathlib.Path("/dev/shm")
+        temp = pathlib.Path(tempfile.mkdtemp(dir=shm if shm.is_dir() else self.tmp))
+        self.addCleanup(shutil.rmtree, temp, True)
+        step = next(s for s in ACTION["runs"]["steps"] if s["id"] == "install")
+        script = self.tmp / "install.sh"
+        script.write_text(step["run"])
+        runs = []
+        for number in range(12):
+            output = self.tmp / f"output_{number}"
+            output.write_text("")
+            env = {"PATH": os.environ["PATH"], "HOME": str(self.tmp), "GITHUB_OUTPUT": str(output),
+                   "GITHUB_SERVER_URL": self.site.url, "GITHUB_ACTION_PATH": str(self.action_path),
+                   "RUNNER_OS": "Linux", "RUNNER_ARCH": HOST_ARCH, "RUNNER_TEMP": str(temp),
+                   "RUNNER_TOOL_CACHE": str(self.tool_cache), "GATE_GITHUB_TOKEN": ""}
+            runs.append((output, subprocess.Popen(["sh", "-e", str(script)], env=env, stdout=subprocess.PIPE,
+                                                  stderr=subprocess.STDOUT, text=True)))
+        want = hashlib.sha256(self.gate_bytes()).hexdigest()
+        paths = set()
+        for output, process in runs:
+            log = process.communicate(timeout=120)[0]
+            self.assertEqual(process.returncode, 0, log)
+            path = parse_github_output(output.read_text())["path"]
+            self.assertEqual(hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest(), want)
+            self.assertTrue(os.access(path, os.X_OK))
+            paths.add(path)
+        self.assertEqual(len(paths), 12, "two jobs were given the same private copy")
+        self.assertEqual(hashlib.sha256(self.cached().read_bytes()).hexdigest(), want)
+        self.assertEqual(self.leftovers(), [])
+
+    def gate_bytes(self):
+        return pathlib.Path(self.gate).read_bytes()
+
     def test_a_cache_without_execute_bit_or_with_a_directory_in_place_is_repaired(self):
         self.assertEqual(self.run_action().code, 0)
         self.cached().chmod(0o644)
