@@ -523,14 +523,35 @@ class ActionTest(unittest.TestCase):
         self.assertEqual(self.leftovers(), [])
         self.assertEqual(list((self.tmp / "_temp").glob("mintlify-agent-gate*")), [])
 
+    def test_python_downloads_when_there_is_no_curl_and_checks_each_redirect(self):
+        without = self.path_without("curl", "wget")
+        self.site.answers[self.asset_path()] = [(302, {"Location": f"{self.origin.url}/elsewhere"}, b"")]
+        shutil.copy(self.gate, self.tmp / "site" / "elsewhere")
+        run = self.run_action(path=without)
+        self.assertEqual(run.code, 0, run.log)
+        self.assertEqual(self.site.authorizations, [f"token {GITHUB_TOKEN}"])
+        self.assertEqual((self.origin.requests, self.origin.authorizations), (["/elsewhere"], [None]))
+        self.cached().unlink()
+        for site in (self.site, self.origin):
+            site.answers[self.asset_path()] = [(302, {"Location": "/login?return_to=x"}, b"")]
+        run = self.run_action(path=without)
+        self.assertEqual(run.code, 1, run.log)
+        self.assertIn("Sign-in required", run.step("install").stdout)
+        for site in (self.site, self.origin):
+            site.answers[self.asset_path()] = [(302, {"Location": "ftp://example.invalid/x"}, b"")]
+        run = self.run_action(path=without)
+        self.assertEqual(run.code, 1, run.log)
+        self.assertIn("redirected to ftp://example.invalid/x, which is not https", run.step("install").stdout)
+        self.assertEqual(self.leftovers(), [])
+
     def test_wget_downloads_when_there_is_no_curl_and_says_why_it_failed(self):
-        run = self.run_action(path=self.path_without("curl"))
+        run = self.run_action(path=self.path_without("curl", "python3"))
         self.assertEqual(run.code, 0, run.log)
         self.assertEqual(self.site.authorizations, [None], "the token is sent by curl only")
         self.cached().unlink()
         for site in (self.site, self.origin):
             site.answers[self.asset_path()] = [(404, {}, b"Not Found")]
-        run = self.run_action(path=self.path_without("curl"))
+        run = self.run_action(path=self.path_without("curl", "python3"))
         self.assertEqual(run.code, 1, run.log)
         self.assertIn("404", run.step("install").stdout)
 
@@ -555,9 +576,9 @@ class ActionTest(unittest.TestCase):
         self.assertIn("Sign-in required", run.step("install").stdout)
 
     def test_a_missing_downloader_or_hasher_is_named_in_one_line(self):
-        run = self.run_action(path=self.path_without("curl", "wget"))
+        run = self.run_action(path=self.path_without("curl", "wget", "python3"))
         self.assertEqual(run.code, 1, run.log)
-        self.assertIn("Neither curl nor wget is on this runner, so the gate cannot be downloaded: install curl",
+        self.assertIn("Neither curl, wget nor python3 is on this runner, so the gate cannot be downloaded: install curl",
                       run.step("install").stdout)
         run = self.run_action(path=self.path_without("sha256sum", "shasum", "openssl", "python3"))
         self.assertEqual(run.code, 1, run.log)
