@@ -211,7 +211,10 @@ class ActionTest(unittest.TestCase):
         self.bin = self.tmp / "bin"  # tools put on PATH by a test
         self.bin.mkdir()
 
-    def run_action(self, with_=None, env=None, runner_os="Linux", runner_arch=HOST_ARCH, path=None, sh="sh"):
+    # The shell that `shell: sh` finds; ActionOnBashTest below runs every test with bash as sh.
+    SH = "sh"
+
+    def run_action(self, with_=None, env=None, runner_os="Linux", runner_arch=HOST_ARCH, path=None, sh=None):
         """Every step of the composite action, in order, stopping at the first that fails.
         `sh` is the shell that `shell: sh` finds: dash here, bash in sh mode on macOS and in Git
         for Windows."""
@@ -249,7 +252,7 @@ class ActionTest(unittest.TestCase):
             for key, value in (step.get("env") or {}).items():
                 process_env[key] = evaluate(value, inputs, steps)
             started = time.monotonic()
-            run = subprocess.run([sh, "-e", str(script)],  # the runner's arguments for `shell: sh`
+            run = subprocess.run([sh or self.SH, "-e", str(script)],  # the runner's arguments for `shell: sh`
                                  cwd=self.workspace, env=process_env, capture_output=True, text=True, timeout=90)
             seconds = time.monotonic() - started
             outputs = parse_github_output(output.read_text())
@@ -605,7 +608,7 @@ class ActionTest(unittest.TestCase):
                    "GITHUB_SERVER_URL": self.site.url, "GITHUB_ACTION_PATH": str(self.action_path),
                    "RUNNER_OS": "Linux", "RUNNER_ARCH": HOST_ARCH, "RUNNER_TEMP": str(temp),
                    "RUNNER_TOOL_CACHE": str(self.tool_cache), "GATE_GITHUB_TOKEN": ""}
-            runs.append((output, subprocess.Popen(["sh", "-e", str(script)], env=env, stdout=subprocess.PIPE,
+            runs.append((output, subprocess.Popen([self.SH, "-e", str(script)], env=env, stdout=subprocess.PIPE,
                                                   stderr=subprocess.STDOUT, text=True)))
         want = hashlib.sha256(self.gate_bytes()).hexdigest()
         paths = set()
@@ -698,6 +701,17 @@ class ActionTest(unittest.TestCase):
         self.assertIn("The prompt input is 32001 bytes long, over the 32000 that an input can carry on every runner: "
                       "write the prompt to a file in an earlier step and pass its path as prompt_file instead.",
                       run.step("gate").stdout)
+
+
+class ActionOnBashTest(ActionTest):
+    """Every test again with bash started as sh, the `sh` of macOS and of Git for Windows (dash
+    is Ubuntu's), which reads SHELLOPTS and imports exported functions."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.SH = os.path.join(cls.built.name, "sh")
+        os.symlink(shutil.which("bash"), cls.SH)
 
 
 if __name__ == "__main__":
