@@ -50,4 +50,5 @@ LABEL org.opencontainers.image.source="${SOURCE}" \
       org.opencontainers.image.description="Wait on a Mintlify agent job in CI and turn its result into a pass or a fail" \
       org.opencontainers.image.licenses="MIT OR Apache-2.0"
 COPY --from=binary --chmod=0755 /out/mintlify-agent-gate /usr/local/bin/mintlify-agent-gate
+COPY LICENSE-MIT LICENSE-APACHE /usr/share/doc/mintlify-agent-gate/
 ENTRYPOINT ["/usr/local/bin/mintlify-agent-gate"]

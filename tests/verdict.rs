@@ -4,7 +4,7 @@
 mod common;
 
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use wiremock::matchers::method;
@@ -68,7 +68,7 @@ async fn an_output_path_that_is_a_fifo_fails_fast_with_exit_7_and_an_error_annot
     for variable in ["GITHUB_OUTPUT", "MINTLIFY_DOTENV"] {
         let gate = Gate::new(&server.uri()).env("GITHUB_ACTIONS", "true");
         let fifo = gate.fifo("fifo");
-        let started = Instant::now();
+        let started = std::time::Instant::now();
         let run = gate.env(variable, &fifo).run();
         run.assert_code(7);
         assert!(started.elapsed() < Duration::from_secs(10));

@@ -108,7 +108,15 @@ fn verdicts_name_the_real_cause() {
     let verdict = with(&Outcome::Cancelled(Signal::Terminate), None, |r| {
         r.verdict()
     });
-    assert!(verdict.contains("cancelled by SIGTERM"), "{verdict}");
+    let terminate = if cfg!(windows) {
+        "Ctrl-Break"
+    } else {
+        "SIGTERM"
+    };
+    assert!(
+        verdict.contains(&format!("cancelled by {terminate}")),
+        "{verdict}"
+    );
 }
 
 #[test]
