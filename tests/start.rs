@@ -427,7 +427,13 @@ async fn a_flag_after_prompt_is_refused_not_sent_as_the_prompt() {
 #[tokio::test]
 async fn a_prompt_of_only_a_bom_or_invisible_characters_starts_nothing() {
     let server = creating([created()]).await;
-    for text in ["\u{feff}", "\u{feff}\r\n", "\u{200b}\u{200d} \u{2060}"] {
+    for text in [
+        "\u{feff}",
+        "\u{feff}\r\n",
+        "\u{200b}\u{200d} \u{2060}",
+        // Default-ignorable but not format characters, and blanks drawn as nothing.
+        "\u{034F}\u{115F}\u{1160}\u{3164}\u{FFA0}\u{17B4}\u{17B5}\u{FE0F}\u{E0100}\u{2800}",
+    ] {
         let gate = Gate::new(&server.uri()).env("MINTLIFY_JOB_ID", "");
         let file = gate.path("prompt.md");
         std::fs::write(&file, text).unwrap();

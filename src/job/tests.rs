@@ -108,6 +108,21 @@ fn only_an_absolute_http_link_with_a_host_is_a_pr() {
         let job = read(&serde_json::json!({ "status": "completed", "prLink": good }).to_string());
         assert_eq!(job.pr_link.as_deref(), Some(good));
     }
+    // Written out as every reader reads it.
+    for (sent, written) in [
+        (
+            "HTTPS://GitHub.com/o/r/pull/1",
+            "https://github.com/o/r/pull/1",
+        ),
+        (
+            "https://github.com:443/o/r/../r/pull/1",
+            "https://github.com/o/r/pull/1",
+        ),
+        ("https://github.com", "https://github.com/"),
+    ] {
+        let job = read(&serde_json::json!({ "status": "completed", "prLink": sent }).to_string());
+        assert_eq!(job.pr_link.as_deref(), Some(written), "{sent}");
+    }
     let long = format!("https://github.com/{}", "a".repeat(PR_LINK_LIMIT));
     for (bad, note) in [
         (" ", Note::NotAPrLink(PrLinkProblem::HiddenCharacters)),
@@ -145,6 +160,46 @@ fn only_an_absolute_http_link_with_a_host_is_a_pr() {
         (
             "https://:pw@github.com/o/r/pull/1",
             Note::NotAPrLink(PrLinkProblem::Userinfo),
+        ),
+        (
+            "https://github.com\\@evil.example/o/r/pull/1",
+            Note::NotAPrLink(PrLinkProblem::Backslash),
+        ),
+        (
+            "https://github.com/o\\r/pull/1",
+            Note::NotAPrLink(PrLinkProblem::Backslash),
+        ),
+        (
+            "https://@evil.example/o/r/pull/1",
+            Note::NotAPrLink(PrLinkProblem::Userinfo),
+        ),
+        (
+            "https://:@evil.example/o/r/pull/1",
+            Note::NotAPrLink(PrLinkProblem::Userinfo),
+        ),
+        (
+            "https:github.com/o/r/pull/1",
+            Note::NotAPrLink(PrLinkProblem::NotHttpUrl),
+        ),
+        (
+            "https:/github.com/o/r/pull/1",
+            Note::NotAPrLink(PrLinkProblem::NotHttpUrl),
+        ),
+        (
+            "https:///github.com/o/r/pull/1",
+            Note::NotAPrLink(PrLinkProblem::NotHttpUrl),
+        ),
+        (
+            "https://github.com/o/r/pull/1\u{034F}",
+            Note::NotAPrLink(PrLinkProblem::HiddenCharacters),
+        ),
+        (
+            "https://github.com/o/r/pull/1\u{3164}",
+            Note::NotAPrLink(PrLinkProblem::HiddenCharacters),
+        ),
+        (
+            "https://github.com/o/r/pull/1\u{FFFC}",
+            Note::NotAPrLink(PrLinkProblem::HiddenCharacters),
         ),
         (
             "https://github.com/o/r/pull/1\u{fffd}",
