@@ -108,21 +108,6 @@ fn only_an_absolute_http_link_with_a_host_is_a_pr() {
         let job = read(&serde_json::json!({ "status": "completed", "prLink": good }).to_string());
         assert_eq!(job.pr_link.as_deref(), Some(good));
     }
-    // Written out as every reader reads it.
-    for (sent, written) in [
-        (
-            "HTTPS://GitHub.com/o/r/pull/1",
-            "https://github.com/o/r/pull/1",
-        ),
-        (
-            "https://github.com:443/o/r/../r/pull/1",
-            "https://github.com/o/r/pull/1",
-        ),
-        ("https://github.com", "https://github.com/"),
-    ] {
-        let job = read(&serde_json::json!({ "status": "completed", "prLink": sent }).to_string());
-        assert_eq!(job.pr_link.as_deref(), Some(written), "{sent}");
-    }
     let long = format!("https://github.com/{}", "a".repeat(PR_LINK_LIMIT));
     for (bad, note) in [
         (" ", Note::NotAPrLink(PrLinkProblem::HiddenCharacters)),
@@ -160,46 +145,6 @@ fn only_an_absolute_http_link_with_a_host_is_a_pr() {
         (
             "https://:pw@github.com/o/r/pull/1",
             Note::NotAPrLink(PrLinkProblem::Userinfo),
-        ),
-        (
-            "https://github.com\\@evil.example/o/r/pull/1",
-            Note::NotAPrLink(PrLinkProblem::Backslash),
-        ),
-        (
-            "https://github.com/o\\r/pull/1",
-            Note::NotAPrLink(PrLinkProblem::Backslash),
-        ),
-        (
-            "https://@evil.example/o/r/pull/1",
-            Note::NotAPrLink(PrLinkProblem::Userinfo),
-        ),
-        (
-            "https://:@evil.example/o/r/pull/1",
-            Note::NotAPrLink(PrLinkProblem::Userinfo),
-        ),
-        (
-            "https:github.com/o/r/pull/1",
-            Note::NotAPrLink(PrLinkProblem::NotHttpUrl),
-        ),
-        (
-            "https:/github.com/o/r/pull/1",
-            Note::NotAPrLink(PrLinkProblem::NotHttpUrl),
-        ),
-        (
-            "https:///github.com/o/r/pull/1",
-            Note::NotAPrLink(PrLinkProblem::NotHttpUrl),
-        ),
-        (
-            "https://github.com/o/r/pull/1\u{034F}",
-            Note::NotAPrLink(PrLinkProblem::HiddenCharacters),
-        ),
-        (
-            "https://github.com/o/r/pull/1\u{3164}",
-            Note::NotAPrLink(PrLinkProblem::HiddenCharacters),
-        ),
-        (
-            "https://github.com/o/r/pull/1\u{FFFC}",
-            Note::NotAPrLink(PrLinkProblem::HiddenCharacters),
         ),
         (
             "https://github.com/o/r/pull/1\u{fffd}",
@@ -262,4 +207,49 @@ fn a_character_that_could_not_be_decoded_is_noted_once_where_it_is_read() {
     assert_eq!(job.status, None);
     assert_eq!(job.git_ref.as_deref(), Some("\u{fffd}"));
     assert_eq!(check_id("j\u{fffd}"), Err(IdProblem::Undecodable));
+}
+
+#[test]
+fn a_link_url_readers_read_differently_is_no_link() {
+    for (bad, problem) in [
+        (
+            "https://github.com\\@evil.example/o/r/pull/1",
+            PrLinkProblem::Backslash,
+        ),
+        ("https://github.com/o\\r/pull/1", PrLinkProblem::Backslash),
+        ("https://@evil.example/o/r/pull/1", PrLinkProblem::Userinfo),
+        ("https://:@evil.example/o/r/pull/1", PrLinkProblem::Userinfo),
+        ("https:github.com/o/r/pull/1", PrLinkProblem::NotHttpUrl),
+        ("https:/github.com/o/r/pull/1", PrLinkProblem::NotHttpUrl),
+        ("https:///github.com/o/r/pull/1", PrLinkProblem::NotHttpUrl),
+        (
+            "https://github.com/o/r/pull/1\u{034F}",
+            PrLinkProblem::HiddenCharacters,
+        ),
+        (
+            "https://github.com/o/r/pull/1\u{3164}",
+            PrLinkProblem::HiddenCharacters,
+        ),
+        (
+            "https://github.com/o/r/pull/1\u{FFFC}",
+            PrLinkProblem::HiddenCharacters,
+        ),
+    ] {
+        assert_eq!(plain_http_link(bad), Err(problem), "{bad:?}");
+    }
+    // Written out as every reader reads it.
+    for (sent, written) in [
+        (
+            "HTTPS://GitHub.com/o/r/pull/1",
+            "https://github.com/o/r/pull/1",
+        ),
+        (
+            "https://github.com:443/o/r/../r/pull/1",
+            "https://github.com/o/r/pull/1",
+        ),
+        ("https://github.com", "https://github.com/"),
+    ] {
+        let job = read(&serde_json::json!({ "status": "completed", "prLink": sent }).to_string());
+        assert_eq!(job.pr_link.as_deref(), Some(written), "{sent}");
+    }
 }
