@@ -154,7 +154,7 @@ pub(crate) enum ConfigError {
     )]
     KeyAsArgument,
     #[error(
-        "{flag} is followed by {}, which is a flag, not its value: a value that starts with - goes after =, as {flag}={}, or in {var}",
+        "{flag} is followed by {}, which is taken for a flag, not its value: a value that starts with - goes after =, as {flag}={}, or in {var}",
         quoted(next),
         untrusted(&truncated(next, 60))
     )]

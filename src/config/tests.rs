@@ -688,6 +688,7 @@ fn not_waiting_needs_something_to_start() {
         ConfigError::WaitWithoutPrompt
     );
     assert_eq!(invalid("MINTLIFY_WAIT", "later"), ValueProblem::NotABoolean);
+    assert_eq!(invalid("MINTLIFY_PROMPT", " - "), ValueProblem::LoneDash);
 }
 
 #[test]
@@ -706,6 +707,14 @@ fn a_flag_is_never_taken_as_the_value_of_the_flag_before_it() {
         ),
         (&["--prompt", "-h"][..], "--prompt", "-h"),
         (&["--timeout", "--prompt=x"][..], "--timeout", "--prompt=x"),
+        (&["--prompt", "--"][..], "--prompt", "--"),
+        (
+            &["--job-id", "job_42", "--prompt", "--"][..],
+            "--prompt",
+            "--",
+        ),
+        (&["--timeout", "-5s"][..], "--timeout", "-5s"),
+        (&["--job-id", "-1"][..], "--job-id", "-1"),
     ] {
         let error = refused(args, &pairs);
         assert!(
