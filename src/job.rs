@@ -131,15 +131,18 @@ pub(crate) enum PrLinkProblem {
     Userinfo,
     /// `https://github.com\\@evil.example/` leads to github.com or evil.example, by reader.
     Backslash,
+    /// `https://gіthub.com/` (a Cyrillic `і`) reads as github.com and leads to `xn--gthub-...`.
+    HostNotPlain,
     Undecodable,
 }
 
-/// A link from the server as every reader reads it alike, in its normal form (the URL
-/// standard's serialisation, what a browser shows), or why it is no such link. URL readers
+/// A link from the server that every reader reads alike, or why it is none. URL readers
 /// disagree where the text is not plain: `https://github.com\\@evil.example/` is github.com to
 /// the url crate and evil.example to curl and Python, and `https:github.com/...` is a path to
 /// some of them. So the text must start `http://` or `https://` and then the host, with no
-/// backslash anywhere and no user name or password (`user@`, even an empty one) before the host.
+/// backslash anywhere and no user name or password (`user@`, even an empty one) before the host,
+/// and the host (and port) written as the URL standard reads it (`xn--` for a name in another
+/// script, no default port, no `0x7f.1` for an address): what a person reads is where it leads.
 pub(crate) fn plain_http_link(link: &str) -> Result<String, PrLinkProblem> {
     if link.chars().any(|c| c.is_whitespace() || is_hidden(c)) {
         return Err(PrLinkProblem::HiddenCharacters);
@@ -162,19 +165,26 @@ pub(crate) fn plain_http_link(link: &str) -> Result<String, PrLinkProblem> {
         .split(['/', '?', '#'])
         .next()
         .unwrap_or_default();
+    if authority.is_empty() {
+        return Err(PrLinkProblem::NotHttpUrl);
+    }
     if authority.contains('@') {
         return Err(PrLinkProblem::Userinfo);
     }
-    match url::Url::parse(link) {
-        Ok(url)
-            if !authority.is_empty()
-                && matches!(url.scheme(), "http" | "https")
-                && url.host_str().is_some_and(|host| !host.is_empty()) =>
-        {
-            Ok(url.into())
-        }
-        _ => Err(PrLinkProblem::NotHttpUrl),
+    let url = url::Url::parse(link)
+        .ok()
+        .filter(|url| matches!(url.scheme(), "http" | "https"));
+    let Some(host) = url.as_ref().and_then(url::Url::host_str) else {
+        return Err(PrLinkProblem::NotHttpUrl);
+    };
+    let read_as = match url.as_ref().and_then(url::Url::port) {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    };
+    if !authority.eq_ignore_ascii_case(&read_as) {
+        return Err(PrLinkProblem::HostNotPlain);
     }
+    Ok(link.to_owned())
 }
 
 /// Something odd in an answer that did not stop it from being read: said once in the log.
@@ -230,6 +240,9 @@ impl fmt::Display for Note {
             ),
             Note::NotAPrLink(PrLinkProblem::Backslash) => f.write_str(
                 "prLink holds a backslash, which URL readers take differently (one reads the host another does not); read as no PR",
+            ),
+            Note::NotAPrLink(PrLinkProblem::HostNotPlain) => f.write_str(
+                "prLink's host is not written as URL readers read it (letters of another script, a default port, an address in an odd form), so it may lead elsewhere than it seems; read as no PR",
             ),
             Note::NotAPrLink(PrLinkProblem::Undecodable) => f.write_str(
                 "prLink holds a character that could not be decoded (a lone UTF-16 surrogate escape or a byte that is not UTF-8); read as no PR",

@@ -581,17 +581,14 @@ async fn a_pr_link_that_url_readers_read_differently_is_no_pr() {
         run.assert_logged("read as no PR");
         assert!(!run.file("gate.env").unwrap().contains("evil"), "{link:?}");
     }
-    // A plain link in another form is written as every reader reads it.
-    let server = api([ok(job(
-        "completed",
-        Some("HTTPS://GitHub.com:443/acme/docs/pull/7"),
-    ))])
-    .await;
+    // A host that reads as one and leads to another.
+    let link = "https://g\u{0456}thub.com/acme/docs/pull/7";
+    let server = api([ok(job("completed", Some(link)))]).await;
     let run = Gate::new(&server.uri())
         .env("MINTLIFY_REQUIRE_PR", "true")
         .run();
-    run.assert_code(0);
-    assert_eq!(run.outputs()["pr_link"], PR_LINK);
+    run.assert_code(6);
+    run.assert_logged("prLink's host is not written as URL readers read it");
 }
 
 /// The text with the characters no one sees taken out, as a reader (or a program) takes it.

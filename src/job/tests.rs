@@ -237,19 +237,22 @@ fn a_link_url_readers_read_differently_is_no_link() {
     ] {
         assert_eq!(plain_http_link(bad), Err(problem), "{bad:?}");
     }
-    // Written out as every reader reads it.
-    for (sent, written) in [
-        (
-            "HTTPS://GitHub.com/o/r/pull/1",
-            "https://github.com/o/r/pull/1",
-        ),
-        (
-            "https://github.com:443/o/r/../r/pull/1",
-            "https://github.com/o/r/pull/1",
-        ),
-        ("https://github.com", "https://github.com/"),
+    for good in [
+        "HTTPS://GitHub.com/o/r/pull/1",
+        "https://github.com:8443/o/r/../r/pull/1?x=<y>",
+        "https://github.com",
     ] {
-        let job = read(&serde_json::json!({ "status": "completed", "prLink": sent }).to_string());
-        assert_eq!(job.pr_link.as_deref(), Some(written), "{sent}");
+        assert_eq!(plain_http_link(good).as_deref(), Ok(good));
+    }
+    for bad in [
+        "https://github.com:443/o/r/pull/1",
+        "https://g\u{0456}thub.com/o/r/pull/1",
+        "http://0x7f.1/o/r/pull/1",
+    ] {
+        assert_eq!(
+            plain_http_link(bad),
+            Err(PrLinkProblem::HostNotPlain),
+            "{bad}"
+        );
     }
 }

@@ -80,10 +80,10 @@ fn the_annotation_is_one_line_whatever_the_server_sent() {
 
 #[test]
 fn the_summary_escapes_server_text() {
-    let body = r#"{"status":"completed","prLink":"https://x/a|b_c*d"}"#;
+    let body = r#"{"status":"completed","prLink":"https://x/a|b<script>"}"#;
     let summary = with(&Outcome::Completed, Some(body), |r| r.summary("completed"));
     assert!(
-        summary.contains("| job\\_1 | completed | https://x/a\\|b\\_c\\*d | 1m05s | 7 |"),
+        summary.contains("| job\\_1 | completed | https://x/a\\|b&lt;script&gt; | 1m05s | 7 |"),
         "{summary}"
     );
 }
