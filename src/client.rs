@@ -61,7 +61,7 @@ struct Attempt {
 
 /// The failures of a connection that the same request later would meet again: a certificate
 /// that is not trusted, a server that does not speak TLS or not a version this program
-/// speaks, a proxy that wants credentials.
+/// speaks, a proxy that wants credentials or will not open a tunnel to the API.
 fn permanent(error: &reqwest::Error) -> Option<Refusal> {
     use rustls::{AlertDescription as Alert, CertificateError as Cert, Error as Tls};
     let chain = || error_chain(error);
@@ -90,11 +90,19 @@ fn permanent(error: &reqwest::Error) -> Option<Refusal> {
                 _ => None,
             };
         }
-        // hyper-util's `TunnelError::ProxyAuthRequired` is private; its words are all it shows.
-        cause
-            .to_string()
-            .ends_with("proxy authorization required")
-            .then_some(Refusal::ProxyAuthentication)
+        // hyper-util's `TunnelError` is private; its words are all it shows. It keeps no status
+        // but 407's: any other answer to the CONNECT but 200 (403, 404, a redirect, a 5xx, or
+        // no HTTP at all) is "unsuccessful", and is taken as a refusal that waiting will not
+        // change, since a run that waits it out ends "unreachable", exit 4, which some CI
+        // configurations let pass.
+        let words = cause.to_string();
+        if words.ends_with("proxy authorization required") {
+            Some(Refusal::ProxyAuthentication)
+        } else if words == "tunnel error: unsuccessful" {
+            Some(Refusal::ProxyRefusedTunnel)
+        } else {
+            None
+        }
     })
 }
 

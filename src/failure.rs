@@ -257,6 +257,11 @@ pub(crate) enum Refusal {
     )]
     ProxyAuthentication,
     #[error(
+        "the proxy in {} (or ALL_PROXY) refused to open a tunnel to the API: it answered the CONNECT with neither 200 nor 407 (a 403 or 404 from its rules, a redirect, a 5xx, or no HTTP at all; the HTTP client does not keep which): check the proxy's rules for the API's host and port, or add the host to NO_PROXY",
+        Var::HttpsProxy
+    )]
+    ProxyRefusedTunnel,
+    #[error(
         "the API answered until the deadline, but never with a job ({reason}), so how the job ended is unknown: check {} and the job in the Mintlify dashboard",
         Var::ApiUrl
     )]

@@ -499,6 +499,34 @@ async fn a_proxy_asking_for_credentials_stops_at_once() {
     assert_not_retried(&run);
 }
 
+/// A proxy that will not open the tunnel (its rules forbid the host, it redirects, it speaks no
+/// HTTP) says so on every try: exit 5 at once, not a wait that ends "unreachable".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxy_refusing_the_tunnel_stops_at_once() {
+    let (url, ca_pem) = https_api().await;
+    for answer in [
+        &b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n"[..],
+        b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n",
+        b"HTTP/1.1 301 Moved Permanently\r\nlocation: http://x/\r\ncontent-length: 0\r\n\r\n",
+        b"SSH-2.0-OpenSSH_9.6\r\n\r\n",
+    ] {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let proxy = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                use std::io::{Read as _, Write as _};
+                let mut head = [0u8; 4096];
+                let _ = stream.read(&mut head);
+                let _ = stream.write_all(answer);
+            }
+        });
+        let run = run(trusting(&url, &ca_pem).env("HTTPS_PROXY", &proxy)).await;
+        run.assert_code(5)
+            .assert_logged("the proxy in HTTPS_PROXY (or ALL_PROXY) refused to open a tunnel");
+        assert_not_retried(&run);
+    }
+}
+
 /// A proxy setting the client would ignore, or a SOCKS proxy it cannot speak, is refused by
 /// name before anything is sent; a SOCKS proxy that `NO_PROXY` keeps the API away from is fine.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -510,6 +538,19 @@ async fn proxies_that_cannot_serve_are_refused_by_name() {
         ("ALL_PROXY", "http://proxy corp:8080", "is not a proxy URL"),
         ("HTTPS_PROXY", "socks5://127.0.0.1:1080", "is a SOCKS proxy"),
         ("all_proxy", "socks5h://127.0.0.1:1080", "is a SOCKS proxy"),
+        ("HTTPS_PROXY", "SOCKS5://127.0.0.1:1080", "is a SOCKS proxy"),
+        (
+            "HTTPS_PROXY",
+            "http://127.0.0.1:99999",
+            "has no usable port",
+        ),
+        (
+            "HTTPS_PROXY",
+            "http://127.0.0.1:65536",
+            "has no usable port",
+        ),
+        ("HTTPS_PROXY", "http://127.0.0.1:-1", "has no usable port"),
+        ("HTTPS_PROXY", "http://127.0.0.1:0", "has no usable port"),
     ] {
         let run = run(trusting(&url, &ca_pem).env(name, value)).await;
         run.assert_code(2)
