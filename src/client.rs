@@ -12,7 +12,7 @@ use reqwest::header::{
 use reqwest::{RequestBuilder, Response, Url, redirect};
 use tokio::time::Instant;
 
-use self::connect::{Phase, connect_timeout, pinned};
+use self::connect::{Phase, connect_timeout, pinned, tunnel_status};
 use crate::classify::{
     Answer, Body, Call, Failure, NotAJob, Origin, Refusal, Start, Target, Trouble, classify,
     parse_retry_after, uncertain,
@@ -99,7 +99,7 @@ fn permanent(error: &reqwest::Error) -> Option<Refusal> {
         if words.ends_with("proxy authorization required") {
             Some(Refusal::ProxyAuthentication)
         } else if words == "tunnel error: unsuccessful" {
-            Some(Refusal::ProxyRefusedTunnel)
+            Some(Refusal::ProxyRefusedTunnel { status: None })
         } else {
             None
         }
@@ -283,8 +283,31 @@ impl Client {
                     connected: self.phase.connected(),
                     connect_timeout: connect_timeout(self.request_timeout),
                 };
-                Err(unsent(&error, target, limit, attempt))
+                match unsent(&error, target, limit, attempt) {
+                    Failure::Permanent(Refusal::ProxyRefusedTunnel { .. }) => {
+                        Err(self.tunnel_refused(deadline).await)
+                    }
+                    failure => Err(failure),
+                }
             }
+        }
+    }
+}
+
+impl Client {
+    /// A proxy that cannot reach the API now (502, 503, 504) may later: that is worth waiting
+    /// for, and the request never reached the API. Any other refusal of the tunnel is not.
+    async fn tunnel_refused(&self, deadline: Option<Instant>) -> Failure {
+        let mut within = connect_timeout(self.request_timeout);
+        if let Some(deadline) = deadline {
+            within = within.min(deadline.saturating_duration_since(Instant::now()));
+        }
+        let status = tunnel_status(&self.base, within).await;
+        match status {
+            Some(status @ (502..=504)) => {
+                Failure::transient(Trouble::ProxyCannotReach { status }, None, false)
+            }
+            status => Failure::Permanent(Refusal::ProxyRefusedTunnel { status }),
         }
     }
 }
