@@ -129,7 +129,62 @@ pub(crate) enum PrLinkProblem {
     HiddenCharacters,
     /// `https://github.com@evil.example/...` leads to `evil.example`.
     Userinfo,
+    /// `https://github.com\\@evil.example/` leads to github.com or evil.example, by reader.
+    Backslash,
+    /// `https://gіthub.com/` (a Cyrillic `і`) reads as github.com and leads to `xn--gthub-...`.
+    HostNotPlain,
     Undecodable,
+}
+
+/// A link from the server that every reader reads alike, or why it is none. URL readers
+/// disagree where the text is not plain: `https://github.com\\@evil.example/` is github.com to
+/// the url crate and evil.example to curl and Python, and `https:github.com/...` is a path to
+/// some of them. So the text must start `http://` or `https://` and then the host, with no
+/// backslash anywhere and no user name or password (`user@`, even an empty one) before the host,
+/// and the host (and port) written as the URL standard reads it (`xn--` for a name in another
+/// script, no default port, no `0x7f.1` for an address): what a person reads is where it leads.
+pub(crate) fn plain_http_link(link: &str) -> Result<String, PrLinkProblem> {
+    if link.chars().any(|c| c.is_whitespace() || is_hidden(c)) {
+        return Err(PrLinkProblem::HiddenCharacters);
+    }
+    if link.contains(REPLACEMENT) {
+        return Err(PrLinkProblem::Undecodable);
+    }
+    let after_scheme = ["http://", "https://"].into_iter().find_map(|prefix| {
+        link.get(..prefix.len())
+            .filter(|head| head.eq_ignore_ascii_case(prefix))
+            .map(|_| &link[prefix.len()..])
+    });
+    let Some(after_scheme) = after_scheme else {
+        return Err(PrLinkProblem::NotHttpUrl);
+    };
+    if link.contains('\\') {
+        return Err(PrLinkProblem::Backslash);
+    }
+    let authority = after_scheme
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default();
+    if authority.is_empty() {
+        return Err(PrLinkProblem::NotHttpUrl);
+    }
+    if authority.contains('@') {
+        return Err(PrLinkProblem::Userinfo);
+    }
+    let url = url::Url::parse(link)
+        .ok()
+        .filter(|url| matches!(url.scheme(), "http" | "https"));
+    let Some(host) = url.as_ref().and_then(url::Url::host_str) else {
+        return Err(PrLinkProblem::NotHttpUrl);
+    };
+    let read_as = match url.as_ref().and_then(url::Url::port) {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    };
+    if !authority.eq_ignore_ascii_case(&read_as) {
+        return Err(PrLinkProblem::HostNotPlain);
+    }
+    Ok(link.to_owned())
 }
 
 /// Something odd in an answer that did not stop it from being read: said once in the log.
@@ -175,13 +230,19 @@ impl fmt::Display for Note {
                 read.as_str()
             ),
             Note::NotAPrLink(PrLinkProblem::NotHttpUrl) => {
-                f.write_str("prLink is not an absolute http(s) URL with a host; read as no PR")
+                f.write_str("prLink is not written as http:// or https:// and a host; read as no PR")
             }
             Note::NotAPrLink(PrLinkProblem::HiddenCharacters) => f.write_str(
                 "prLink holds whitespace, control or invisible characters; read as no PR",
             ),
             Note::NotAPrLink(PrLinkProblem::Userinfo) => f.write_str(
                 "prLink holds a user name or password before its host (user@host), so it may lead elsewhere than it seems; read as no PR",
+            ),
+            Note::NotAPrLink(PrLinkProblem::Backslash) => f.write_str(
+                "prLink holds a backslash, which URL readers take differently (one reads the host another does not); read as no PR",
+            ),
+            Note::NotAPrLink(PrLinkProblem::HostNotPlain) => f.write_str(
+                "prLink's host is not written as URL readers read it (letters of another script, a default port, an address in an odd form), so it may lead elsewhere than it seems; read as no PR",
             ),
             Note::NotAPrLink(PrLinkProblem::Undecodable) => f.write_str(
                 "prLink holds a character that could not be decoded (a lone UTF-16 surrogate escape or a byte that is not UTF-8); read as no PR",
@@ -356,23 +417,9 @@ impl Fields<'_> {
     /// A link only if a person and a later step can trust it to be what it looks like.
     fn pr_link(&mut self) -> Option<String> {
         let link = self.string("prLink", PR_LINK_LIMIT)?;
-        let url = url::Url::parse(&link).ok().filter(|url| {
-            matches!(url.scheme(), "http" | "https")
-                && url.host_str().is_some_and(|h| !h.is_empty())
-        });
-        let problem = if link.chars().any(|c| c.is_whitespace() || is_hidden(c)) {
-            Some(PrLinkProblem::HiddenCharacters)
-        } else if link.contains(REPLACEMENT) {
-            Some(PrLinkProblem::Undecodable)
-        } else if let Some(url) = url {
-            (!url.username().is_empty() || url.password().is_some())
-                .then_some(PrLinkProblem::Userinfo)
-        } else {
-            Some(PrLinkProblem::NotHttpUrl)
-        };
-        match problem {
-            None => Some(link),
-            Some(problem) => {
+        match plain_http_link(&link) {
+            Ok(link) => Some(link),
+            Err(problem) => {
                 self.notes.push(Note::NotAPrLink(problem));
                 None
             }
