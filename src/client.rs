@@ -12,7 +12,7 @@ use reqwest::header::{
 use reqwest::{RequestBuilder, Response, Url, redirect};
 use tokio::time::Instant;
 
-use self::connect::{Phase, connect_timeout, pinned};
+use self::connect::{Phase, connect_timeout, pinned, tunnel_status};
 use crate::classify::{
     Answer, Body, Call, Failure, NotAJob, Origin, Refusal, Start, Target, Trouble, classify_as,
     parse_retry_after, uncertain,
@@ -63,7 +63,7 @@ struct Attempt {
 
 /// The failures of a connection that the same request later would meet again: a certificate
 /// that is not trusted, a server that does not speak TLS or not a version this program
-/// speaks, a proxy that wants credentials.
+/// speaks, a proxy that wants credentials or will not open a tunnel to the API.
 fn permanent(error: &reqwest::Error) -> Option<Refusal> {
     use rustls::{AlertDescription as Alert, CertificateError as Cert, Error as Tls};
     let chain = || error_chain(error);
@@ -92,11 +92,19 @@ fn permanent(error: &reqwest::Error) -> Option<Refusal> {
                 _ => None,
             };
         }
-        // hyper-util's `TunnelError::ProxyAuthRequired` is private; its words are all it shows.
-        cause
-            .to_string()
-            .ends_with("proxy authorization required")
-            .then_some(Refusal::ProxyAuthentication)
+        // hyper-util's `TunnelError` is private; its words are all it shows. It keeps no status
+        // but 407's: any other answer to the CONNECT but 200 (403, 404, a redirect, a 5xx, or
+        // no HTTP at all) is "unsuccessful", and is taken as a refusal that waiting will not
+        // change, since a run that waits it out ends "unreachable", exit 4, which some CI
+        // configurations let pass.
+        let words = cause.to_string();
+        if words.ends_with("proxy authorization required") {
+            Some(Refusal::ProxyAuthentication)
+        } else if words == "tunnel error: unsuccessful" {
+            Some(Refusal::ProxyRefusedTunnel { status: None })
+        } else {
+            None
+        }
     })
 }
 
@@ -342,8 +350,31 @@ impl Client {
                     connected: self.phase.connected(),
                     connect_timeout: connect_timeout(self.request_timeout),
                 };
-                Err(unsent(&error, target, limit, attempt))
+                match unsent(&error, target, limit, attempt) {
+                    Failure::Permanent(Refusal::ProxyRefusedTunnel { .. }) => {
+                        Err(self.tunnel_refused(deadline).await)
+                    }
+                    failure => Err(failure),
+                }
             }
+        }
+    }
+}
+
+impl Client {
+    /// A proxy that cannot reach the API now (502, 503, 504) may later: that is worth waiting
+    /// for, and the request never reached the API. Any other refusal of the tunnel is not.
+    async fn tunnel_refused(&self, deadline: Option<Instant>) -> Failure {
+        let mut within = connect_timeout(self.request_timeout);
+        if let Some(deadline) = deadline {
+            within = within.min(deadline.saturating_duration_since(Instant::now()));
+        }
+        let status = tunnel_status(&self.base, within).await;
+        match status {
+            Some(status @ (502..=504)) => {
+                Failure::transient(Trouble::ProxyCannotReach { status }, None, false)
+            }
+            status => Failure::Permanent(Refusal::ProxyRefusedTunnel { status }),
         }
     }
 }

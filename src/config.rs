@@ -176,7 +176,7 @@ pub(crate) enum ConfigError {
     )]
     KeyAsArgument,
     #[error(
-        "{flag} is followed by {}, which is a flag, not its value: a value that starts with - goes after =, as {flag}={}, or in {var}",
+        "{flag} is followed by {}, which is taken for a flag, not its value: a value that starts with - goes after =, as {flag}={}, or in {var}",
         quoted(next),
         untrusted(&truncated(next, 60))
     )]
@@ -239,6 +239,10 @@ pub(crate) enum ConfigError {
     PollTooFast(Duration),
     #[error("SSL_CERT_FILE={} {problem}", quoted(&path.display().to_string()))]
     CaBundle { path: PathBuf, problem: FileProblem },
+    #[error(
+        "MINTLIFY_DOTENV (or --dotenv) names the same file as GITHUB_OUTPUT, which the runner owns and reads as outputs: give the dotenv report a file of its own"
+    )]
+    DotenvIsGithubOutput,
     #[error("{name}={} {problem}", quoted(value))]
     Proxy {
         name: &'static str,
@@ -348,8 +352,14 @@ impl Config {
         if flags.poll_initial < POLL_FLOOR && !is_loopback(&flags.api_url) {
             return Err(ConfigError::PollTooFast(flags.poll_initial));
         }
+        let github_output = path("GITHUB_OUTPUT");
+        if let (Some(dotenv), Some(github_output)) = (&flags.dotenv, &github_output)
+            && same_file(dotenv, github_output)
+        {
+            return Err(ConfigError::DotenvIsGithubOutput);
+        }
         let destinations = Destinations {
-            github_output: path("GITHUB_OUTPUT"),
+            github_output,
             step_summary: path("GITHUB_STEP_SUMMARY"),
             github_actions: text("GITHUB_ACTIONS").as_deref() == Some("true"),
             dotenv: flags.dotenv,
@@ -521,3 +531,14 @@ fn read_ca_bundle(path: &Path) -> Result<Vec<CertificateDer<'static>>, ConfigErr
 
 #[cfg(test)]
 mod tests;
+
+/// Whether two paths lead to one file: through links, `..` and relative paths alike. The dotenv
+/// report is replaced whole each run, which would drop the runner's outputs from the other.
+fn same_file(a: &Path, b: &Path) -> bool {
+    let real = |path: &Path| {
+        std::fs::canonicalize(path)
+            .or_else(|_| std::path::absolute(path))
+            .ok()
+    };
+    real(a).is_some_and(|a| Some(a) == real(b))
+}

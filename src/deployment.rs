@@ -199,7 +199,7 @@ fn logs(reader: &mut Fields<'_>) -> Vec<String> {
 pub(crate) struct Triggered {
     pub status_id: Option<String>,
     pub unusable_id: bool,
-    /// Only an absolute http(s) URL with a host, under the rules of a `prLink`.
+    /// Only a plain http(s) link, under the rules of a `prLink` ([`crate::job::plain_http_link`]).
     pub preview_url: Option<String>,
     pub raw: Value,
     pub notes: Vec<Note>,

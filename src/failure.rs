@@ -155,6 +155,11 @@ pub(crate) enum Trouble {
     ConnectTimeout(Duration),
     #[error("the request failed: {0}")]
     RequestFailed(String),
+    #[error(
+        "the proxy in {} (or ALL_PROXY) could not reach the API (HTTP {status} to its CONNECT)",
+        Var::HttpsProxy
+    )]
+    ProxyCannotReach { status: u16 },
 }
 
 /// Who answered instead of the job asked about.
@@ -298,6 +303,12 @@ pub(crate) enum Refusal {
         Var::HttpsProxy
     )]
     ProxyAuthentication,
+    #[error(
+        "the proxy in {} (or ALL_PROXY) refused to open a tunnel to the API ({}): check the proxy's rules for the API's host and port, or add the host to NO_PROXY",
+        Var::HttpsProxy,
+        match .status { Some(status) => format!("HTTP {status} to its CONNECT"), None => "its answer to the CONNECT was neither 200 nor 407".to_owned() }
+    )]
+    ProxyRefusedTunnel { status: Option<u16> },
     #[error(
         "the API answered until the deadline, but never with a job ({reason}), so how the job ended is unknown: check {} and the job in the Mintlify dashboard",
         Var::ApiUrl

@@ -185,7 +185,11 @@ pub fn status_object(value: serde_json::Value) {
             assert_one_clean_line(&note.to_string());
         }
         if let Some(url) = &triggered.preview_url {
-            assert_eq!(job::link_problem(url), None, "{url:?}");
+            assert_eq!(
+                job::plain_http_link(url).as_deref(),
+                Ok(url.as_str()),
+                "{url:?}"
+            );
             assert!(url.len() <= deployment::PREVIEW_URL_LIMIT);
         }
     }

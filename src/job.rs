@@ -123,21 +123,68 @@ pub(crate) fn check_id(id: &str) -> Result<(), IdProblem> {
 pub(crate) const REPLACEMENT: char = '\u{fffd}';
 
 /// Why a link (`prLink`, `previewUrl`) is not taken as one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PrLinkProblem {
-    #[error("is not an absolute http(s) URL with a host")]
     NotHttpUrl,
-    #[error("holds whitespace, control or invisible characters")]
     HiddenCharacters,
     /// `https://github.com@evil.example/...` leads to `evil.example`.
-    #[error(
-        "holds a user name or password before its host (user@host), so it may lead elsewhere than it seems"
-    )]
     Userinfo,
-    #[error(
-        "holds a character that could not be decoded (a lone UTF-16 surrogate escape or a byte that is not UTF-8)"
-    )]
+    /// `https://github.com\\@evil.example/` leads to github.com or evil.example, by reader.
+    Backslash,
+    /// `https://gіthub.com/` (a Cyrillic `і`) reads as github.com and leads to `xn--gthub-...`.
+    HostNotPlain,
     Undecodable,
+}
+
+/// A link from the server that every reader reads alike, or why it is none. URL readers
+/// disagree where the text is not plain: `https://github.com\\@evil.example/` is github.com to
+/// the url crate and evil.example to curl and Python, and `https:github.com/...` is a path to
+/// some of them. So the text must start `http://` or `https://` and then the host, with no
+/// backslash anywhere and no user name or password (`user@`, even an empty one) before the host,
+/// and the host (and port) written as the URL standard reads it (`xn--` for a name in another
+/// script, no default port, no `0x7f.1` for an address): what a person reads is where it leads.
+pub(crate) fn plain_http_link(link: &str) -> Result<String, PrLinkProblem> {
+    if link.chars().any(|c| c.is_whitespace() || is_hidden(c)) {
+        return Err(PrLinkProblem::HiddenCharacters);
+    }
+    if link.contains(REPLACEMENT) {
+        return Err(PrLinkProblem::Undecodable);
+    }
+    let after_scheme = ["http://", "https://"].into_iter().find_map(|prefix| {
+        link.get(..prefix.len())
+            .filter(|head| head.eq_ignore_ascii_case(prefix))
+            .map(|_| &link[prefix.len()..])
+    });
+    let Some(after_scheme) = after_scheme else {
+        return Err(PrLinkProblem::NotHttpUrl);
+    };
+    if link.contains('\\') {
+        return Err(PrLinkProblem::Backslash);
+    }
+    let authority = after_scheme
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default();
+    if authority.is_empty() {
+        return Err(PrLinkProblem::NotHttpUrl);
+    }
+    if authority.contains('@') {
+        return Err(PrLinkProblem::Userinfo);
+    }
+    let url = url::Url::parse(link)
+        .ok()
+        .filter(|url| matches!(url.scheme(), "http" | "https"));
+    let Some(host) = url.as_ref().and_then(url::Url::host_str) else {
+        return Err(PrLinkProblem::NotHttpUrl);
+    };
+    let read_as = match url.as_ref().and_then(url::Url::port) {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    };
+    if !authority.eq_ignore_ascii_case(&read_as) {
+        return Err(PrLinkProblem::HostNotPlain);
+    }
+    Ok(link.to_owned())
 }
 
 /// Something odd in an answer that did not stop it from being read: said once in the log.
@@ -188,9 +235,9 @@ impl fmt::Display for Note {
                 quoted(sent),
                 read.as_str()
             ),
-            Note::NotAPrLink(problem) => write!(f, "prLink {problem}; read as no PR"),
+            Note::NotAPrLink(problem) => not_a_link(f, "prLink", *problem, "no PR"),
             Note::NotAPreviewUrl(problem) => {
-                write!(f, "previewUrl {problem}; read as no preview URL")
+                not_a_link(f, "previewUrl", *problem, "no preview URL")
             }
             Note::Normalized { sent, read } => write!(
                 f,
@@ -207,6 +254,41 @@ impl fmt::Display for Note {
                 }
             ),
         }
+    }
+}
+
+/// Why the link in `field` is not taken, and what it is read as instead.
+fn not_a_link(
+    f: &mut fmt::Formatter<'_>,
+    field: &str,
+    problem: PrLinkProblem,
+    read_as: &str,
+) -> fmt::Result {
+    match problem {
+        PrLinkProblem::NotHttpUrl => write!(
+            f,
+            "{field} is not written as http:// or https:// and a host; read as {read_as}"
+        ),
+        PrLinkProblem::HiddenCharacters => write!(
+            f,
+            "{field} holds whitespace, control or invisible characters; read as {read_as}"
+        ),
+        PrLinkProblem::Userinfo => write!(
+            f,
+            "{field} holds a user name or password before its host (user@host), so it may lead elsewhere than it seems; read as {read_as}"
+        ),
+        PrLinkProblem::Backslash => write!(
+            f,
+            "{field} holds a backslash, which URL readers take differently (one reads the host another does not); read as {read_as}"
+        ),
+        PrLinkProblem::HostNotPlain => write!(
+            f,
+            "{field}'s host is not written as URL readers read it (letters of another script, a default port, an address in an odd form), so it may lead elsewhere than it seems; read as {read_as}"
+        ),
+        PrLinkProblem::Undecodable => write!(
+            f,
+            "{field} holds a character that could not be decoded (a lone UTF-16 surrogate escape or a byte that is not UTF-8); read as {read_as}"
+        ),
     }
 }
 
@@ -280,22 +362,6 @@ pub(crate) fn no_status(notes: &[Note]) -> NotAJob {
     }
 }
 
-/// Why `link` cannot be shown as a link a person and a later step may follow, if it cannot.
-pub(crate) fn link_problem(link: &str) -> Option<PrLinkProblem> {
-    let url = url::Url::parse(link).ok().filter(|url| {
-        matches!(url.scheme(), "http" | "https") && url.host_str().is_some_and(|h| !h.is_empty())
-    });
-    if link.chars().any(|c| c.is_whitespace() || is_hidden(c)) {
-        Some(PrLinkProblem::HiddenCharacters)
-    } else if link.contains(REPLACEMENT) {
-        Some(PrLinkProblem::Undecodable)
-    } else if let Some(url) = url {
-        (!url.username().is_empty() || url.password().is_some()).then_some(PrLinkProblem::Userinfo)
-    } else {
-        Some(PrLinkProblem::NotHttpUrl)
-    }
-}
-
 /// One object's fields, each read on its own, with what was odd noted. Every kind of answer
 /// (a job, a deployment's status, a trigger's answer) is read through it.
 pub(crate) struct Fields<'a> {
@@ -315,7 +381,7 @@ impl Fields<'_> {
         self.text_in(self.object, field, field, limit)
     }
 
-    pub(crate) fn text_in(
+    fn text_in(
         &mut self,
         object: &Map<String, Value>,
         name: &str,
@@ -385,7 +451,7 @@ impl Fields<'_> {
         self.link("prLink", PR_LINK_LIMIT, Note::NotAPrLink)
     }
 
-    /// A link field, under the rules of [`link_problem`]; `note` says why one is not taken.
+    /// A link field, under the rules of [`plain_http_link`]; `note` says why one is not taken.
     pub(crate) fn link(
         &mut self,
         field: &'static str,
@@ -393,9 +459,9 @@ impl Fields<'_> {
         note: fn(PrLinkProblem) -> Note,
     ) -> Option<String> {
         let link = self.string(field, limit)?;
-        match link_problem(&link) {
-            None => Some(link),
-            Some(problem) => {
+        match plain_http_link(&link) {
+            Ok(link) => Some(link),
+            Err(problem) => {
                 self.notes.push(note(problem));
                 None
             }

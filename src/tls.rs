@@ -31,8 +31,10 @@ pub(crate) struct Roots {
 }
 
 /// The certificates of a PEM bundle; sections that are not certificates, or not valid PEM, are
-/// skipped, wherever in the file the first certificate is.
+/// skipped, wherever in the file the first certificate is. A leading byte order mark (a bundle
+/// saved by a Windows editor) would hide a first `-----BEGIN` from the PEM reader: it is dropped.
 pub(crate) fn pem_certificates(pem: &[u8]) -> Vec<CertificateDer<'static>> {
+    let pem = pem.strip_prefix("\u{feff}".as_bytes()).unwrap_or(pem);
     CertificateDer::pem_slice_iter(pem)
         .filter_map(Result::ok)
         .collect()
@@ -200,6 +202,13 @@ mod tests {
         assert_eq!(certs, vec![cert.der().clone(), cert.der().clone()]);
         assert!(any_usable(&certs));
         assert_eq!(store(certs, "a test").unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_bundle_saved_with_a_byte_order_mark_is_read() {
+        let cert = certificate();
+        let text = format!("\u{feff}{}", cert.pem());
+        assert_eq!(pem_certificates(text.as_bytes()), vec![cert.der().clone()]);
     }
 
     #[test]

@@ -477,7 +477,7 @@ async fn a_preview_url_that_is_not_a_link_is_not_reported() {
     script(&server, "POST", PREVIEW_PATH, [answer]).await;
     let run = gate(&server).env("MINTLIFY_PREVIEW_BRANCH", "main").run();
     run.assert_code(0).assert_logged(
-        "previewUrl is not an absolute http(s) URL with a host; read as no preview URL",
+        "previewUrl is not written as http:// or https:// and a host; read as no preview URL",
     );
     assert_eq!(run.outputs()["preview_url"], "");
     assert!(!run.stderr.contains("javascript:"), "{}", run.stderr);

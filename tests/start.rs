@@ -392,27 +392,45 @@ async fn a_prompt_file_that_is_a_fifo_is_refused_at_once() {
 #[tokio::test]
 async fn a_flag_after_prompt_is_refused_not_sent_as_the_prompt() {
     let server = creating([created()]).await;
-    for args in [
-        ["--prompt", "--job-id=job_42"],
-        ["--prompt", "--require-pr"],
-        ["--prompt", "-h"],
+    for (args, var) in [
+        (["--prompt", "--job-id=job_42"], "MINTLIFY_PROMPT"),
+        (["--prompt", "--require-pr"], "MINTLIFY_PROMPT"),
+        (["--prompt", "-h"], "MINTLIFY_PROMPT"),
+        (["--prompt", "--"], "MINTLIFY_PROMPT"),
+        (["--timeout", "-5s"], "MINTLIFY_TIMEOUT"),
     ] {
         let run = Gate::new(&server.uri())
             .env("MINTLIFY_JOB_ID", "")
+            .env("MINTLIFY_PROMPT", "Document the API")
             .args(&args)
             .run();
         run.assert_code(2);
         run.assert_logged(&format!(
-            "{} is followed by \"{}\", which is a flag, not its value",
+            "{} is followed by \"{}\", which is taken for a flag, not its value",
             args[0], args[1]
         ));
-        run.assert_logged(&format!(
-            "as {}={}, or in MINTLIFY_PROMPT",
-            args[0], args[1]
-        ));
+        run.assert_logged(&format!("as {}={}, or in {var}", args[0], args[1]));
         assert!(run.stdout.is_empty(), "{}", run.stdout);
         assert_eq!(run.file("output"), None);
     }
+    // `--` after a follow-up's job id is no prompt either; nor is a lone `-`, however given.
+    for args in [
+        &["--job-id", "job_42", "--prompt", "--"][..],
+        &["--prompt", "-"][..],
+        &["--prompt=-"][..],
+    ] {
+        let run = Gate::new(&server.uri())
+            .env("MINTLIFY_JOB_ID", "")
+            .args(args)
+            .run();
+        run.assert_code(2);
+        assert_eq!(run.file("output"), None);
+    }
+    let run = Gate::new(&server.uri())
+        .env("MINTLIFY_JOB_ID", "")
+        .args(&["--prompt", "-"])
+        .run();
+    run.assert_logged("is a lone -, which is no prompt");
     assert!(server.received_requests().await.unwrap().is_empty());
     // Given after `=`, the same text is the prompt.
     let run = Gate::new(&server.uri())
@@ -427,7 +445,13 @@ async fn a_flag_after_prompt_is_refused_not_sent_as_the_prompt() {
 #[tokio::test]
 async fn a_prompt_of_only_a_bom_or_invisible_characters_starts_nothing() {
     let server = creating([created()]).await;
-    for text in ["\u{feff}", "\u{feff}\r\n", "\u{200b}\u{200d} \u{2060}"] {
+    for text in [
+        "\u{feff}",
+        "\u{feff}\r\n",
+        "\u{200b}\u{200d} \u{2060}",
+        // Default-ignorable but not format characters, and blanks drawn as nothing.
+        "\u{034F}\u{115F}\u{1160}\u{3164}\u{FFA0}\u{17B4}\u{17B5}\u{FE0F}\u{E0100}\u{2800}",
+    ] {
         let gate = Gate::new(&server.uri()).env("MINTLIFY_JOB_ID", "");
         let file = gate.path("prompt.md");
         std::fs::write(&file, text).unwrap();

@@ -480,6 +480,18 @@ async fn a_tls_version_the_server_cannot_speak_stops_at_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_proxy_asking_for_credentials_stops_at_once() {
     let (url, ca_pem) = https_api().await;
+    let proxy = canned_proxy(
+        b"HTTP/1.1 407 Proxy Authentication Required\r\nproxy-authenticate: Basic realm=\"corp\"\r\ncontent-length: 0\r\n\r\n",
+    );
+    let run = run(trusting(&url, &ca_pem).env("HTTPS_PROXY", &proxy)).await;
+    run.assert_code(5)
+        .assert_logged("the proxy asked for credentials (HTTP 407)")
+        .assert_logged("HTTPS_PROXY=http://user:password@host:port");
+    assert_not_retried(&run);
+}
+
+/// A proxy answering every connection with `answer`; its URL.
+fn canned_proxy(answer: &'static [u8]) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let proxy = format!("http://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
@@ -487,16 +499,56 @@ async fn a_proxy_asking_for_credentials_stops_at_once() {
             use std::io::{Read as _, Write as _};
             let mut head = [0u8; 4096];
             let _ = stream.read(&mut head);
-            let _ = stream.write_all(
-                b"HTTP/1.1 407 Proxy Authentication Required\r\nproxy-authenticate: Basic realm=\"corp\"\r\ncontent-length: 0\r\n\r\n",
-            );
+            let _ = stream.write_all(answer);
         }
     });
-    let run = run(trusting(&url, &ca_pem).env("HTTPS_PROXY", &proxy)).await;
-    run.assert_code(5)
-        .assert_logged("the proxy asked for credentials (HTTP 407)")
-        .assert_logged("HTTPS_PROXY=http://user:password@host:port");
-    assert_not_retried(&run);
+    proxy
+}
+
+/// A proxy that will not open the tunnel (its rules forbid the host, it redirects, it speaks no
+/// HTTP) says so on every try: exit 5 at once, naming its status, not a wait that ends
+/// "unreachable".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxy_refusing_the_tunnel_stops_at_once_naming_its_status() {
+    let (url, ca_pem) = https_api().await;
+    for (answer, says) in [
+        (
+            &b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n"[..],
+            "(HTTP 403 to its CONNECT)",
+        ),
+        (
+            b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n",
+            "(HTTP 404 to its CONNECT)",
+        ),
+        (
+            b"HTTP/1.1 301 Moved Permanently\r\nlocation: http://x/\r\ncontent-length: 0\r\n\r\n",
+            "(HTTP 301 to its CONNECT)",
+        ),
+        (
+            b"SSH-2.0-OpenSSH_9.6\r\n\r\n",
+            "(its answer to the CONNECT was neither 200 nor 407)",
+        ),
+    ] {
+        let proxy = canned_proxy(answer);
+        let run = run(trusting(&url, &ca_pem).env("HTTPS_PROXY", &proxy)).await;
+        run.assert_code(5)
+            .assert_logged("the proxy in HTTPS_PROXY (or ALL_PROXY) refused to open a tunnel")
+            .assert_logged(says);
+        assert_not_retried(&run);
+    }
+}
+
+/// A proxy that cannot reach the API now may later: tried again, and the status is named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxy_that_cannot_reach_the_api_is_waited_on_and_named() {
+    let (url, ca_pem) = https_api().await;
+    let proxy = canned_proxy(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n");
+    let gate = trusting(&url, &ca_pem)
+        .env("HTTPS_PROXY", &proxy)
+        .env("MINTLIFY_TIMEOUT", "1s");
+    let run = run(gate).await;
+    run.assert_code(4)
+        .assert_logged("could not reach the API (HTTP 502 to its CONNECT)");
 }
 
 /// A proxy setting the client would ignore, or a SOCKS proxy it cannot speak, is refused by
@@ -510,6 +562,19 @@ async fn proxies_that_cannot_serve_are_refused_by_name() {
         ("ALL_PROXY", "http://proxy corp:8080", "is not a proxy URL"),
         ("HTTPS_PROXY", "socks5://127.0.0.1:1080", "is a SOCKS proxy"),
         ("all_proxy", "socks5h://127.0.0.1:1080", "is a SOCKS proxy"),
+        ("HTTPS_PROXY", "SOCKS5://127.0.0.1:1080", "is a SOCKS proxy"),
+        (
+            "HTTPS_PROXY",
+            "http://127.0.0.1:99999",
+            "has no usable port",
+        ),
+        (
+            "HTTPS_PROXY",
+            "http://127.0.0.1:65536",
+            "has no usable port",
+        ),
+        ("HTTPS_PROXY", "http://127.0.0.1:-1", "has no usable port"),
+        ("HTTPS_PROXY", "http://127.0.0.1:0", "has no usable port"),
     ] {
         let run = run(trusting(&url, &ca_pem).env(name, value)).await;
         run.assert_code(2)

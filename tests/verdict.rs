@@ -557,3 +557,102 @@ async fn a_pr_link_with_userinfo_is_no_pr() {
         run.assert_logged("prLink holds a user name or password before its host");
     }
 }
+
+#[tokio::test]
+async fn a_pr_link_that_url_readers_read_differently_is_no_pr() {
+    for link in [
+        "https://github.com\\@evil.example/acme/docs/pull/7",
+        "https://@evil.example/acme/docs/pull/7",
+        "https://:@evil.example/acme/docs/pull/7",
+        "https:github.com/acme/docs/pull/7",
+        "https:/github.com/acme/docs/pull/7",
+        "https:///github.com/acme/docs/pull/7",
+        "https://github.com/acme/docs/pull/7\u{034F}",
+        "https://github.com/acme/docs/pull/7\u{3164}",
+        "https://github.com/acme/docs/pull/7\u{115F}",
+        "https://github.com/acme/docs/pull/7\u{FFFC}",
+    ] {
+        let server = api([ok(job("completed", Some(link)))]).await;
+        let gate = Gate::new(&server.uri()).env("MINTLIFY_REQUIRE_PR", "true");
+        let dotenv = gate.path("gate.env");
+        let run = gate.env("MINTLIFY_DOTENV", &dotenv).run();
+        run.assert_code(6);
+        assert_eq!(run.outputs()["pr_link"], "", "{link:?}");
+        run.assert_logged("read as no PR");
+        assert!(!run.file("gate.env").unwrap().contains("evil"), "{link:?}");
+    }
+    // A host that reads as one and leads to another.
+    let link = "https://g\u{0456}thub.com/acme/docs/pull/7";
+    let server = api([ok(job("completed", Some(link)))]).await;
+    let run = Gate::new(&server.uri())
+        .env("MINTLIFY_REQUIRE_PR", "true")
+        .run();
+    run.assert_code(6);
+    run.assert_logged("prLink's host is not written as URL readers read it");
+}
+
+/// The text with the characters no one sees taken out, as a reader (or a program) takes it.
+fn as_read(text: &str) -> String {
+    text.chars()
+        .filter(|c| !matches!(c, '\u{200b}' | '\u{034F}' | '\u{2060}'))
+        .collect::<String>()
+        .replace("\\u200b", "")
+        .replace("\\u034f", "")
+        .replace("\\u{200b}", "")
+        .replace("\\u{34f}", "")
+}
+
+#[tokio::test]
+async fn a_key_split_by_invisible_characters_is_redacted_in_every_sink() {
+    let secret = &KEY["mint_".len()..];
+    let split = format!(
+        "mint_{}\u{200b}{}\u{034F}{}\u{2060}{}",
+        &secret[..5],
+        &secret[5..10],
+        &secret[10..15],
+        &secret[15..]
+    );
+    let mut answer = job("completed", Some(PR_LINK));
+    answer["source"] = serde_json::json!({ "repository": "acme/docs", "ref": split });
+    answer["note"] = serde_json::json!(format!("key {split} seen"));
+    let server = api([ok(answer)]).await;
+    let gate = Gate::new(&server.uri()).env("GITHUB_ACTIONS", "true");
+    let dotenv = gate.path("gate.env");
+    let run = gate.env("MINTLIFY_DOTENV", &dotenv).run();
+    run.assert_code(0);
+    assert_eq!(run.outputs()["ref"], "<redacted>");
+    let dotenv = run.file("gate.env").unwrap();
+    for (sink, text) in [
+        ("stdout", &run.stdout),
+        ("stderr", &run.stderr),
+        ("dotenv", &dotenv),
+    ] {
+        let read = as_read(text);
+        assert!(!read.contains(&secret[4..]), "the key is in {sink}: {text}");
+    }
+}
+
+#[tokio::test]
+async fn characters_drawn_as_nothing_never_reach_an_output_raw() {
+    let mut answer = job("completed", Some(PR_LINK));
+    answer["source"] = serde_json::json!({ "repository": "acme/\u{034F}docs\u{3164}\u{2800}", "ref": "main\u{FE0F}" });
+    let server = api([ok(answer)]).await;
+    let gate = Gate::new(&server.uri());
+    let dotenv = gate.path("gate.env");
+    let run = gate.env("MINTLIFY_DOTENV", &dotenv).run();
+    run.assert_code(0);
+    let outputs = run.outputs();
+    let dotenv = run.file("gate.env").unwrap();
+    for (sink, text) in [
+        ("repository", &outputs["repository"]),
+        ("ref", &outputs["ref"]),
+        ("dotenv", &dotenv),
+        ("stdout", &run.stdout),
+    ] {
+        assert!(
+            !text.contains(['\u{034F}', '\u{3164}', '\u{2800}', '\u{FE0F}']),
+            "{sink}: {text:?}"
+        );
+    }
+    assert_eq!(outputs["repository"], "acme/\\u{34f}docs\\u{3164}\\u{2800}");
+}

@@ -23,6 +23,64 @@ pub(super) fn pinned(api_url: &Url) -> Option<[SocketAddr; 2]> {
     }
 }
 
+/// The status the proxy an https API goes through answers a CONNECT to the API with, asked
+/// again on a connection of its own: reqwest's tunnel keeps no status but 407's, and a 403 from
+/// the proxy's rules must be told from a 502 while it cannot reach the API. The proxy is the
+/// one reqwest chose, from the same variables; only the API's host and port and the proxy's
+/// own credentials are sent. `None`: no plain-http proxy, or no status line in time.
+pub(super) async fn tunnel_status(api_url: &Url, within: Duration) -> Option<u16> {
+    let api: http::Uri = api_url.as_str().parse().ok()?;
+    let proxy = hyper_util::client::proxy::matcher::Matcher::from_env().intercept(&api)?;
+    let uri = proxy.uri();
+    if uri.scheme_str() != Some("http") {
+        return None;
+    }
+    let proxy_address = (
+        uri.host()?.trim_matches(['[', ']']).to_owned(),
+        uri.port_u16().unwrap_or(80),
+    );
+    let target = format!(
+        "{}:{}",
+        api_url.host_str()?,
+        api_url.port_or_known_default()?
+    );
+    let mut request = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n");
+    if let Some(auth) = proxy.basic_auth().and_then(|value| value.to_str().ok()) {
+        request.push_str(&format!("Proxy-Authorization: {auth}\r\n"));
+    }
+    request.push_str("\r\n");
+    let ask = async {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let mut stream = tokio::net::TcpStream::connect(proxy_address).await.ok()?;
+        stream.write_all(request.as_bytes()).await.ok()?;
+        let mut head = Vec::new();
+        let mut buffer = [0u8; 512];
+        while !head.contains(&b'\n') && head.len() < 8192 {
+            let read = stream.read(&mut buffer).await.ok()?;
+            if read == 0 {
+                break;
+            }
+            head.extend_from_slice(&buffer[..read]);
+        }
+        status_code(&head)
+    };
+    tokio::time::timeout(within, ask).await.ok().flatten()
+}
+
+/// `HTTP/1.1 403 Forbidden` is 403.
+fn status_code(head: &[u8]) -> Option<u16> {
+    let line = head.split(|&b| b == b'\n').next()?;
+    let rest = line
+        .strip_prefix(b"HTTP/1.")?
+        .get(1..)?
+        .strip_prefix(b" ")?;
+    let code = rest.get(..3)?;
+    if !code.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(code).ok()?.parse().ok()
+}
+
 /// How long the connection (DNS, TCP, TLS, a proxy's tunnel) may take: shorter than the whole
 /// request, so that a server that never accepts is told from one that answers slowly. (With
 /// the two equal, reqwest's whole-request timeout fires first.)
@@ -129,6 +187,20 @@ mod tests {
             "https://localhost.example.com",
         ] {
             assert_eq!(pinned(&Url::parse(url).unwrap()), None, "{url}");
+        }
+    }
+
+    #[test]
+    fn a_status_line_gives_its_code_and_nothing_else_does() {
+        assert_eq!(status_code(b"HTTP/1.1 403 Forbidden\r\n\r\n"), Some(403));
+        assert_eq!(status_code(b"HTTP/1.0 502 Bad Gateway\r\n"), Some(502));
+        for head in [
+            &b"SSH-2.0-OpenSSH\r\n"[..],
+            b"HTTP/1.1 4x3 No",
+            b"HTTP/2 200 OK",
+            b"",
+        ] {
+            assert_eq!(status_code(head), None, "{head:?}");
         }
     }
 

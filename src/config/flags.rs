@@ -248,7 +248,9 @@ fn invalid(error: &clap::Error, setting: Setting, value: &OsStr) -> ConfigError 
 /// `--prompt --job-id=job_42` would start a new job whose prompt is `--job-id=job_42`, and
 /// `--prompt --require-pr` would drop the requirement unseen (the prompt lets a value start
 /// with `-`, for `- update the list`, `---`): a flag's value given apart from it is never a
-/// flag. One that really starts like one goes after `=` or in the variable.
+/// flag, nor `--`, which ends the flags. Any other flag's value given apart from it never starts
+/// with `-` (`--timeout -5s` would be an unknown flag `-5`). One that really starts like that
+/// goes after `=` or in the variable.
 fn flag_as_value(args: &[OsString]) -> Result<(), ConfigError> {
     let command = Flags::command_for_help();
     for pair in args.windows(2) {
@@ -256,7 +258,8 @@ fn flag_as_value(args: &[OsString]) -> Result<(), ConfigError> {
         let takes_value = named(&command, &flag)
             .filter(|arg| arg.get_action().takes_values() && !arg.is_require_equals_set());
         if let Some(arg) = takes_value
-            && looks_like_a_flag(&next)
+            && (looks_like_a_flag(&next)
+                || (!arg.is_allow_hyphen_values_set() && next.starts_with('-')))
         {
             return Err(ConfigError::FlagAsValue {
                 flag: flag.into_owned(),
@@ -271,10 +274,10 @@ fn flag_as_value(args: &[OsString]) -> Result<(), ConfigError> {
     Ok(())
 }
 
-/// `-h`, `--job-id=x`: a dash or two, then a letter.
+/// `-h`, `--job-id=x`: a dash or two, then a letter; or `--` alone.
 fn looks_like_a_flag(text: &str) -> bool {
     let name = text.strip_prefix("--").or_else(|| text.strip_prefix('-'));
-    name.is_some_and(|name| name.starts_with(|c: char| c.is_ascii_alphabetic()))
+    text == "--" || name.is_some_and(|name| name.starts_with(|c: char| c.is_ascii_alphabetic()))
 }
 
 /// `--help` ends with what is not a flag: the key, and the exit codes, from [`Exit`].
@@ -358,6 +361,11 @@ pub(crate) enum ValueProblem {
         "is empty or blank (only whitespace or invisible characters): give a value, or leave the setting out"
     )]
     Blank,
+    /// `-` stands for standard input to many tools; this program reads no prompt from it.
+    #[error(
+        "is a lone -, which is no prompt (standard input is not read): give the text, or its file in --prompt-file"
+    )]
+    LoneDash,
     #[error("{0}: give the bare id")]
     Id(IdProblem),
     #[error("is not a URL: give a base URL such as https://api.mintlify.com")]
@@ -411,6 +419,8 @@ fn prompt(text: &str) -> Result<String, ValueProblem> {
     let text = without_bom(text);
     if is_blank(text) {
         Err(ValueProblem::Blank)
+    } else if text.trim() == "-" {
+        Err(ValueProblem::LoneDash)
     } else {
         Ok(text.to_owned())
     }

@@ -15,6 +15,11 @@ pub(crate) enum ProxyProblem {
         "is not a proxy URL, so it would be ignored: give http://host:port (with user:password@ if it asks for credentials), or unset it"
     )]
     Unparseable,
+    /// The URL parser would read a port over 65535 as none, so the proxy's default, 80.
+    #[error(
+        "has no usable port (it must be a number from 1 to 65535): give http://host:port, or unset it"
+    )]
+    Port,
     #[error(
         "is a SOCKS proxy, which this program does not support: give an http:// proxy that tunnels with CONNECT, or add the API's host to NO_PROXY"
     )]
@@ -49,14 +54,23 @@ pub(super) fn check_proxy(
             values.push(String::new());
             continue;
         };
-        if !value.is_empty() && !proxy_parses(&value) {
+        let problem = if value.is_empty() {
+            None
+        } else if !proxy_parses(&with_lowercase_scheme(&value)) {
+            Some(ProxyProblem::Unparseable)
+        } else if !port_is_usable(&value) {
+            Some(ProxyProblem::Port)
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
             return Err(ConfigError::Proxy {
                 name,
                 value: without_credentials(&value),
-                problem: ProxyProblem::Unparseable,
+                problem,
             });
         }
-        values.push(value);
+        values.push(with_lowercase_scheme(&value));
     }
     let no_proxy = first_set(&["NO_PROXY", "no_proxy"]).map(|(_, value)| value);
     let matcher = hyper_util::client::proxy::matcher::Matcher::builder()
@@ -86,6 +100,34 @@ pub(super) fn check_proxy(
         });
     }
     Ok(())
+}
+
+/// `SOCKS5://` is `socks5://`: a scheme is read without regard to case.
+fn with_lowercase_scheme(value: &str) -> String {
+    match value.find("://") {
+        Some(end) => format!("{}{}", value[..end].to_ascii_lowercase(), &value[end..]),
+        None => value.to_owned(),
+    }
+}
+
+/// Whether the port the value gives, if any, is one a connection can go to: `:99999`,
+/// `:65536` and `:-1` would be read as no port at all, and `:0` is no port to connect to.
+fn port_is_usable(value: &str) -> bool {
+    let start = value.find("://").map_or(0, |scheme| scheme + 3);
+    let rest = &value[start..];
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let host_port = &authority[authority.rfind('@').map_or(0, |at| at + 1)..];
+    // After an IPv6 literal's `]`, or after the only `:` of any other host.
+    let port = match host_port.rfind(']') {
+        Some(end) => host_port[end + 1..].strip_prefix(':'),
+        None => host_port.split_once(':').map(|(_, port)| port),
+    };
+    match port {
+        None | Some("") => true,
+        Some(port) => {
+            port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok_and(|p| p != 0)
+        }
+    }
 }
 
 /// A proxy setting as a message may show it: a password before the host is not shown.

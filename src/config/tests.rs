@@ -688,6 +688,7 @@ fn not_waiting_needs_something_to_start() {
         ConfigError::WaitWithoutPrompt
     );
     assert_eq!(invalid("MINTLIFY_WAIT", "later"), ValueProblem::NotABoolean);
+    assert_eq!(invalid("MINTLIFY_PROMPT", " - "), ValueProblem::LoneDash);
 }
 
 #[test]
@@ -706,6 +707,14 @@ fn a_flag_is_never_taken_as_the_value_of_the_flag_before_it() {
         ),
         (&["--prompt", "-h"][..], "--prompt", "-h"),
         (&["--timeout", "--prompt=x"][..], "--timeout", "--prompt=x"),
+        (&["--prompt", "--"][..], "--prompt", "--"),
+        (
+            &["--job-id", "job_42", "--prompt", "--"][..],
+            "--prompt",
+            "--",
+        ),
+        (&["--timeout", "-5s"][..], "--timeout", "-5s"),
+        (&["--job-id", "-1"][..], "--job-id", "-1"),
     ] {
         let error = refused(args, &pairs);
         assert!(
@@ -836,10 +845,27 @@ fn a_proxy_the_client_would_ignore_or_cannot_speak_is_refused_by_name() {
         ("ALL_PROXY", ProxyProblem::Socks)
     );
     // A password in the value is not repeated.
+    for port in ["99999", "65536", "-1", "0", "80x"] {
+        assert_eq!(
+            refused_proxy(&[("HTTPS_PROXY", &format!("http://127.0.0.1:{port}"))]),
+            ("HTTPS_PROXY", ProxyProblem::Port),
+            "{port}"
+        );
+    }
+    assert_eq!(
+        refused_proxy(&[("HTTPS_PROXY", "http://u:p@[::1]:70000/")]),
+        ("HTTPS_PROXY", ProxyProblem::Port)
+    );
+    assert_eq!(
+        refused_proxy(&[("HTTPS_PROXY", "SOCKS5://proxy:1080")]),
+        ("HTTPS_PROXY", ProxyProblem::Socks)
+    );
     let message = refusal(&[], &[("HTTPS_PROXY", "socks5://me:hunter2@proxy:1080")]);
     assert!(message.contains("\"socks5://***@proxy:1080\""), "{message}");
     for fine in [
         &[("HTTPS_PROXY", "proxy.corp:3128")][..],
+        &[("HTTPS_PROXY", "http://[::1]:65535")],
+        &[("HTTPS_PROXY", "HTTP://proxy.corp:3128")],
         &[("HTTPS_PROXY", "http://me:pw@proxy.corp:3128")],
         // HTTPS_PROXY wins over ALL_PROXY, and NO_PROXY keeps the API off a SOCKS one.
         &[
