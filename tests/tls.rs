@@ -173,8 +173,15 @@ async fn an_untrusted_certificate_stops_the_run_with_advice() {
         .await
         .unwrap();
     run.assert_code(5);
-    run.assert_logged("TLS certificate is not trusted");
-    run.assert_logged("SSL_CERT_FILE");
+    if cfg!(windows) {
+        // Windows' own verifier judges the chain there; under wine (the Windows lane in
+        // .ci/run) its crypt32 cannot check this certificate's ECDSA signature at all
+        // (TRUST_E_CERT_SIGNATURE), which is a refusal of another kind, still never retried.
+        run.assert_logged("the API's TLS certificate is");
+    } else {
+        run.assert_logged("TLS certificate is not trusted");
+        run.assert_logged("SSL_CERT_FILE");
+    }
     assert!(
         !run.stderr.contains("trying again"),
         "an untrusted certificate was retried:\n{}",
@@ -577,8 +584,15 @@ async fn proxies_that_cannot_serve_are_refused_by_name() {
         ("HTTPS_PROXY", "http://127.0.0.1:0", "has no usable port"),
     ] {
         let run = run(trusting(&url, &ca_pem).env(name, value)).await;
+        // Windows' variable names ignore case, so the upper-case name, read first, is the one
+        // named there.
+        let named = if cfg!(windows) {
+            name.to_ascii_uppercase()
+        } else {
+            name.to_owned()
+        };
         run.assert_code(2)
-            .assert_logged(&format!("{name}=\"{value}\" {says}"));
+            .assert_logged(&format!("{named}=\"{value}\" {says}"));
         assert!(run.file("output").is_none(), "outputs were written");
     }
     let bypassed = trusting(&url, &ca_pem)
