@@ -8,6 +8,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::duration::display;
+use crate::resource::Subject;
 use crate::sanitize::quoted;
 
 /// The settings a message can point at.
@@ -23,6 +24,9 @@ pub(crate) enum Var {
     RequirePr,
     Wait,
     SslCertFile,
+    DeploymentId,
+    AutomationId,
+    PreviewBranch,
     HttpsProxy,
 }
 
@@ -39,6 +43,9 @@ impl fmt::Display for Var {
             Var::RequirePr => "MINTLIFY_REQUIRE_PR",
             Var::Wait => "MINTLIFY_WAIT",
             Var::SslCertFile => "SSL_CERT_FILE",
+            Var::DeploymentId => "MINTLIFY_DEPLOYMENT_ID",
+            Var::AutomationId => "MINTLIFY_AUTOMATION_ID",
+            Var::PreviewBranch => "MINTLIFY_PREVIEW_BRANCH",
             Var::HttpsProxy => "HTTPS_PROXY",
         })
     }
@@ -58,31 +65,59 @@ impl fmt::Display for Words {
     }
 }
 
-/// The calls that start the agent.
+/// The calls that start something: the agent, a deployment, a preview, an automation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Start {
     Create,
     FollowUp,
+    /// A production deployment.
+    Update,
+    Preview,
+    Automation,
 }
 
-/// Why an answer is not a job.
+impl Start {
+    /// What the call starts, as a message names it.
+    pub(crate) fn what(self) -> &'static str {
+        match self {
+            Start::Create => "an agent job",
+            Start::FollowUp => "a follow-up",
+            Start::Update => "a production deployment",
+            Start::Preview => "a preview deployment",
+            Start::Automation => "an automation run",
+        }
+    }
+
+    /// The least time between two requests the published rate limit allows, per organization:
+    /// previews 5 a minute, updates and automation triggers 10 per 10 s. The agent's limits
+    /// are per hour, where spacing the requests would not help.
+    pub(crate) fn spacing(self) -> Duration {
+        match self {
+            Start::Preview => Duration::from_secs(12),
+            Start::Update | Start::Automation => Duration::from_secs(1),
+            Start::Create | Start::FollowUp => Duration::ZERO,
+        }
+    }
+}
+
+/// Why an answer is not what was asked for (a job, a deployment's status).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum NotAJob {
     #[error("the answer is not JSON ({0})")]
     NotJson(String),
     #[error("the answer is empty")]
     Empty,
-    #[error("the answer is JSON but not an object, so not a job")]
+    #[error("the answer is JSON but not an object")]
     NotAnObject,
-    #[error("the answer has no status string, so it is not a job")]
+    #[error("the answer has no status string")]
     NoStatus,
     #[error(
-        "the answer's status holds a character that could not be decoded (a lone UTF-16 surrogate escape or a byte that is not UTF-8), so it is not a job"
+        "the answer's status holds a character that could not be decoded (a lone UTF-16 surrogate escape or a byte that is not UTF-8)"
     )]
     UndecodableStatus,
     #[error("the answer gives {0} twice, so what it says depends on the reader")]
     Ambiguous(&'static str),
-    #[error("the answer is over 1 MiB, so it is not a job")]
+    #[error("the answer is over 1 MiB")]
     TooLarge,
     #[error("the answer broke off: {0}")]
     BrokeOff(String),
@@ -97,13 +132,20 @@ pub(crate) enum Trouble {
     Unavailable { words: Words },
     #[error("the API answered HTTP {status}{words}")]
     ServerError { status: u16, words: Words },
-    #[error("{0}")]
+    #[error("{0}, so it is not a job")]
     NotAJob(NotAJob),
+    #[error("{0}, so it is not a deployment's status")]
+    NotAStatus(NotAJob),
     #[error(
         "job {} is not readable yet (HTTP 404), as can happen right after it is created",
         quoted(.0)
     )]
     NotReadableYet(String),
+    #[error(
+        "deployment {} is not readable yet (HTTP 404), as can happen right after it is triggered",
+        quoted(.0)
+    )]
+    StatusNotReadableYet(String),
     #[error("no answer within {} ({})", Var::RequestTimeout, display(*.0))]
     RequestTimeout(Duration),
     #[error("no answer before the deadline ({})", Var::Timeout)]
@@ -123,7 +165,7 @@ pub(crate) enum Trouble {
 /// Who answered instead of the job asked about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Answered {
-    Job(String),
+    Named(Subject, String),
     /// An `id` that is not a string of 1 to 256 bytes.
     NoUsableId,
 }
@@ -131,7 +173,7 @@ pub(crate) enum Answered {
 impl fmt::Display for Answered {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Answered::Job(id) => write!(f, "job {}", quoted(id)),
+            Answered::Named(subject, id) => write!(f, "{subject} {}", quoted(id)),
             Answered::NoUsableId => f.write_str("an id that is not a string of 1 to 256 bytes"),
         }
     }
@@ -278,6 +320,93 @@ pub(crate) enum Refusal {
     /// What went wrong, in its own words (not repeated around them).
     #[error("{0}")]
     Client(String),
+    #[error(
+        "the API answered about {answered} when asked about deployment {}, so the answer is not trusted: check {} and any proxy or cache in between",
+        quoted(asked),
+        Var::ApiUrl
+    )]
+    OtherDeployment { asked: String, answered: Answered },
+    #[error(
+        "deployment {} was not found (HTTP 404{words}): check {} (the statusId a trigger answered)",
+        quoted(id),
+        Var::DeploymentId
+    )]
+    DeploymentNotFound { id: String, words: Words },
+    #[error(
+        "automation {} was not found in project {} (HTTP 404{words}): check {} (in the automation's settings panel) and {}",
+        quoted(automation_id),
+        quoted(project_id),
+        Var::AutomationId,
+        Var::ProjectId
+    )]
+    AutomationNotFound {
+        automation_id: String,
+        project_id: String,
+        words: Words,
+    },
+    #[error(
+        "automation {} cannot be triggered (HTTP 400{words}): only an active automation on a custom schedule can; check it on the Automations page and {}",
+        quoted(automation_id),
+        Var::AutomationId
+    )]
+    AutomationRefused { automation_id: String, words: Words },
+    #[error(
+        "the API refused the request (HTTP 403{words}): deployments and automations through the API need a Pro or Enterprise plan and an admin key (mint_...) of this organization; check the plan and {}",
+        Var::ApiKey
+    )]
+    KeyOrPlan { words: Words },
+    #[error(
+        "the API refused the preview (HTTP 403{words}): previews need a Pro or Enterprise plan; if the plan has them, check that {} is an admin key of this organization",
+        Var::ApiKey
+    )]
+    NoPreviews { words: Words },
+    #[error(
+        "the API answered that {} was triggered (HTTP {status}), but {problem}: find it in the Mintlify dashboard before triggering it again",
+        start.what()
+    )]
+    TriggeredWithoutId {
+        start: Start,
+        status: u16,
+        problem: String,
+    },
+    #[error(
+        "the request to trigger {} may or may not have reached Mintlify ({reason}): check the deployments of project {} in the Mintlify dashboard before running this again",
+        start.what(),
+        quoted(project_id)
+    )]
+    TriggerUncertain {
+        start: Start,
+        project_id: String,
+        reason: Trouble,
+    },
+    #[error(
+        "the request to trigger {} was answered with a redirect (HTTP {status}) to {location}, which is not followed so the key cannot travel elsewhere; it may have been queued all the same: check the deployments of project {} in the Mintlify dashboard before running this again; then check {}",
+        start.what(),
+        quoted(project_id),
+        Var::ApiUrl
+    )]
+    TriggerRedirected {
+        start: Start,
+        project_id: String,
+        status: u16,
+        location: String,
+    },
+    #[error(
+        "deployment {}, triggered by this run, is still not readable (HTTP 404{words}) {} after it was triggered: find it in the Mintlify dashboard",
+        quoted(id),
+        display(crate::poll::CREATED_NOT_FOUND_GRACE)
+    )]
+    TriggeredNotReadable { id: String, words: Words },
+    #[error(
+        "the API answered until the deadline, but never with a deployment's status ({reason}), so how the deployment ended is unknown: check {} and the deployment in the Mintlify dashboard",
+        Var::ApiUrl
+    )]
+    NeverAStatus { reason: NotAJob },
+    #[error(
+        "the job completed with a PR, but its answer names no usable branch (source.ref absent, or with whitespace or control characters), so no preview can be built: build one with {} set to the PR's branch",
+        Var::PreviewBranch
+    )]
+    PreviewWithoutBranch,
 }
 
 /// A failed request.

@@ -6,12 +6,14 @@
 use std::time::{Duration, SystemTime};
 
 use crate::classify::{
-    Answer, Body, Call, Failure, Origin, Start, Target, classify, parse_retry_after,
+    Answer, Body, Call, Failure, Origin, Start, Target, classify, classify_as, parse_retry_after,
 };
+use crate::deployment::{self, AutomationRun, Deployment, Triggered};
 use crate::duration;
 use crate::job::{self, Job, check_id};
 use crate::redact::Redactor;
 use crate::report;
+use crate::resource::{Identity, Reading as _};
 use crate::runner;
 use crate::sanitize::is_hidden;
 
@@ -43,6 +45,7 @@ pub fn answer(data: &[u8]) {
     let decoded = Body::decode(body, &redactor);
     if let Body::Json(value) = &decoded {
         job(value.clone());
+        status_object(value.clone());
     }
     let location = location.map(|location| redactor.text(&location).into_owned());
     for (call, job_id, origin) in [
@@ -73,8 +76,9 @@ pub fn answer(data: &[u8]) {
                         assert!(call != Call::Read || job.status.is_some());
                         assert!(job.id.as_deref().is_none_or(|id| Some(id) == job_id));
                     }
-                    // The created job's id is what the run then polls.
-                    Call::Start(Start::Create) => {
+                    // The created job's id is what the run then polls (only a create is
+                    // classified as a job among the starts).
+                    Call::Start(_) => {
                         assert_eq!(check_id(job.id.as_deref().unwrap_or_default()), Ok(()));
                     }
                 }
@@ -83,6 +87,110 @@ pub fn answer(data: &[u8]) {
                 assert_one_clean_line(&transient.trouble.to_string());
             }
             Err(Failure::Permanent(refusal)) => assert_one_clean_line(&refusal.to_string()),
+        }
+    }
+    deployment_answer(status, location.as_deref(), &decoded);
+}
+
+/// The same answer as a deployment's status and as the answer to each trigger.
+fn deployment_answer(status: u16, location: Option<&str>, decoded: &Body) {
+    let answer = || Answer {
+        status,
+        retry_after: None,
+        location: location.map(str::to_owned),
+        body: decoded.clone(),
+    };
+    for origin in [Origin::Given, Origin::CreatedMomentsAgo, Origin::Created] {
+        let target = Target {
+            call: Call::Read,
+            project_id: "proj_1",
+            job_id: Some("st_1"),
+            origin,
+        };
+        // A status is taken only with one, and only about the deployment asked for.
+        let read = classify_as::<Deployment>(answer(), target);
+        assert_verdict(status, &read, |deployment| {
+            assert!(deployment.status.is_some());
+            assert!(!deployment.unusable_id);
+            assert!(deployment.id.as_deref().is_none_or(|id| id == "st_1"));
+        });
+    }
+    for start in [Start::Update, Start::Preview, Start::Automation] {
+        let target = Target {
+            call: Call::Start(start),
+            project_id: "proj_1",
+            job_id: (start == Start::Automation).then_some("auto_1"),
+            origin: Origin::Given,
+        };
+        if start == Start::Automation {
+            let run = classify_as::<AutomationRun>(answer(), target);
+            assert_verdict(status, &run, |_| {});
+        } else {
+            // What is waited on next is an id that stays inside its path segment.
+            let triggered = classify_as::<Triggered>(answer(), target);
+            assert_verdict(status, &triggered, |triggered| {
+                let Identity::Named(id) = triggered.identity() else {
+                    panic!("a trigger taken without a statusId")
+                };
+                assert_eq!(check_id(id), Ok(()));
+            });
+            // Only an answer that certainly did not arrive is sent again.
+            if let Err(Failure::Transient(_)) = &triggered {
+                assert!(
+                    matches!(status, 429 | 503),
+                    "HTTP {status} retried a trigger"
+                );
+            }
+        }
+    }
+}
+
+/// A classified answer: a 2xx only when taken, and every message one clean line.
+fn assert_verdict<R>(status: u16, result: &Result<R, Failure>, taken: impl FnOnce(&R)) {
+    match result {
+        Ok(read) => {
+            assert!((200..300).contains(&status), "HTTP {status} was taken");
+            taken(read);
+        }
+        Err(Failure::Transient(transient)) => {
+            assert_one_clean_line(&transient.trouble.to_string());
+        }
+        Err(Failure::Permanent(refusal)) => assert_one_clean_line(&refusal.to_string()),
+    }
+}
+
+/// A decoded body read as a deployment's status and as a trigger's answer: what is kept stays
+/// in its bounds, a preview URL is a link by the rules of a PR link, notes are clean lines.
+pub fn status_object(value: serde_json::Value) {
+    if let Ok(deployment) = Deployment::read(value.clone()) {
+        assert!(!deployment.raw.to_string().contains(KEY));
+        for note in &deployment.notes {
+            assert_one_clean_line(&note.to_string());
+        }
+        assert!(deployment.logs.len() <= deployment::LOG_LINES);
+        for line in &deployment.logs {
+            assert!(line.chars().count() <= deployment::LOG_LINE_LIMIT + 1);
+            assert!(!line.contains(KEY), "the key leaked: {line:?}");
+        }
+        if let Some(summary) = &deployment.summary {
+            assert!(summary.chars().count() <= deployment::SUMMARY_LIMIT + 1);
+            assert!(!summary.contains(KEY), "the key leaked: {summary:?}");
+        }
+        if let Some(id) = &deployment.id {
+            assert!(id.len() <= job::ID_LIMIT);
+        }
+    }
+    if let Ok(triggered) = Triggered::read(value) {
+        for note in &triggered.notes {
+            assert_one_clean_line(&note.to_string());
+        }
+        if let Some(url) = &triggered.preview_url {
+            assert_eq!(
+                job::plain_http_link(url).as_deref(),
+                Ok(url.as_str()),
+                "{url:?}"
+            );
+            assert!(url.len() <= deployment::PREVIEW_URL_LIMIT);
         }
     }
 }
@@ -156,7 +264,18 @@ pub fn duration(data: &[u8]) {
 }
 
 /// The outputs action.yml declares.
-const OUTPUTS: [&str; 6] = ["status", "pr_link", "job_id", "result", "repository", "ref"];
+const OUTPUTS: [&str; 10] = [
+    "status",
+    "pr_link",
+    "job_id",
+    "result",
+    "repository",
+    "ref",
+    "deployment_id",
+    "deployment_status",
+    "preview_url",
+    "automation_run_id",
+];
 
 /// Output values, separated by 0xFF bytes (never in UTF-8), written to `$GITHUB_OUTPUT` and
 /// read back as the runner reads it: every name and value comes back exactly, and nothing else.

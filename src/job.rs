@@ -120,9 +120,9 @@ pub(crate) fn check_id(id: &str) -> Result<(), IdProblem> {
 
 /// What a character that could not be decoded (a byte that is not UTF-8, a lone UTF-16
 /// surrogate escape) is read as.
-const REPLACEMENT: char = '\u{fffd}';
+pub(crate) const REPLACEMENT: char = '\u{fffd}';
 
-/// Why a `prLink` is not taken as a link to a pull request.
+/// Why a link (`prLink`, `previewUrl`) is not taken as one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PrLinkProblem {
     NotHttpUrl,
@@ -203,6 +203,12 @@ pub(crate) enum Note {
         read: Status,
     },
     NotAPrLink(PrLinkProblem),
+    NotAPreviewUrl(PrLinkProblem),
+    /// A status of another kind of answer than a job's, read as a known one.
+    Normalized {
+        sent: String,
+        read: String,
+    },
     /// A character in the field could not be decoded: `kept` with U+FFFD in its place, or
     /// read as absent where a near miss would be taken for something else.
     Undecodable {
@@ -229,23 +235,14 @@ impl fmt::Display for Note {
                 quoted(sent),
                 read.as_str()
             ),
-            Note::NotAPrLink(PrLinkProblem::NotHttpUrl) => {
-                f.write_str("prLink is not written as http:// or https:// and a host; read as no PR")
+            Note::NotAPrLink(problem) => not_a_link(f, "prLink", *problem, "no PR"),
+            Note::NotAPreviewUrl(problem) => {
+                not_a_link(f, "previewUrl", *problem, "no preview URL")
             }
-            Note::NotAPrLink(PrLinkProblem::HiddenCharacters) => f.write_str(
-                "prLink holds whitespace, control or invisible characters; read as no PR",
-            ),
-            Note::NotAPrLink(PrLinkProblem::Userinfo) => f.write_str(
-                "prLink holds a user name or password before its host (user@host), so it may lead elsewhere than it seems; read as no PR",
-            ),
-            Note::NotAPrLink(PrLinkProblem::Backslash) => f.write_str(
-                "prLink holds a backslash, which URL readers take differently (one reads the host another does not); read as no PR",
-            ),
-            Note::NotAPrLink(PrLinkProblem::HostNotPlain) => f.write_str(
-                "prLink's host is not written as URL readers read it (letters of another script, a default port, an address in an odd form), so it may lead elsewhere than it seems; read as no PR",
-            ),
-            Note::NotAPrLink(PrLinkProblem::Undecodable) => f.write_str(
-                "prLink holds a character that could not be decoded (a lone UTF-16 surrogate escape or a byte that is not UTF-8); read as no PR",
+            Note::Normalized { sent, read } => write!(
+                f,
+                "status {} read as {read:?} (whitespace or case differs)",
+                quoted(sent)
             ),
             Note::Undecodable { field, kept } => write!(
                 f,
@@ -257,6 +254,41 @@ impl fmt::Display for Note {
                 }
             ),
         }
+    }
+}
+
+/// Why the link in `field` is not taken, and what it is read as instead.
+fn not_a_link(
+    f: &mut fmt::Formatter<'_>,
+    field: &str,
+    problem: PrLinkProblem,
+    read_as: &str,
+) -> fmt::Result {
+    match problem {
+        PrLinkProblem::NotHttpUrl => write!(
+            f,
+            "{field} is not written as http:// or https:// and a host; read as {read_as}"
+        ),
+        PrLinkProblem::HiddenCharacters => write!(
+            f,
+            "{field} holds whitespace, control or invisible characters; read as {read_as}"
+        ),
+        PrLinkProblem::Userinfo => write!(
+            f,
+            "{field} holds a user name or password before its host (user@host), so it may lead elsewhere than it seems; read as {read_as}"
+        ),
+        PrLinkProblem::Backslash => write!(
+            f,
+            "{field} holds a backslash, which URL readers take differently (one reads the host another does not); read as {read_as}"
+        ),
+        PrLinkProblem::HostNotPlain => write!(
+            f,
+            "{field}'s host is not written as URL readers read it (letters of another script, a default port, an address in an odd form), so it may lead elsewhere than it seems; read as {read_as}"
+        ),
+        PrLinkProblem::Undecodable => write!(
+            f,
+            "{field} holds a character that could not be decoded (a lone UTF-16 surrogate escape or a byte that is not UTF-8); read as {read_as}"
+        ),
     }
 }
 
@@ -311,41 +343,41 @@ impl Job {
     }
 }
 
-impl Job {
-    /// Why this answer, which has no status, is not a job.
-    pub(crate) fn no_status(&self) -> NotAJob {
-        let undecodable = self.notes.iter().any(|note| {
-            matches!(
-                note,
-                Note::Undecodable {
-                    field: "status",
-                    ..
-                }
-            )
-        });
-        if undecodable {
-            NotAJob::UndecodableStatus
-        } else {
-            NotAJob::NoStatus
-        }
+/// Why an answer with these notes, and no status, is not a job or a deployment's status:
+/// its status could not be decoded, or it has none.
+pub(crate) fn no_status(notes: &[Note]) -> NotAJob {
+    let undecodable = notes.iter().any(|note| {
+        matches!(
+            note,
+            Note::Undecodable {
+                field: "status",
+                ..
+            }
+        )
+    });
+    if undecodable {
+        NotAJob::UndecodableStatus
+    } else {
+        NotAJob::NoStatus
     }
 }
 
-/// One object's fields, each read on its own, with what was odd noted.
-struct Fields<'a> {
-    object: &'a Map<String, Value>,
-    notes: &'a mut Vec<Note>,
+/// One object's fields, each read on its own, with what was odd noted. Every kind of answer
+/// (a job, a deployment's status, a trigger's answer) is read through it.
+pub(crate) struct Fields<'a> {
+    pub(crate) object: &'a Map<String, Value>,
+    pub(crate) notes: &'a mut Vec<Note>,
 }
 
 impl Fields<'_> {
     /// A string field; `null`, absent and `""` are all absent, another type is noted.
-    fn string(&mut self, field: &'static str, limit: usize) -> Option<String> {
+    pub(crate) fn string(&mut self, field: &'static str, limit: usize) -> Option<String> {
         self.string_in(self.object, field, field, limit)
     }
 
     /// A string field that is shown or compared as it is: a character that could not be
     /// decoded stays U+FFFD (never equal to what was meant), with a note.
-    fn text(&mut self, field: &'static str, limit: usize) -> Option<String> {
+    pub(crate) fn text(&mut self, field: &'static str, limit: usize) -> Option<String> {
         self.text_in(self.object, field, field, limit)
     }
 
@@ -416,11 +448,21 @@ impl Fields<'_> {
 
     /// A link only if a person and a later step can trust it to be what it looks like.
     fn pr_link(&mut self) -> Option<String> {
-        let link = self.string("prLink", PR_LINK_LIMIT)?;
+        self.link("prLink", PR_LINK_LIMIT, Note::NotAPrLink)
+    }
+
+    /// A link field, under the rules of [`plain_http_link`]; `note` says why one is not taken.
+    pub(crate) fn link(
+        &mut self,
+        field: &'static str,
+        limit: usize,
+        note: fn(PrLinkProblem) -> Note,
+    ) -> Option<String> {
+        let link = self.string(field, limit)?;
         match plain_http_link(&link) {
             Ok(link) => Some(link),
             Err(problem) => {
-                self.notes.push(Note::NotAPrLink(problem));
+                self.notes.push(note(problem));
                 None
             }
         }

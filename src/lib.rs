@@ -1,4 +1,5 @@
-//! Waits on one Mintlify agent job and turns its final status into an exit code and CI outputs.
+//! Waits on one Mintlify agent job, deployment or preview (or starts one first) and turns how it
+//! ended into an exit code and CI outputs.
 //!
 //! `main.rs` only hands the process's arguments and environment to [`run_blocking`], which runs
 //! [`run`] on a runtime of its own; everything else lives here so the demo and the tests drive
@@ -8,6 +9,8 @@ mod app;
 mod classify;
 mod client;
 mod config;
+mod deploying;
+mod deployment;
 mod duration;
 mod failure;
 #[cfg(any(fuzzing, test))]
@@ -19,6 +22,7 @@ mod outputs;
 mod poll;
 mod redact;
 mod report;
+mod resource;
 #[cfg(any(fuzzing, test))]
 mod runner;
 mod sanitize;

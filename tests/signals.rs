@@ -226,6 +226,34 @@ async fn a_signal_while_the_report_is_written_leaves_it_whole_and_its_verdict_st
         );
         let dotenv = run.file("report.env").expect("no dotenv report");
         assert!(dotenv.contains("RESULT=completed\n"), "{dotenv}");
-        assert!(dotenv.ends_with("REF=main\n"), "{dotenv}");
+        // Written in full: to its last entry.
+        assert!(dotenv.contains("REF=main\n"), "{dotenv}");
+        assert!(dotenv.ends_with("AUTOMATION_RUN_ID=\n"), "{dotenv}");
     }
+}
+
+#[tokio::test]
+async fn a_signal_while_a_deployment_is_waited_on_reports_its_last_status() {
+    let server = wiremock::MockServer::start().await;
+    let building = serde_json::json!({ "_id": "st_1", "status": "in_progress" });
+    script(
+        &server,
+        "GET",
+        "/v1/project/update-status/st_1",
+        [ok(building)],
+    )
+    .await;
+    let settings = [("MINTLIFY_JOB_ID", ""), ("MINTLIFY_DEPLOYMENT_ID", "st_1")];
+    let (run, code) = cancelled(&server, &["TERM"], &settings, &[]).await;
+    assert_eq!(code, Some(143));
+    run.assert_logged("deployment st_1: cancelled by SIGTERM (last status: in_progress)");
+    let outputs = run.outputs();
+    assert_eq!(
+        (
+            outputs["result"].as_str(),
+            outputs["deployment_id"].as_str(),
+            outputs["deployment_status"].as_str()
+        ),
+        ("cancelled", "st_1", "in_progress")
+    );
 }

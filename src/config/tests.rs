@@ -919,3 +919,80 @@ fn the_ca_bundle_is_read_whole_through_the_given_environment() {
         }
     ));
 }
+
+#[test]
+fn each_deployment_setting_chooses_what_the_run_is_about() {
+    /// Flags, variables, and the task they choose.
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], Task);
+    let no_job = ("MINTLIFY_JOB_ID", "");
+    let cases: [Case<'_>; 4] = [
+        (&["--deploy"], &[no_job], Task::Deploy(Deploy::Production)),
+        (
+            &[],
+            &[no_job, ("MINTLIFY_PREVIEW_BRANCH", " docs/new\n")],
+            Task::Deploy(Deploy::Preview {
+                branch: "docs/new".into(),
+            }),
+        ),
+        (
+            &["--deployment-id", "st_1"],
+            &[no_job],
+            Task::WatchDeployment {
+                deployment_id: "st_1".into(),
+            },
+        ),
+        (
+            &[],
+            &[no_job, ("MINTLIFY_AUTOMATION_ID", "auto_1")],
+            Task::Automation {
+                automation_id: "auto_1".into(),
+            },
+        ),
+    ];
+    for (args, pairs, task) in cases {
+        let config = parse(args, pairs).unwrap();
+        assert_eq!(config.task, task);
+        assert!(!config.preview);
+    }
+    let config = parse(&["--preview"], &[]).unwrap();
+    assert!(config.preview && config.task.is_agent());
+    // A deployment setting set to nothing or to false chooses nothing.
+    let config = parse(&["--deploy=false"], &[("MINTLIFY_DEPLOYMENT_ID", "")]).unwrap();
+    assert_eq!(config.task.job_id(), Some("job_1"));
+}
+
+#[test]
+fn two_subjects_or_a_preview_without_an_agent_job_are_refused() {
+    assert_eq!(
+        refused(&["--automation-id=a"], &[("MINTLIFY_DEPLOY", "yes")]),
+        ConfigError::SeveralSubjects(vec![
+            "the agent job (MINTLIFY_JOB_ID, MINTLIFY_PROMPT, MINTLIFY_PROMPT_FILE)",
+            "MINTLIFY_DEPLOY",
+            "MINTLIFY_AUTOMATION_ID",
+        ])
+    );
+    let no_job = ("MINTLIFY_JOB_ID", "");
+    assert_eq!(
+        refused(&["--preview"], &[no_job]),
+        ConfigError::PreviewWithoutAgent
+    );
+    assert_eq!(
+        refused(&["--preview", "--deployment-id=st_1"], &[no_job]),
+        ConfigError::PreviewWithoutAgent
+    );
+    assert_eq!(
+        refused(&["--preview", "--wait=false", "--prompt=x"], &[]),
+        ConfigError::PreviewWithoutWaiting
+    );
+    assert_eq!(
+        refused(&["--deployment-id=st_1", "--wait=false"], &[no_job]),
+        ConfigError::WaitWithoutTrigger
+    );
+    assert!(matches!(
+        refused(&["--preview-branch", "a b"], &[no_job]),
+        ConfigError::Invalid {
+            problem: ValueProblem::NotABranch,
+            ..
+        }
+    ));
+}

@@ -42,7 +42,8 @@ fn fields_carry_the_last_job_and_the_verdict() {
         assert_eq!((*name, value.as_str()), (expected_name, expected_value));
     }
     let fields = with(&Outcome::TimedOut(Timeout::Deadline), None, |r| r.fields());
-    assert_eq!(fields.iter().filter(|(_, v)| v.is_empty()).count(), 4);
+    // status, pr_link, repository, ref, and the four outputs of a deployment or automation.
+    assert_eq!(fields.iter().filter(|(_, v)| v.is_empty()).count(), 8);
 }
 
 #[test]
@@ -184,4 +185,40 @@ fn every_output_value_reads_back_exactly_as_written() {
     if let Err(error) = result {
         panic!("{error}");
     }
+}
+
+/// The README's table of outputs lists exactly the outputs a run writes, in their order.
+#[test]
+fn the_readme_lists_every_output() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let listed: Vec<&str> = readme
+        .lines()
+        .skip_while(|line| !line.contains("| output | value |"))
+        .skip(2)
+        .take_while(|line| line.trim_start().starts_with("| `"))
+        .filter_map(|line| line.split('`').nth(1))
+        .collect();
+    let written = with(&Outcome::Completed, None, |r| {
+        r.fields().map(|(name, _)| name)
+    });
+    assert_eq!(listed, written);
+}
+
+/// Every output at its bound still fits GitLab's 5,120-byte dotenv report: a run fills either
+/// the agent's and a deployment's outputs, or an automation's (with `job_id` and `result`).
+#[test]
+fn every_output_at_its_bound_fits_a_dotenv_report() {
+    let names = with(&Outcome::Completed, None, |r| {
+        r.fields().map(|(name, _)| name)
+    });
+    let size = |names: &mut dyn Iterator<Item = &&str>| -> usize {
+        names
+            .map(|name| name.len() + "=\n".len() + output_limit(name))
+            .sum()
+    };
+    let agent_and_preview = size(&mut names.iter().filter(|n| **n != "automation_run_id"));
+    assert!(agent_and_preview < 5120, "{agent_and_preview}");
+    let automation = ["job_id", "result", "automation_run_id"];
+    assert!(size(&mut automation.iter()) < 5120);
 }
