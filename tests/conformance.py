@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""The gate against Mintlify's own OpenAPI documents: every request it sends must conform.
+
+The gate's binary (built here with `cargo build --locked`) runs each kind of run against Prism
+mocking `tests/conformance/deploy-openapi.json` and `admin-openapi.json` (Mintlify's published
+documents, copied byte for byte), behind the front in tests/conformance_front.py. A test fails
+when Prism finds any request in violation of its document, or when the verdict, the outputs or
+the requests sent are not what the run should give. The first test sends known-bad requests
+to prove that a violation is caught at all.
+
+Prism comes from the npm registry at the version tests/conformance/package-lock.json pins;
+.ci/run installs it with `npm ci` into target/ci-prism. By hand:
+  mkdir -p target/ci-prism && cp tests/conformance/package*.json target/ci-prism/ &&
+  npm ci --prefix target/ci-prism --ignore-scripts && python3 tests/conformance.py
+Standard library only.
+"""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import unittest
+import urllib.error
+import urllib.request
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+import conformance_front  # noqa: E402
+from conformance_front import Script  # noqa: E402
+
+KEY = "mint_conformance_0123456789abcdef"
+PROJECT = "proj_conformance"
+PRISM = os.environ.get("PRISM", str(conformance_front.DEFAULT_PRISM))
+
+
+def build_gate():
+    """The gate's debug binary, as `cargo build --locked` makes it."""
+    run = subprocess.run(
+        ["cargo", "build", "--locked", "--bin", "mintlify-agent-gate", "--message-format=json-render-diagnostics"],
+        cwd=ROOT, stdout=subprocess.PIPE, check=True, text=True)
+    for line in run.stdout.splitlines():
+        message = json.loads(line)
+        if message.get("reason") == "compiler-artifact" and message.get("executable"):
+            return message["executable"]
+    raise AssertionError("cargo built no executable")
+
+
+class Run:
+    def __init__(self, code, stdout, stderr, outputs, exchanges):
+        self.code, self.stdout, self.stderr, self.outputs = code, stdout, stderr, outputs
+        self.exchanges = exchanges
+        self.log = stdout + stderr
+
+    def sent(self):
+        """The requests, as `METHOD path`."""
+        return [f"{e.method} {e.path}" for e in self.exchanges]
+
+
+class Conformance(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.gate = build_gate()
+        cls.front = conformance_front.start(PRISM)
+
+    @classmethod
+    def tearDownClass(cls):
+        conformance_front.stop(cls.front)
+
+    def setUp(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        self.tmp = pathlib.Path(tmp.name)
+
+    def call(self, method, path, body=None, auth=True, content_type="application/json"):
+        """One request to the front, as a client other than the gate would send it."""
+        headers = {"Authorization": f"Bearer {KEY}"} if auth else {}
+        data = None
+        if body is not None:
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
+            headers["Content-Type"] = content_type
+        request = urllib.request.Request(self.front.url + path, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    def run_gate(self, env, script=None):
+        """The gate with these settings against the front; asserts that every request conformed."""
+        self.front.reset(script)
+        dotenv = self.tmp / "gate.env"
+        base = {k: v for k, v in os.environ.items() if not k.startswith(("MINTLIFY_", "GITHUB_", "RUNNER_"))}
+        base.update({
+            "MINTLIFY_API_KEY": KEY,
+            "MINTLIFY_PROJECT_ID": PROJECT,
+            "MINTLIFY_API_URL": self.front.url,
+            "MINTLIFY_POLL_INITIAL": "50ms",
+            "MINTLIFY_POLL_MAX": "200ms",
+            "MINTLIFY_TIMEOUT": "30s",
+            "MINTLIFY_DOTENV": str(dotenv),
+            **env,
+        })
+        run = subprocess.run([self.gate], env=base, capture_output=True, text=True, timeout=90)
+        outputs = {}
+        if dotenv.exists():
+            for line in dotenv.read_text(encoding="utf-8").splitlines():
+                name, _, value = line.partition("=")
+                outputs[name.lower()] = value
+        result = Run(run.returncode, run.stdout, run.stderr, outputs, self.front.requests())
+        violating = [e for e in result.exchanges if e.violations]
+        self.assertEqual(violating, [], f"requests that break the document:\n{self.describe(violating)}\n{result.log}")
+        self.assertNotIn(KEY, result.log, "the API key was printed")
+        for exchange in result.exchanges:
+            self.assertEqual(exchange.headers.get("authorization"), f"Bearer {KEY}", exchange)
+        return result
+
+    @staticmethod
+    def describe(exchanges):
+        return "\n".join(f"  {e.method} {e.path} (to {e.upstream}) body={e.body!r} -> Prism {e.prism_status}: "
+                         f"{'; '.join(e.violations)}" for e in exchanges)
+
+    # The harness itself: a check that could not fail would prove nothing.
+
+    def test_the_front_reports_requests_that_break_the_documents(self):
+        self.front.reset()
+        bad = [
+            ("POST", f"/v1/project/preview/{PROJECT}", {"branch": ""}, True),  # minLength 1
+            ("POST", f"/v1/project/preview/{PROJECT}", {"ref": "main"}, True),  # branch is required
+            ("POST", f"/v1/project/preview/{PROJECT}", None, True),  # the body is required
+            ("POST", f"/v1/project/update/{PROJECT}", {"branch": "main"}, True),  # no body is defined
+            ("POST", f"/v1/project/update/{PROJECT}", None, False),  # no bearer token
+            ("GET", f"/v1/project/update/{PROJECT}", None, True),  # no such method
+            ("POST", f"/project/update/{PROJECT}", None, True),  # Prism's path, not the document's
+            ("GET", f"/v1/agent/{PROJECT}/job/job-1", None, True),  # an agent path under /v1
+            ("POST", f"/v2/agent/{PROJECT}/job", {"prompt": ""}, True),  # minLength 1
+            ("POST", f"/v2/agent/{PROJECT}/job/job-1/message", {"message": "x"}, True),  # prompt required
+        ]
+        for method, path, body, auth in bad:
+            status, _ = self.call(method, path, body, auth)
+            self.assertGreaterEqual(status, 400, f"{method} {path} {body}")
+        exchanges = self.front.requests()
+        self.assertEqual(len(exchanges), len(bad))
+        missed = [e for e in exchanges if not e.violations]
+        self.assertEqual(missed, [], f"bad requests Prism let through:\n{self.describe(missed)}")
+        # Plain-text bodies are no JSON body for a JSON operation.
+        self.front.reset()
+        self.call("POST", f"/v1/project/preview/{PROJECT}", b"branch=main", content_type="text/plain")
+        self.assertTrue(self.front.violations(), "a text/plain preview body went through")
+
+    def test_the_front_answers_good_requests_with_the_scripted_sequence(self):
+        self.front.reset(Script())
+        status, trigger = self.call("POST", f"/v1/project/preview/{PROJECT}", {"branch": "docs/new-page"})
+        self.assertEqual(status, 202)
+        self.assertEqual(trigger["previewUrl"], Script().preview_url)
+        status_id = trigger["statusId"]
+        read = [self.call("GET", f"/v1/project/update-status/{status_id}")[1] for _ in range(4)]
+        self.assertEqual([r["status"] for r in read], ["queued", "in_progress", "success", "success"])
+        self.assertEqual({r["_id"] for r in read}, {status_id}, "the front must keep the asked-for id")
+        status, update = self.call("POST", f"/v1/project/update/{PROJECT}")
+        self.assertEqual(status, 202)
+        self.assertNotEqual(update["statusId"], status_id, "each trigger gets a fresh statusId")
+        status, automation = self.call("POST", f"/v1/workflow/{PROJECT}/auto_1/trigger")
+        self.assertEqual((status, automation["schemaId"]), (202, "auto_1"))
+        self.assertEqual(self.front.violations(), [])
+
+        failing = Script()
+        failing.statuses = ["in_progress", "failure"]
+        failing.prefer = {"preview": "code=403"}
+        self.front.reset(failing)
+        self.assertEqual(self.call("POST", f"/v1/project/preview/{PROJECT}", {"branch": "x"})[0], 403)
+        self.call("GET", "/v1/project/update-status/abc")
+        failed = self.call("GET", "/v1/project/update-status/abc")[1]
+        self.assertEqual((failed["_id"], failed["status"], failed["logs"]), ("abc", "failure", failing.failure["logs"]))
+        self.assertEqual(self.front.violations(), [], "an error asked for with Prefer is not a violation")
+
+    # The agent job: admin-openapi.json.
+
+    def test_waiting_on_an_agent_job_conforms(self):
+        run = self.run_gate({"MINTLIFY_JOB_ID": "job-abc"})
+        self.assertEqual(run.code, 0, run.log)
+        self.assertEqual(set(run.sent()), {f"GET /v2/agent/{PROJECT}/job/job-abc"})
+        self.assertEqual(len(run.sent()), 2)  # active, then completed
+        self.assertEqual((run.outputs["status"], run.outputs["pr_link"], run.outputs["ref"]),
+                         ("completed", Script().pr_link, Script().job_ref))
+
+    def test_creating_an_agent_job_conforms(self):
+        prompt = "Document the new --deploy flag.\n\nKeep the tone: «short», ✓ exact.\n"
+        run = self.run_gate({"MINTLIFY_PROMPT": prompt})
+        self.assertEqual(run.code, 0, run.log)
+        create, *reads = run.exchanges
+        self.assertEqual((create.method, create.path), ("POST", f"/v2/agent/{PROJECT}/job"))
+        self.assertEqual(create.json(), {"prompt": prompt})
+        job_id = run.outputs["job_id"]
+        self.assertTrue(job_id.startswith("job-"), run.outputs)
+        self.assertEqual({f"{e.method} {e.path}" for e in reads}, {f"GET /v2/agent/{PROJECT}/job/{job_id}"})
+
+    def test_a_follow_up_from_a_file_conforms(self):
+        prompt_file = self.tmp / "prompt.md"
+        prompt_file.write_text("Also cover the preview.\n", encoding="utf-8")
+        run = self.run_gate({"MINTLIFY_JOB_ID": "job-abc", "MINTLIFY_PROMPT_FILE": str(prompt_file)})
+        self.assertEqual(run.code, 0, run.log)
+        follow_up, *reads = run.exchanges
+        self.assertEqual((follow_up.method, follow_up.path), ("POST", f"/v2/agent/{PROJECT}/job/job-abc/message"))
+        self.assertEqual(follow_up.json(), {"prompt": "Also cover the preview.\n"})
+        self.assertTrue(reads)
+        self.assertEqual({f"{e.method} {e.path}" for e in reads}, {f"GET /v2/agent/{PROJECT}/job/job-abc"})
+
+    def test_a_failed_job_and_a_missing_job_conform(self):
+        failed = Script()
+        failed.job_statuses = ["active", "failed"]
+        run = self.run_gate({"MINTLIFY_JOB_ID": "job-abc"}, failed)
+        self.assertEqual((run.code, run.outputs["result"]), (1, "failed"), run.log)
+
+        missing = Script()
+        missing.prefer = {"job": "code=404"}
+        run = self.run_gate({"MINTLIFY_JOB_ID": "job-gone"}, missing)
+        self.assertEqual((run.code, run.outputs["result"]), (5, "api_error"), run.log)
+        self.assertEqual(run.sent(), [f"GET /v2/agent/{PROJECT}/job/job-gone"], "a 404 is not retried")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
