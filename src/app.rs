@@ -10,6 +10,7 @@ use tracing::{error, info};
 use crate::classify::{Refusal, Start};
 use crate::client::Client;
 use crate::config::{Command, Config, Task};
+use crate::deploying::{self, Deploy, Watched};
 use crate::job::{Final, Job, Status};
 use crate::logging::{self, Console};
 use crate::outcome::{Exit, Outcome, Timeout};
@@ -107,6 +108,24 @@ async fn wait(config: &Config, progress: &mut Progress) -> Outcome {
         max: config.poll_max,
         deadline: progress.started + config.timeout,
     };
+    match &config.task {
+        Task::Deploy(deploy) => {
+            return deployment(Some(deploy), config, &client, &settings, progress).await;
+        }
+        Task::WatchDeployment { deployment_id } => {
+            progress.deployment = Some(Watched::given(deployment_id));
+            return deployment(None, config, &client, &settings, progress).await;
+        }
+        Task::Automation { automation_id } => {
+            return match deploying::trigger_automation(&client, automation_id, &settings, progress)
+                .await
+            {
+                Ok(()) => Outcome::Started,
+                Err(ending) => outcome_of(ending, config, progress),
+            };
+        }
+        Task::Watch { .. } | Task::Create { .. } | Task::FollowUp { .. } => {}
+    }
     let started = match start(config, &client, &settings, progress).await {
         Ok(started) => started,
         Err(ending) => return outcome_of(ending, config, progress),
@@ -127,7 +146,47 @@ async fn wait(config: &Config, progress: &mut Progress) -> Outcome {
     };
     let fetch = async |progress: &Progress| client.get_job(&job_id, progress.just_created()).await;
     let ending = poll_until_final(fetch, &settings, progress).await;
-    outcome_of(ending, config, progress)
+    let outcome = outcome_of(ending, config, progress);
+    if !config.preview || outcome != Outcome::Completed {
+        return outcome;
+    }
+    // One deadline covers the agent and its preview.
+    match progress.last.as_ref().filter(|job| job.pr_link.is_some()) {
+        None => {
+            info!("no PR, so no preview to build: the agent changed nothing");
+            outcome
+        }
+        Some(job) => match job.git_ref.clone() {
+            None => Outcome::ApiError(Refusal::PreviewWithoutBranch),
+            Some(branch) => {
+                let deploy = Deploy::Preview { branch };
+                deployment(Some(&deploy), config, &client, &settings, progress).await
+            }
+        },
+    }
+}
+
+/// Triggers the deployment if the run is to, and waits on it unless told not to.
+async fn deployment(
+    deploy: Option<&Deploy>,
+    config: &Config,
+    client: &Client,
+    settings: &PollSettings,
+    progress: &mut Progress,
+) -> Outcome {
+    if let Some(deploy) = deploy {
+        if let Err(ending) = deploying::trigger(client, deploy, settings, progress).await {
+            return outcome_of(ending, config, progress);
+        }
+        if !config.wait {
+            return Outcome::Started;
+        }
+    }
+    match deploying::wait(client, settings, progress).await {
+        Ok(true) => Outcome::Deployed,
+        Ok(false) => Outcome::DeploymentFailed,
+        Err(ending) => outcome_of(ending, config, progress),
+    }
 }
 
 /// Starts the agent when the task asks for it. The job in the answer is the first one seen;
@@ -139,7 +198,11 @@ async fn start(
     progress: &mut Progress,
 ) -> Result<Option<Status>, Ending> {
     let job: Job = match &config.task {
-        Task::Watch { .. } => return Ok(None),
+        // Only the agent is started here; deployments are triggered in `deployment`.
+        Task::Watch { .. }
+        | Task::Deploy(_)
+        | Task::WatchDeployment { .. }
+        | Task::Automation { .. } => return Ok(None),
         Task::Create { prompt } => {
             let create = async |_: &Progress| client.create_job(prompt, settings.deadline).await;
             let job = send_until_answered(create, Start::Create, settings, progress).await?;
@@ -200,6 +263,16 @@ fn outcome_of(ending: Ending, config: &Config, progress: &Progress) -> Outcome {
         }
         // Answers that were never a job say nothing about the job: not a timeout, which a
         // pipeline may let pass (GitLab's `allow_failure: exit_codes: [4]`), but an API error.
+        Ending::TimedOut(TimedOut::Deadline) if progress.deployment.is_some() => {
+            match (&progress.deployment, &progress.not_a_job) {
+                (Some(watched), Some(reason)) if !watched.read_one => {
+                    Outcome::ApiError(Refusal::NeverAStatus {
+                        reason: reason.clone(),
+                    })
+                }
+                _ => Outcome::TimedOut(Timeout::Deadline),
+            }
+        }
         Ending::TimedOut(TimedOut::Deadline) if !progress.read_a_job => match &progress.not_a_job {
             Some(reason) => Outcome::ApiError(Refusal::NeverAJob {
                 reason: reason.clone(),

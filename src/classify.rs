@@ -8,8 +8,11 @@ use std::time::{Duration, SystemTime};
 use serde_json::Value;
 
 pub(crate) use crate::failure::{Answered, Failure, NotAJob, Refusal, Start, Trouble, Words};
-use crate::job::{Job, check_id};
+#[cfg(any(test, fuzzing))]
+use crate::job::Job;
+use crate::job::check_id;
 use crate::redact::Redactor;
+use crate::resource::{Identity, Reading, Subject};
 use crate::sanitize::{quoted, truncated, untrusted};
 
 /// How much of the server's own words an error message quotes.
@@ -29,9 +32,10 @@ pub(crate) enum Call {
 pub(crate) struct Target<'a> {
     pub(crate) call: Call,
     pub(crate) project_id: &'a str,
-    /// `None` for a create, whose job has no id yet.
+    /// The id asked about: a job's, a deployment's (its statusId) or an automation's; `None`
+    /// for a create or a trigger of a deployment, which has none yet.
     pub(crate) job_id: Option<&'a str>,
-    /// The job was created moments ago, so the API may not serve it yet: a 404 is transient.
+    /// It was created moments ago, so the API may not serve it yet: a 404 is transient.
     pub(crate) just_created: bool,
 }
 
@@ -71,10 +75,10 @@ impl Body {
         }
     }
 
-    /// The job in a 2xx answer, or why there is none.
-    fn job(self) -> Result<Job, NotAJob> {
+    /// What a 2xx answer holds, or why it holds none.
+    fn read<R: Reading>(self) -> Result<R, NotAJob> {
         match self {
-            Body::Json(value) => Job::read(value),
+            Body::Json(value) => R::read(value),
             Body::NotJson { error, .. } => Err(NotAJob::NotJson(untrusted(&error))),
             Body::Ambiguous(field) => Err(NotAJob::Ambiguous(field)),
             Body::Unread(reason) => Err(reason),
@@ -123,9 +127,17 @@ fn twice(json: &str) -> Option<&'static str> {
         }
     }
     let Keys(keys) = serde_json::from_str(json).ok()?;
-    ["status", "id", "prLink", "source"]
-        .into_iter()
-        .find(|field| keys.iter().filter(|key| key == field).count() > 1)
+    [
+        "status",
+        "id",
+        "prLink",
+        "source",
+        "_id",
+        "statusId",
+        "previewUrl",
+    ]
+    .into_iter()
+    .find(|field| keys.iter().filter(|key| key == field).count() > 1)
 }
 
 /// An HTTP answer reduced to what classification needs, so it can be tested without a server.
@@ -138,8 +150,14 @@ pub(crate) struct Answer {
     pub(crate) body: Body,
 }
 
-/// Decides what an answer means.
+/// Decides what an answer about a job means.
+#[cfg(any(test, fuzzing))]
 pub(crate) fn classify(answer: Answer, target: Target<'_>) -> Result<Job, Failure> {
+    classify_as(answer, target)
+}
+
+/// Decides what an answer means, read as `R`: the rules are the same for every kind.
+pub(crate) fn classify_as<R: Reading>(answer: Answer, target: Target<'_>) -> Result<R, Failure> {
     let status = answer.status;
     // Trouble on the server's side: a read tries again; a start cannot know what happened.
     let server_trouble = |trouble: Trouble, retry_after: Option<Duration>| match target.call {
@@ -150,35 +168,11 @@ pub(crate) fn classify(answer: Answer, target: Target<'_>) -> Result<Job, Failur
     let refused = |refusal| Err(Failure::Permanent(refusal));
     match status {
         200..=299 => {
-            let job = answer
+            let read = answer
                 .body
-                .job()
+                .read::<R>()
                 .map_err(|reason| server_trouble(Trouble::NotAJob(reason), None))?;
-            match target.call {
-                Call::Read => {
-                    if job.status.is_none() {
-                        let trouble = Trouble::NotAJob(NotAJob::NoStatus);
-                        return Err(Failure::transient(trouble, None, true));
-                    }
-                    same_job(job, target)
-                }
-                Call::Start(Start::FollowUp) => same_job(job, target),
-                Call::Start(Start::Create) => {
-                    let problem = match &job.id {
-                        _ if job.unusable_id => {
-                            Some("is not a string of 1 to 256 bytes".to_owned())
-                        }
-                        Some(id) => check_id(id)
-                            .err()
-                            .map(|problem| format!("{} {problem}", quoted(&truncated(id, 64)))),
-                        None => Some("is missing".to_owned()),
-                    };
-                    match problem {
-                        None => Ok(job),
-                        Some(problem) => refused(Refusal::CreatedWithoutId { status, problem }),
-                    }
-                }
-            }
+            accepted(read, status, target)
         }
         429 => Err(Failure::transient(
             Trouble::RateLimited,
@@ -199,13 +193,34 @@ pub(crate) fn classify(answer: Answer, target: Target<'_>) -> Result<Job, Failur
                 |location| untrusted(&truncated(location, SERVER_WORDS_LIMIT)),
             ),
         }),
+        403 if target.call == Call::Start(Start::Preview) => refused(Refusal::NoPreviews { words }),
         401 | 403 => refused(Refusal::Key { status, words }),
+        400 if target.call == Call::Start(Start::Automation) => {
+            refused(Refusal::AutomationRefused {
+                automation_id: target.job_id.unwrap_or_default().to_owned(),
+                words,
+            })
+        }
         404 => match target.job_id {
+            Some(id) if target.just_created && R::SUBJECT == Subject::Deployment => Err(
+                Failure::transient(Trouble::StatusNotReadableYet(id.to_owned()), None, true),
+            ),
             Some(job_id) if target.just_created => Err(Failure::transient(
                 Trouble::NotReadableYet(job_id.to_owned()),
                 None,
                 true,
             )),
+            Some(id) if R::SUBJECT == Subject::Deployment => refused(Refusal::DeploymentNotFound {
+                id: id.to_owned(),
+                words,
+            }),
+            Some(id) if target.call == Call::Start(Start::Automation) => {
+                refused(Refusal::AutomationNotFound {
+                    automation_id: id.to_owned(),
+                    project_id: target.project_id.to_owned(),
+                    words,
+                })
+            }
             Some(job_id) => refused(Refusal::JobNotFound {
                 job_id: job_id.to_owned(),
                 project_id: target.project_id.to_owned(),
@@ -220,21 +235,62 @@ pub(crate) fn classify(answer: Answer, target: Target<'_>) -> Result<Job, Failur
     }
 }
 
-/// An answer about another job than the one asked for is not about this job: a proxy or cache
-/// in between mixed answers up, and neither its status nor its PR can be trusted. Waiting
-/// would not make the server trustworthy, so the run stops (exit 5) instead of timing out.
-fn same_job(job: Job, target: Target<'_>) -> Result<Job, Failure> {
+/// A 2xx answer, read: taken if it is about what was asked, and, after a trigger or a create,
+/// only with a usable id to wait on.
+fn accepted<R: Reading>(read: R, status: u16, target: Target<'_>) -> Result<R, Failure> {
+    let refused = |refusal| Err(Failure::Permanent(refusal));
+    match target.call {
+        Call::Read => {
+            if !read.has_status() {
+                let trouble = Trouble::NotAJob(NotAJob::NoStatus);
+                return Err(Failure::transient(trouble, None, true));
+            }
+            same_one(read, target)
+        }
+        Call::Start(Start::FollowUp) => same_one(read, target),
+        // An automation's run is not waited on: its ids are reported if usable.
+        Call::Start(Start::Automation) => Ok(read),
+        Call::Start(start @ (Start::Create | Start::Update | Start::Preview)) => {
+            let problem = match read.identity() {
+                Identity::Unusable => Some("is not a string of 1 to 256 bytes".to_owned()),
+                Identity::Named(id) => check_id(id)
+                    .err()
+                    .map(|problem| format!("{} {problem}", quoted(&truncated(id, 64)))),
+                Identity::Unnamed => Some("is missing".to_owned()),
+            };
+            match problem {
+                None => Ok(read),
+                Some(problem) if start == Start::Create => {
+                    refused(Refusal::CreatedWithoutId { status, problem })
+                }
+                Some(problem) => refused(Refusal::TriggeredWithoutId {
+                    start,
+                    status,
+                    problem,
+                }),
+            }
+        }
+    }
+}
+
+/// An answer about another job or deployment than the one asked for is not about it: a proxy
+/// or cache in between mixed answers up, and nothing in it can be trusted. Waiting would not
+/// make the server trustworthy, so the run stops (exit 5) instead of timing out.
+fn same_one<R: Reading>(read: R, target: Target<'_>) -> Result<R, Failure> {
     let Some(asked) = target.job_id else {
-        return Ok(job);
+        return Ok(read);
     };
-    let answered = match &job.id {
-        _ if job.unusable_id => Answered::NoUsableId,
-        Some(answered) if answered != asked => Answered::Job(truncated(answered, 64)),
-        _ => return Ok(job),
+    let answered = match read.identity() {
+        Identity::Unusable => Answered::NoUsableId,
+        Identity::Named(answered) if answered != asked => {
+            Answered::Named(R::SUBJECT, truncated(answered, 64))
+        }
+        Identity::Named(_) | Identity::Unnamed => return Ok(read),
     };
     let asked = asked.to_owned();
-    Err(Failure::Permanent(match target.call {
-        Call::Start(Start::FollowUp) => Refusal::FollowUpOtherJob { asked, answered },
+    Err(Failure::Permanent(match (target.call, R::SUBJECT) {
+        (Call::Start(Start::FollowUp), _) => Refusal::FollowUpOtherJob { asked, answered },
+        (_, Subject::Deployment) => Refusal::OtherDeployment { asked, answered },
         _ => Refusal::OtherJob { asked, answered },
     }))
 }
@@ -248,6 +304,11 @@ pub(crate) fn uncertain(start: Start, target: Target<'_>, reason: Trouble) -> Fa
         },
         Start::FollowUp => Refusal::FollowUpUncertain {
             job_id: target.job_id.unwrap_or_default().to_owned(),
+            reason,
+        },
+        Start::Update | Start::Preview | Start::Automation => Refusal::TriggerUncertain {
+            start,
+            project_id: target.project_id.to_owned(),
             reason,
         },
     })

@@ -10,13 +10,15 @@ use reqwest::{RequestBuilder, Response, Url, redirect};
 use tokio::time::Instant;
 
 use crate::classify::{
-    Answer, Body, Call, Failure, NotAJob, Refusal, Start, Target, Trouble, classify,
+    Answer, Body, Call, Failure, NotAJob, Refusal, Start, Target, Trouble, classify_as,
     parse_retry_after, uncertain,
 };
 use crate::config::Config;
+use crate::deployment::{AutomationRun, Deployment, Triggered};
 use crate::failure::Var;
 use crate::job::Job;
 use crate::redact::Redactor;
+use crate::resource::Reading;
 use crate::sanitize::untrusted;
 
 /// Bodies above this are not a job, and reading them further would only cost memory.
@@ -132,6 +134,16 @@ impl Client {
         url
     }
 
+    /// `base/v1/` and then `path`, each part one percent-encoded segment: the deployment API,
+    /// whose server URL ends in `/v1`.
+    fn url_v1(&self, path: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.pop_if_empty().push("v1").extend(path);
+        }
+        url
+    }
+
     fn target<'a>(&'a self, call: Call, job_id: Option<&'a str>) -> Target<'a> {
         Target {
             call,
@@ -173,19 +185,73 @@ impl Client {
         self.send(request, target, Some(deadline)).await
     }
 
-    async fn send(
+    /// Triggers a production deployment of the project's deployment branch. No body: the API
+    /// takes none. The request ends by `deadline` at the latest.
+    pub(crate) async fn trigger_update(&self, deadline: Instant) -> Result<Triggered, Failure> {
+        let request = self
+            .http
+            .post(self.url_v1(&["project", "update", &self.project_id]));
+        let target = self.target(Call::Start(Start::Update), None);
+        self.send(request, target, Some(deadline)).await
+    }
+
+    /// Triggers a preview deployment of `branch`. The request ends by `deadline` at the latest.
+    pub(crate) async fn trigger_preview(
+        &self,
+        branch: &str,
+        deadline: Instant,
+    ) -> Result<Triggered, Failure> {
+        let body = serde_json::json!({ "branch": branch }).to_string();
+        let request = self
+            .http
+            .post(self.url_v1(&["project", "preview", &self.project_id]))
+            .header(CONTENT_TYPE, "application/json")
+            .body(body);
+        let target = self.target(Call::Start(Start::Preview), None);
+        self.send(request, target, Some(deadline)).await
+    }
+
+    /// Reads a deployment's status. `just_triggered`: moments ago, so a 404 may pass.
+    pub(crate) async fn get_deployment(
+        &self,
+        status_id: &str,
+        just_triggered: bool,
+    ) -> Result<Deployment, Failure> {
+        let request = self
+            .http
+            .get(self.url_v1(&["project", "update-status", status_id]));
+        let target = Target {
+            just_created: just_triggered,
+            ..self.target(Call::Read, Some(status_id))
+        };
+        self.send(request, target, None).await
+    }
+
+    /// Triggers a run of a scheduled automation. No body: the API takes none.
+    pub(crate) async fn trigger_automation(
+        &self,
+        automation_id: &str,
+        deadline: Instant,
+    ) -> Result<AutomationRun, Failure> {
+        let path = ["workflow", &self.project_id, automation_id, "trigger"];
+        let request = self.http.post(self.url_v1(&path));
+        let target = self.target(Call::Start(Start::Automation), Some(automation_id));
+        self.send(request, target, Some(deadline)).await
+    }
+
+    async fn send<R: Reading>(
         &self,
         request: RequestBuilder,
         target: Target<'_>,
         deadline: Option<Instant>,
-    ) -> Result<Job, Failure> {
+    ) -> Result<R, Failure> {
         let left = deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()));
         let limit = match left {
             Some(left) if left < self.request_timeout => Limit::Deadline(left),
             _ => Limit::RequestTimeout(self.request_timeout),
         };
         match request.timeout(limit.duration()).send().await {
-            Ok(response) => classify(read(response, &self.redactor).await, target),
+            Ok(response) => classify_as(read(response, &self.redactor).await, target),
             Err(error) => Err(unsent(&error, target, limit)),
         }
     }

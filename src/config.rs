@@ -16,6 +16,7 @@ use tracing::level_filters::LevelFilter;
 pub(crate) use flags::{Flags, ValueProblem};
 use flags::{Parsed, is_loopback};
 
+use crate::deploying::Deploy;
 use crate::duration;
 use crate::sanitize::quoted;
 
@@ -31,6 +32,8 @@ pub(crate) enum Command {
     Print(String),
 }
 
+// Each switch is a setting of its own, independent of the others.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug)]
 pub(crate) struct Config {
     pub api_key: ApiKey,
@@ -45,11 +48,13 @@ pub(crate) struct Config {
     pub request_timeout: Duration,
     pub allow_archived: bool,
     pub require_pr: bool,
+    /// After the agent job completes with a PR, build and wait on a preview of its branch.
+    pub preview: bool,
     pub log_level: LevelFilter,
     pub destinations: Destinations,
 }
 
-/// What the run does before it waits.
+/// What the run is about, and what it does before it waits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Task {
     /// Wait on an existing job.
@@ -58,6 +63,12 @@ pub(crate) enum Task {
     Create { prompt: String },
     /// Send this prompt to an existing job, then wait on it.
     FollowUp { job_id: String, prompt: String },
+    /// Trigger a deployment or a preview, then wait on it.
+    Deploy(Deploy),
+    /// Wait on a deployment triggered elsewhere, by its statusId.
+    WatchDeployment { deployment_id: String },
+    /// Trigger a scheduled automation; its run cannot be waited on.
+    Automation { automation_id: String },
 }
 
 impl Task {
@@ -65,8 +76,19 @@ impl Task {
     pub(crate) fn job_id(&self) -> Option<&str> {
         match self {
             Task::Watch { job_id } | Task::FollowUp { job_id, .. } => Some(job_id),
-            Task::Create { .. } => None,
+            Task::Create { .. }
+            | Task::Deploy(_)
+            | Task::WatchDeployment { .. }
+            | Task::Automation { .. } => None,
         }
+    }
+
+    /// Whether the run is about an agent job.
+    pub(crate) fn is_agent(&self) -> bool {
+        matches!(
+            self,
+            Task::Watch { .. } | Task::Create { .. } | Task::FollowUp { .. }
+        )
     }
 }
 
@@ -151,9 +173,23 @@ pub(crate) enum ConfigError {
     #[error("MINTLIFY_PROJECT_ID (or --project-id) is not set: set it to the project id")]
     NoProject,
     #[error(
-        "MINTLIFY_JOB_ID (or --job-id) is not set: set it to the job to wait on, or set MINTLIFY_PROMPT (--prompt) to start one"
+        "MINTLIFY_JOB_ID (or --job-id) is not set: set it to the job to wait on, or set MINTLIFY_PROMPT (--prompt) to start one (or, for a deployment, MINTLIFY_DEPLOY, MINTLIFY_PREVIEW_BRANCH, MINTLIFY_DEPLOYMENT_ID or MINTLIFY_AUTOMATION_ID)"
     )]
     NoJob,
+    #[error("{} each choose what the run is about: keep one", .0.join(" and "))]
+    SeveralSubjects(Vec<&'static str>),
+    #[error(
+        "MINTLIFY_PREVIEW (--preview) builds a preview of an agent job's branch, and no agent job is set: set MINTLIFY_JOB_ID or MINTLIFY_PROMPT, or use MINTLIFY_PREVIEW_BRANCH for a branch of your own"
+    )]
+    PreviewWithoutAgent,
+    #[error(
+        "MINTLIFY_PREVIEW (--preview) waits for the agent job to build its preview, and MINTLIFY_WAIT=false asks not to wait: drop one"
+    )]
+    PreviewWithoutWaiting,
+    #[error(
+        "MINTLIFY_WAIT=false (--wait=false) with MINTLIFY_DEPLOYMENT_ID: there is nothing to start, only to wait on; drop one"
+    )]
+    WaitWithoutTrigger,
     #[error(
         "both a prompt and a prompt file are given (MINTLIFY_PROMPT or --prompt, MINTLIFY_PROMPT_FILE or --prompt-file): keep one"
     )]
@@ -229,7 +265,7 @@ impl Command {
 }
 
 impl Config {
-    fn read(flags: Flags, env: &dyn Fn(&str) -> Option<OsString>) -> Result<Self, ConfigError> {
+    fn read(mut flags: Flags, env: &dyn Fn(&str) -> Option<OsString>) -> Result<Self, ConfigError> {
         let text = |name: &str| {
             env(name)
                 .map(|v| v.to_string_lossy().into_owned())
@@ -237,8 +273,8 @@ impl Config {
         };
         let path = |name: &str| env(name).filter(|v| !v.is_empty()).map(PathBuf::from);
         let api_key = api_key(text("MINTLIFY_API_KEY"))?;
-        let project_id = flags.project_id.ok_or(ConfigError::NoProject)?;
-        let prompt = match (flags.prompt, flags.prompt_file) {
+        let project_id = flags.project_id.take().ok_or(ConfigError::NoProject)?;
+        let prompt = match (flags.prompt.take(), flags.prompt_file.take()) {
             (Some(_), Some(_)) => return Err(ConfigError::PromptTwice),
             (Some(prompt), None) => Some(prompt),
             (None, Some(path)) => Some(read_prompt_file(&path)?),
@@ -247,14 +283,14 @@ impl Config {
         if prompt.as_ref().is_some_and(|p| p.trim().is_empty()) {
             return Err(ConfigError::PromptEmpty);
         }
-        let task = match (prompt, flags.job_id) {
-            (None, Some(job_id)) => Task::Watch { job_id },
-            (Some(prompt), None) => Task::Create { prompt },
-            (Some(prompt), Some(job_id)) => Task::FollowUp { job_id, prompt },
-            (None, None) => return Err(ConfigError::NoJob),
-        };
-        if !flags.wait && matches!(task, Task::Watch { .. }) {
-            return Err(ConfigError::WaitWithoutPrompt);
+        let task = task(prompt, &flags)?;
+        if !flags.wait {
+            match task {
+                Task::Watch { .. } => return Err(ConfigError::WaitWithoutPrompt),
+                Task::WatchDeployment { .. } => return Err(ConfigError::WaitWithoutTrigger),
+                _ if flags.preview => return Err(ConfigError::PreviewWithoutWaiting),
+                _ => {}
+            }
         }
         if flags.api_url.scheme() == "https"
             && let Some(bundle) = path("SSL_CERT_FILE")
@@ -291,10 +327,59 @@ impl Config {
             request_timeout: flags.request_timeout,
             allow_archived: flags.allow_archived,
             require_pr: flags.require_pr,
+            preview: flags.preview,
             log_level: flags.log,
             destinations,
         })
     }
+}
+
+/// What the run is about: the agent settings, `deploy`, `preview_branch`, `deployment_id` and
+/// `automation_id` each choose it, so two of them are a contradiction, not a priority.
+fn task(prompt: Option<String>, flags: &Flags) -> Result<Task, ConfigError> {
+    let chosen: Vec<&'static str> = [
+        (
+            flags.job_id.is_some() || prompt.is_some(),
+            "the agent job (MINTLIFY_JOB_ID, MINTLIFY_PROMPT, MINTLIFY_PROMPT_FILE)",
+        ),
+        (flags.deploy, "MINTLIFY_DEPLOY"),
+        (flags.preview_branch.is_some(), "MINTLIFY_PREVIEW_BRANCH"),
+        (flags.deployment_id.is_some(), "MINTLIFY_DEPLOYMENT_ID"),
+        (flags.automation_id.is_some(), "MINTLIFY_AUTOMATION_ID"),
+    ]
+    .into_iter()
+    .filter_map(|(given, name)| given.then_some(name))
+    .collect();
+    if chosen.len() > 1 {
+        return Err(ConfigError::SeveralSubjects(chosen));
+    }
+    let task = match (prompt, flags.job_id.clone()) {
+        (None, Some(job_id)) => Task::Watch { job_id },
+        (Some(prompt), None) => Task::Create { prompt },
+        (Some(prompt), Some(job_id)) => Task::FollowUp { job_id, prompt },
+        (None, None) if flags.deploy => Task::Deploy(Deploy::Production),
+        (None, None) => match (
+            &flags.preview_branch,
+            &flags.deployment_id,
+            &flags.automation_id,
+        ) {
+            (Some(branch), _, _) => Task::Deploy(Deploy::Preview {
+                branch: branch.clone(),
+            }),
+            (_, Some(deployment_id), _) => Task::WatchDeployment {
+                deployment_id: deployment_id.clone(),
+            },
+            (_, _, Some(automation_id)) => Task::Automation {
+                automation_id: automation_id.clone(),
+            },
+            (None, None, None) if flags.preview => return Err(ConfigError::PreviewWithoutAgent),
+            (None, None, None) => return Err(ConfigError::NoJob),
+        },
+    };
+    if flags.preview && !task.is_agent() {
+        return Err(ConfigError::PreviewWithoutAgent);
+    }
+    Ok(task)
 }
 
 #[cfg(test)]

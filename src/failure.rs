@@ -7,6 +7,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::duration::display;
+use crate::resource::Subject;
 use crate::sanitize::quoted;
 
 /// The settings a message can point at.
@@ -22,6 +23,9 @@ pub(crate) enum Var {
     RequirePr,
     Wait,
     SslCertFile,
+    DeploymentId,
+    AutomationId,
+    PreviewBranch,
 }
 
 impl fmt::Display for Var {
@@ -37,6 +41,9 @@ impl fmt::Display for Var {
             Var::RequirePr => "MINTLIFY_REQUIRE_PR",
             Var::Wait => "MINTLIFY_WAIT",
             Var::SslCertFile => "SSL_CERT_FILE",
+            Var::DeploymentId => "MINTLIFY_DEPLOYMENT_ID",
+            Var::AutomationId => "MINTLIFY_AUTOMATION_ID",
+            Var::PreviewBranch => "MINTLIFY_PREVIEW_BRANCH",
         })
     }
 }
@@ -55,11 +62,28 @@ impl fmt::Display for Words {
     }
 }
 
-/// The calls that start the agent.
+/// The calls that start something: the agent, a deployment, a preview, an automation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Start {
     Create,
     FollowUp,
+    /// A production deployment.
+    Update,
+    Preview,
+    Automation,
+}
+
+impl Start {
+    /// What the call starts, as a message names it.
+    pub(crate) fn what(self) -> &'static str {
+        match self {
+            Start::Create => "an agent job",
+            Start::FollowUp => "a follow-up",
+            Start::Update => "a production deployment",
+            Start::Preview => "a preview deployment",
+            Start::Automation => "an automation run",
+        }
+    }
 }
 
 /// Why an answer is not a job.
@@ -95,6 +119,11 @@ pub(crate) enum Trouble {
         quoted(.0)
     )]
     NotReadableYet(String),
+    #[error(
+        "deployment {} is not readable yet (HTTP 404), as can happen right after it is triggered",
+        quoted(.0)
+    )]
+    StatusNotReadableYet(String),
     #[error("no answer within {} ({})", Var::RequestTimeout, display(*.0))]
     RequestTimeout(Duration),
     #[error("no answer before the deadline ({})", Var::Timeout)]
@@ -106,7 +135,7 @@ pub(crate) enum Trouble {
 /// Who answered instead of the job asked about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Answered {
-    Job(String),
+    Named(Subject, String),
     /// An `id` that is not a string of 1 to 256 bytes.
     NoUsableId,
 }
@@ -114,7 +143,7 @@ pub(crate) enum Answered {
 impl fmt::Display for Answered {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Answered::Job(id) => write!(f, "job {}", quoted(id)),
+            Answered::Named(subject, id) => write!(f, "{subject} {}", quoted(id)),
             Answered::NoUsableId => f.write_str("an id that is not a string of 1 to 256 bytes"),
         }
     }
@@ -194,6 +223,70 @@ pub(crate) enum Refusal {
     NeverAJob { reason: NotAJob },
     #[error("could not set up the HTTP client: {0}")]
     Client(String),
+    #[error(
+        "the API answered about {answered} when asked about deployment {}, so the answer is not trusted: check {} and any proxy or cache in between",
+        quoted(asked),
+        Var::ApiUrl
+    )]
+    OtherDeployment { asked: String, answered: Answered },
+    #[error(
+        "deployment {} was not found (HTTP 404{words}): check {} (the statusId a trigger answered)",
+        quoted(id),
+        Var::DeploymentId
+    )]
+    DeploymentNotFound { id: String, words: Words },
+    #[error(
+        "automation {} was not found in project {} (HTTP 404{words}): check {} (in the automation's settings panel) and {}",
+        quoted(automation_id),
+        quoted(project_id),
+        Var::AutomationId,
+        Var::ProjectId
+    )]
+    AutomationNotFound {
+        automation_id: String,
+        project_id: String,
+        words: Words,
+    },
+    #[error(
+        "automation {} cannot be triggered (HTTP 400{words}): only an active automation on a custom schedule can; check it on the Automations page and {}",
+        quoted(automation_id),
+        Var::AutomationId
+    )]
+    AutomationRefused { automation_id: String, words: Words },
+    #[error(
+        "the API refused the preview (HTTP 403{words}): previews need a Pro or Enterprise plan; if the plan has them, check that {} is an admin key of this organization",
+        Var::ApiKey
+    )]
+    NoPreviews { words: Words },
+    #[error(
+        "{} was triggered (HTTP {status}), but the statusId in the answer {problem}: find the deployment in the Mintlify dashboard",
+        start.what()
+    )]
+    TriggeredWithoutId {
+        start: Start,
+        status: u16,
+        problem: String,
+    },
+    #[error(
+        "the request to trigger {} may or may not have reached Mintlify ({reason}): check the deployments of project {} in the Mintlify dashboard before running this again",
+        start.what(),
+        quoted(project_id)
+    )]
+    TriggerUncertain {
+        start: Start,
+        project_id: String,
+        reason: Trouble,
+    },
+    #[error(
+        "the API answered until the deadline, but never with a deployment's status ({reason}), so how the deployment ended is unknown: check {} and the deployment in the Mintlify dashboard",
+        Var::ApiUrl
+    )]
+    NeverAStatus { reason: NotAJob },
+    #[error(
+        "the job completed with a PR, but its answer names no branch (source.ref), so no preview can be built: build one with {} set to the PR's branch",
+        Var::PreviewBranch
+    )]
+    PreviewWithoutBranch,
 }
 
 /// A failed request.

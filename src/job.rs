@@ -135,6 +135,12 @@ pub(crate) enum Note {
         read: Status,
     },
     NotAPrLink(PrLinkProblem),
+    NotAPreviewUrl(PrLinkProblem),
+    /// A status of another kind of answer than a job's, read as a known one.
+    Normalized {
+        sent: String,
+        read: String,
+    },
 }
 
 impl fmt::Display for Note {
@@ -160,6 +166,17 @@ impl fmt::Display for Note {
             }
             Note::NotAPrLink(PrLinkProblem::HiddenCharacters) => f.write_str(
                 "prLink holds whitespace, control or invisible characters; read as no PR",
+            ),
+            Note::Normalized { sent, read } => write!(
+                f,
+                "status {} read as {read:?} (whitespace or case differs)",
+                quoted(sent)
+            ),
+            Note::NotAPreviewUrl(PrLinkProblem::NotHttpUrl) => f.write_str(
+                "previewUrl is not an absolute http(s) URL with a host; read as no preview URL",
+            ),
+            Note::NotAPreviewUrl(PrLinkProblem::HiddenCharacters) => f.write_str(
+                "previewUrl holds whitespace, control or invisible characters; read as no preview URL",
             ),
         }
     }
@@ -216,20 +233,34 @@ impl Job {
     }
 }
 
-/// One object's fields, each read on its own, with what was odd noted.
-struct Fields<'a> {
-    object: &'a Map<String, Value>,
-    notes: &'a mut Vec<Note>,
+/// Why `link` cannot be shown as a link a person and a later step may follow, if it cannot.
+pub(crate) fn link_problem(link: &str) -> Option<PrLinkProblem> {
+    if link.chars().any(|c| c.is_whitespace() || is_hidden(c)) {
+        Some(PrLinkProblem::HiddenCharacters)
+    } else if url::Url::parse(link).is_ok_and(|url| {
+        matches!(url.scheme(), "http" | "https") && url.host_str().is_some_and(|h| !h.is_empty())
+    }) {
+        None
+    } else {
+        Some(PrLinkProblem::NotHttpUrl)
+    }
+}
+
+/// One object's fields, each read on its own, with what was odd noted. Every kind of answer
+/// (a job, a deployment's status, a trigger's answer) is read through it.
+pub(crate) struct Fields<'a> {
+    pub(crate) object: &'a Map<String, Value>,
+    pub(crate) notes: &'a mut Vec<Note>,
 }
 
 impl Fields<'_> {
     /// A string field; `null`, absent and `""` are all absent, another type is noted.
-    fn string(&mut self, field: &'static str, limit: usize) -> Option<String> {
+    pub(crate) fn string(&mut self, field: &'static str, limit: usize) -> Option<String> {
         self.string_in(self.object, field, field, limit)
     }
 
     /// `field` is how a note names the field; `name` is its key in `object`.
-    fn string_in(
+    pub(crate) fn string_in(
         &mut self,
         object: &Map<String, Value>,
         name: &str,
@@ -272,21 +303,20 @@ impl Fields<'_> {
 
     /// A link only if a person and a later step can trust it to be what it looks like.
     fn pr_link(&mut self) -> Option<String> {
-        let link = self.string("prLink", PR_LINK_LIMIT)?;
-        let problem = if link.chars().any(|c| c.is_whitespace() || is_hidden(c)) {
-            Some(PrLinkProblem::HiddenCharacters)
-        } else if url::Url::parse(&link).is_ok_and(|url| {
-            matches!(url.scheme(), "http" | "https")
-                && url.host_str().is_some_and(|h| !h.is_empty())
-        }) {
-            None
-        } else {
-            Some(PrLinkProblem::NotHttpUrl)
-        };
-        match problem {
+        self.link("prLink", Note::NotAPrLink)
+    }
+
+    /// A link field, under the rules of [`link_problem`]; `note` says why one is not taken.
+    pub(crate) fn link(
+        &mut self,
+        field: &'static str,
+        note: fn(PrLinkProblem) -> Note,
+    ) -> Option<String> {
+        let link = self.string(field, PR_LINK_LIMIT)?;
+        match link_problem(&link) {
             None => Some(link),
             Some(problem) => {
-                self.notes.push(Note::NotAPrLink(problem));
+                self.notes.push(note(problem));
                 None
             }
         }

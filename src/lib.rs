@@ -8,6 +8,8 @@ mod app;
 mod classify;
 mod client;
 mod config;
+mod deploying;
+mod deployment;
 mod duration;
 mod failure;
 #[cfg(fuzzing)]
@@ -18,6 +20,7 @@ mod outcome;
 mod outputs;
 mod poll;
 mod redact;
+mod resource;
 mod sanitize;
 mod schedule;
 mod signals;

@@ -18,12 +18,13 @@ pub(crate) enum Exit {
     ApiError = 5,
     NoPr = 6,
     Outputs = 7,
+    DeploymentFailed = 8,
     Interrupted = 130,
     Terminated = 143,
 }
 
 impl Exit {
-    pub(crate) const ALL: [Exit; 10] = [
+    pub(crate) const ALL: [Exit; 11] = [
         Exit::Pass,
         Exit::Failed,
         Exit::Config,
@@ -32,6 +33,7 @@ impl Exit {
         Exit::ApiError,
         Exit::NoPr,
         Exit::Outputs,
+        Exit::DeploymentFailed,
         Exit::Interrupted,
         Exit::Terminated,
     ];
@@ -43,17 +45,18 @@ impl Exit {
     pub(crate) fn meaning(self) -> &'static str {
         match self {
             Exit::Pass => {
-                "completed (or archived with MINTLIFY_ALLOW_ARCHIVED, or started with MINTLIFY_WAIT=false)"
+                "completed or deployed (archived too with MINTLIFY_ALLOW_ARCHIVED); started, if not waiting"
             }
             Exit::Failed => "failed",
             Exit::Config => "bad configuration: nothing was sent, nothing written",
             Exit::Archived => "archived",
             Exit::Timeout => "no final status before the deadline (MINTLIFY_TIMEOUT)",
             Exit::ApiError => {
-                "the API refused, answered about another job, or a start's fate is unknown"
+                "the API refused, answered about another job or deployment, or a start's fate is unknown"
             }
             Exit::NoPr => "completed without a PR while MINTLIFY_REQUIRE_PR",
             Exit::Outputs => "the outputs could not be written",
+            Exit::DeploymentFailed => "the deployment or preview failed",
             Exit::Interrupted => "interrupted by SIGINT (Ctrl-C on Windows)",
             Exit::Terminated => "terminated by SIGTERM (Ctrl-Break on Windows)",
         }
@@ -83,16 +86,22 @@ pub(crate) enum Outcome {
     ApiError(Refusal),
     CompletedWithoutPr,
     Cancelled(Signal),
-    /// The agent was started and `MINTLIFY_WAIT=false` asked not to wait for it.
+    /// The agent, a deployment or an automation was started, and is not waited on.
     Started,
+    /// The deployment or preview succeeded.
+    Deployed,
+    /// The deployment or preview failed.
+    DeploymentFailed,
 }
 
 impl Outcome {
     pub(crate) fn exit(&self) -> Exit {
         match self {
-            Outcome::Completed | Outcome::Archived { allowed: true } | Outcome::Started => {
-                Exit::Pass
-            }
+            Outcome::Completed
+            | Outcome::Archived { allowed: true }
+            | Outcome::Started
+            | Outcome::Deployed => Exit::Pass,
+            Outcome::DeploymentFailed => Exit::DeploymentFailed,
             Outcome::Failed => Exit::Failed,
             Outcome::Archived { allowed: false } => Exit::Archived,
             Outcome::TimedOut(_) => Exit::Timeout,
@@ -114,6 +123,8 @@ impl Outcome {
             Outcome::CompletedWithoutPr => "no_pr",
             Outcome::Cancelled(_) => "cancelled",
             Outcome::Started => "started",
+            Outcome::Deployed => "deployed",
+            Outcome::DeploymentFailed => "deployment_failed",
         }
     }
 
@@ -157,6 +168,8 @@ mod tests {
             (Outcome::Cancelled(Signal::Interrupt), 130, "cancelled"),
             (Outcome::Cancelled(Signal::Terminate), 143, "cancelled"),
             (Outcome::Started, 0, "started"),
+            (Outcome::Deployed, 0, "deployed"),
+            (Outcome::DeploymentFailed, 8, "deployment_failed"),
         ];
         for (outcome, code, result) in table {
             assert_eq!(

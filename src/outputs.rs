@@ -20,15 +20,15 @@ use crate::sanitize::{json_line, markdown, quoted, untrusted, workflow_data};
 /// The most bytes an output value may take, escaped.
 fn output_limit(name: &str) -> usize {
     match name {
-        "pr_link" => job::PR_LINK_LIMIT,
+        "pr_link" | "preview_url" => job::PR_LINK_LIMIT,
         "repository" => job::REPOSITORY_LIMIT,
-        "job_id" => job::ID_LIMIT,
+        "job_id" | "deployment_id" | "automation_run_id" => job::ID_LIMIT,
         _ => 256,
     }
 }
 
 /// The longest stdout line: the answer as sent when it fits, else only the fields read.
-const STDOUT_LIMIT: usize = 16 * 1024;
+pub(crate) const STDOUT_LIMIT: usize = 16 * 1024;
 
 pub(crate) struct Report<'a> {
     pub outcome: &'a Outcome,
@@ -46,7 +46,7 @@ impl Report<'_> {
         self.progress.job_id.as_deref().unwrap_or_default()
     }
 
-    fn pr_link(&self) -> Option<&str> {
+    pub(crate) fn pr_link(&self) -> Option<&str> {
         self.last().and_then(|job| job.pr_link.as_deref())
     }
 
@@ -56,7 +56,7 @@ impl Report<'_> {
     /// Each value is bounded in bytes once escaped, so the whole report stays under GitLab's
     /// 5,120-byte cap on a dotenv report; a value over its bound is written empty, with a
     /// warning.
-    pub(crate) fn fields(&self) -> [(&'static str, String); 6] {
+    pub(crate) fn fields(&self) -> [(&'static str, String); 10] {
         let last = |field: fn(&Job) -> Option<&str>| {
             untrusted(self.last().and_then(field).unwrap_or_default())
         };
@@ -70,6 +70,13 @@ impl Report<'_> {
             ("result", self.outcome.result().to_owned()),
             ("repository", last(|job| job.repository.as_deref())),
             ("ref", last(|job| job.git_ref.as_deref())),
+            ("deployment_id", self.deployment_id()),
+            ("deployment_status", self.deployment_status()),
+            (
+                "preview_url",
+                self.preview_url().unwrap_or_default().to_owned(),
+            ),
+            ("automation_run_id", self.automation_run_id()),
         ];
         fields.map(|(name, value)| {
             let limit = output_limit(name);
@@ -82,16 +89,23 @@ impl Report<'_> {
         })
     }
 
-    fn last_status(&self) -> String {
-        self.last()
-            .and_then(|job| job.status.as_ref())
-            .map_or_else(|| "none".to_owned(), |status| untrusted(status.as_str()))
+    /// The last status seen of what the run waited on last: the deployment once it has one.
+    pub(crate) fn last_status(&self) -> String {
+        let status = match &self.progress.deployment {
+            Some(deployment) => deployment.status_text(),
+            None => self
+                .last()
+                .and_then(|job| job.status.as_ref())
+                .map(Status::as_str),
+        };
+        status.map_or_else(|| "none".to_owned(), untrusted)
     }
 
     /// The verdict in one sentence, with what to do when it is not a pass. Server text in it
     /// is escaped already.
     pub(crate) fn verdict(&self) -> String {
         let job = self.progress.label();
+        let who = self.who();
         let timeout = display(self.config.timeout);
         match self.outcome {
             Outcome::Completed => match self.pr_link() {
@@ -111,6 +125,11 @@ impl Report<'_> {
                     Var::AllowArchived
                 )
             }
+            Outcome::Deployed | Outcome::DeploymentFailed => self.deployment_ended(),
+            Outcome::TimedOut(Timeout::Deadline) if self.progress.deployment.is_some() => {
+                self.deployment_timed_out()
+            }
+            Outcome::Started if !self.config.task.is_agent() => self.triggered(),
             Outcome::TimedOut(Timeout::Deadline) => {
                 let mut seen = format!("last status: {}", self.last_status());
                 if self.progress.stale_until.is_some() {
@@ -125,7 +144,7 @@ impl Report<'_> {
                 )
             }
             Outcome::TimedOut(Timeout::Unreachable) => format!(
-                "job {job}: the API at {url} could not be reached in {timeout} ({}): check {}, DNS, the network and any HTTPS_PROXY from this runner; curl -sS {url} shows the same error",
+                "{who}: the API at {url} could not be reached in {timeout} ({}): check {}, DNS, the network and any HTTPS_PROXY from this runner; curl -sS {url} shows the same error",
                 self.progress
                     .last_trouble
                     .as_ref()
@@ -134,11 +153,11 @@ impl Report<'_> {
                 url = self.config.api_url,
             ),
             Outcome::TimedOut(Timeout::RetryAfter(asked)) => format!(
-                "job {job}: the API asked (Retry-After) to wait {} before the next request, past the deadline of {timeout}: run again later, or raise {}",
+                "{who}: the API asked (Retry-After) to wait {} before the next request, past the deadline of {timeout}: run again later, or raise {}",
                 display(*asked),
                 Var::Timeout
             ),
-            Outcome::ApiError(refusal) => format!("job {job}: {refusal}"),
+            Outcome::ApiError(refusal) => format!("{who}: {refusal}"),
             Outcome::CompletedWithoutPr => {
                 format!(
                     "job {job} completed without a PR, and {} asks for one",
@@ -157,10 +176,11 @@ impl Report<'_> {
                         quoted(&self.config.project_id)
                     ),
                     Some(crate::classify::Start::FollowUp) => "; the follow-up was in flight, so it may or may not have been sent: check the job in the Mintlify dashboard before sending it again".to_owned(),
+                    Some(start) => format!("; the request to trigger {} was in flight, so it may or may not have started: check the Mintlify dashboard before running this again", start.what()),
                     None => String::new(),
                 };
                 format!(
-                    "job {job}: cancelled by {} (last status: {}){in_flight}",
+                    "{who}: cancelled by {} (last status: {}){in_flight}",
                     signal.name(),
                     self.last_status()
                 )
@@ -171,6 +191,9 @@ impl Report<'_> {
     /// The answer as sent (decoded and redacted), on one line, when it is small; else the
     /// fields this gate read from it, so stdout stays bounded.
     pub(crate) fn stdout_line(&self) -> Option<String> {
+        if let Some(line) = self.deployment_stdout_line() {
+            return Some(line);
+        }
         let job = self.last()?;
         let line = json_line(&job.raw);
         if line.len() <= STDOUT_LIMIT {
@@ -190,14 +213,23 @@ impl Report<'_> {
 
     /// The summary table; `result` is what the `result` output says, or that none was written.
     pub(crate) fn summary(&self, result: &str) -> String {
-        format!(
+        if !self.config.task.is_agent() {
+            return self.deployment_summary(result);
+        }
+        let deployment = if self.progress.deployment.is_some() {
+            self.deployment_table()
+        } else {
+            String::new()
+        };
+        let job = format!(
             "### Mintlify agent: {result}\n\n| job | status | PR | elapsed | polls |\n| --- | --- | --- | --- | --- |\n| {} | {} | {} | {} | {} |\n",
             markdown(self.job_id()),
             markdown(&self.last_status()),
             markdown(self.pr_link().unwrap_or("none")),
             display(self.elapsed),
             self.progress.polls
-        )
+        );
+        job + &deployment
     }
 }
 

@@ -12,6 +12,8 @@ use tokio::time::{Instant, sleep_until, timeout_at};
 use tracing::{debug, info, warn};
 
 use crate::classify::{Failure, NotAJob, Refusal, Start, Trouble};
+use crate::deploying::Watched;
+use crate::deployment::AutomationRun;
 use crate::duration;
 use crate::job::{Final, Job, Status};
 use crate::sanitize::{quoted, untrusted};
@@ -57,6 +59,10 @@ pub(crate) struct Progress {
     pub created_at: Option<Instant>,
     /// After a follow-up, until when a final status without `active` before it is stale.
     pub stale_until: Option<Instant>,
+    /// The deployment or preview the run triggered or waits on, once it has one.
+    pub deployment: Option<Watched>,
+    /// The automation run this run triggered.
+    pub automation: Option<AutomationRun>,
     said: Vec<String>,
 }
 
@@ -75,6 +81,8 @@ impl Progress {
             start_in_flight: None,
             created_at: None,
             stale_until: None,
+            deployment: None,
+            automation: None,
             said: Vec::new(),
         }
     }
@@ -86,10 +94,18 @@ impl Progress {
             .map_or_else(|| "(new)".to_owned(), untrusted)
     }
 
+    /// What the run waits on now, as a log line names it: the deployment once there is one.
+    pub(crate) fn subject(&self) -> String {
+        match &self.deployment {
+            Some(deployment) => format!("deployment {}", deployment.label()),
+            None => format!("job {}", self.label()),
+        }
+    }
+
     /// Warns once per run for each distinct thing, however often the server repeats it.
-    fn warn_once(&mut self, text: String) {
+    pub(crate) fn warn_once(&mut self, text: String) {
         if !self.said.contains(&text) {
-            warn!("job {}: {text}", self.label());
+            warn!("{}: {text}", self.subject());
             self.said.push(text);
         }
     }
@@ -154,10 +170,15 @@ impl Progress {
     }
 
     fn status(&self) -> String {
-        self.last
-            .as_ref()
-            .and_then(|job| job.status.as_ref())
-            .map_or_else(|| "no status yet".to_owned(), |s| untrusted(s.as_str()))
+        let status = match &self.deployment {
+            Some(deployment) => deployment.status_text(),
+            None => self
+                .last
+                .as_ref()
+                .and_then(|job| job.status.as_ref())
+                .map(Status::as_str),
+        };
+        status.map_or_else(|| "no status yet".to_owned(), untrusted)
     }
 
     /// Whether this run created the job moments ago.
@@ -215,22 +236,24 @@ pub(crate) async fn poll_until_final(
     }
 }
 
-/// Sends a request that starts the agent until it is answered.
-pub(crate) async fn send_until_answered(
-    send: impl AsyncFn(&Progress) -> Result<Job, Failure>,
+/// Sends a request that starts something (the agent, a deployment, an automation) until it
+/// is answered.
+pub(crate) async fn send_until_answered<A>(
+    send: impl AsyncFn(&Progress) -> Result<A, Failure>,
     start: Start,
     settings: &PollSettings,
     progress: &mut Progress,
-) -> Result<Job, Ending> {
-    let answered = |_: &mut Progress, job: Job| Some(job);
+) -> Result<A, Ending> {
+    let answered = |_: &mut Progress, answer: A| Some(answer);
     repeat(send, answered, Purpose::Start(start), settings, progress).await
 }
 
 /// The one retry loop: sends at once, then after each wait of the schedule (or longer, if the
-/// server asked), never past the deadline.
-async fn repeat<T>(
-    send: impl AsyncFn(&Progress) -> Result<Job, Failure>,
-    mut done: impl FnMut(&mut Progress, Job) -> Option<T>,
+/// server asked), never past the deadline. `A` is what an answer holds: a job, a deployment's
+/// status, a trigger's answer.
+pub(crate) async fn repeat<A, T>(
+    send: impl AsyncFn(&Progress) -> Result<A, Failure>,
+    mut done: impl FnMut(&mut Progress, A) -> Option<T>,
     purpose: Purpose,
     settings: &PollSettings,
     progress: &mut Progress,
@@ -255,10 +278,10 @@ async fn repeat<T>(
             }
         };
         let retry_after = match answer {
-            Ok(job) => {
+            Ok(answer) => {
                 progress.reached = true;
                 progress.last_trouble = None;
-                if let Some(done) = done(progress, job) {
+                if let Some(done) = done(progress, answer) {
                     return Ok(done);
                 }
                 None
@@ -271,11 +294,12 @@ async fn repeat<T>(
                     progress.not_a_job = Some(reason.clone());
                 }
                 let what = match purpose {
-                    Purpose::Poll => format!("job {}", progress.label()),
+                    Purpose::Poll => progress.subject(),
                     Purpose::Start(Start::Create) => "creating a job".to_owned(),
                     Purpose::Start(Start::FollowUp) => {
                         format!("job {}: sending the follow-up", progress.label())
                     }
+                    Purpose::Start(start) => format!("triggering {}", start.what()),
                 };
                 warn!("{what}: {}; trying again", failure.trouble);
                 progress.last_trouble = Some(failure.trouble);
@@ -287,8 +311,8 @@ async fn repeat<T>(
         let now = Instant::now();
         if now.duration_since(last_heartbeat) >= HEARTBEAT {
             info!(
-                "job {}: still {} after {}; next check in {}",
-                progress.label(),
+                "{}: still {} after {}; next check in {}",
+                progress.subject(),
                 progress.status(),
                 duration::display(now.duration_since(progress.started)),
                 duration::display(wait)

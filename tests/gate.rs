@@ -31,6 +31,10 @@ async fn completed_with_a_pr_passes_and_reports_everything() {
         ("result", "completed"),
         ("repository", "https://github.com/acme/docs"),
         ("ref", "main"),
+        ("deployment_id", ""),
+        ("deployment_status", ""),
+        ("preview_url", ""),
+        ("automation_run_id", ""),
     ];
     for (name, value) in expected {
         assert_eq!(
@@ -322,7 +326,7 @@ async fn server_text_cannot_forge_an_output() {
     assert_eq!(outputs["status"], "failed");
     assert_eq!(outputs["pr_link"], "");
     assert_eq!(outputs["ref"], escaped(forged));
-    assert_eq!(outputs.len(), 6);
+    assert_eq!(outputs.len(), 10);
     run.assert_logged("prLink holds whitespace, control or invisible characters; read as no PR");
 }
 
@@ -392,7 +396,8 @@ async fn a_dotenv_report_is_written_for_other_ci() {
     run.assert_code(0);
     let dotenv = run.file("gate.env").unwrap();
     let expected = "STATUS=completed\nPR_LINK=https://x/pull/1\nJOB_ID=job_1\nRESULT=completed\n\
-                    REPOSITORY=https://github.com/acme/docs\nREF=main\\nRESULT=completed\n";
+                    REPOSITORY=https://github.com/acme/docs\nREF=main\\nRESULT=completed\n\
+                    DEPLOYMENT_ID=\nDEPLOYMENT_STATUS=\nPREVIEW_URL=\nAUTOMATION_RUN_ID=\n";
     assert_eq!(dotenv, expected);
 }
 
@@ -500,7 +505,7 @@ async fn no_generated_value_can_break_out_of_its_output() {
         let run = Gate::new(&server.uri()).env("GITHUB_ACTIONS", "true").run();
         run.assert_code(1);
         let outputs = run.outputs();
-        assert_eq!(outputs.len(), 6, "{value:?}");
+        assert_eq!(outputs.len(), 10, "{value:?}");
         assert_eq!(
             (outputs["result"].as_str(), outputs["ref"].as_str()),
             ("failed", escaped(&value).as_str())

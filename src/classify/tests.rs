@@ -55,7 +55,10 @@ fn a_job_answer_is_a_job() {
 #[test]
 fn an_answer_about_another_job_is_never_taken() {
     let body = r#"{"id":"job_2","status":"completed","prLink":"https://github.com/o/r/pull/1"}"#;
-    let other = ("job_1".to_owned(), Answered::Job("job_2".to_owned()));
+    let other = (
+        "job_1".to_owned(),
+        Answered::Named(Subject::Job, "job_2".to_owned()),
+    );
     assert_eq!(
         refusal(classify(answer(200, body), TARGET)),
         Refusal::OtherJob {

@@ -22,6 +22,8 @@ use crate::outcome::Exit;
 pub(crate) const DURATION_MAX: Duration = Duration::from_hours(120);
 
 /// Waits on a Mintlify agent job and turns its final status into an exit code and CI outputs.
+// Each switch is a setting of its own, as the user gives it: not a state to fold into an enum.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Parser, Debug)]
 #[command(
     name = "mintlify-agent-gate",
@@ -52,6 +54,28 @@ pub(crate) struct Flags {
     #[arg(long, env = "MINTLIFY_WAIT", value_name = "BOOL", default_value = "true",
           num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = boolean)]
     pub(crate) wait: bool,
+
+    /// After the agent job completes with a PR, build a preview of its branch and wait for it
+    #[arg(long, env = "MINTLIFY_PREVIEW", value_name = "BOOL", default_value = "false",
+          num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = boolean)]
+    pub(crate) preview: bool,
+
+    /// Build a preview of this branch and wait for it (no agent job)
+    #[arg(long, env = "MINTLIFY_PREVIEW_BRANCH", value_name = "BRANCH", value_parser = branch)]
+    pub(crate) preview_branch: Option<String>,
+
+    /// Trigger a production deployment and wait for it (no agent job)
+    #[arg(long, env = "MINTLIFY_DEPLOY", value_name = "BOOL", default_value = "false",
+          num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = boolean)]
+    pub(crate) deploy: bool,
+
+    /// Wait on a deployment or preview already triggered: its statusId
+    #[arg(long, env = "MINTLIFY_DEPLOYMENT_ID", value_name = "ID", value_parser = id)]
+    pub(crate) deployment_id: Option<String>,
+
+    /// Trigger this scheduled automation now and report its run (not waited on)
+    #[arg(long, env = "MINTLIFY_AUTOMATION_ID", value_name = "ID", value_parser = id)]
+    pub(crate) automation_id: Option<String>,
 
     /// Base URL: https, or http to a loopback host only
     #[arg(long, env = "MINTLIFY_API_URL", value_name = "URL", default_value = "https://api.mintlify.com", value_parser = api_url)]
@@ -241,7 +265,13 @@ fn refusal(error: &clap::Error, args: &[std::ffi::OsString]) -> Result<Parsed, C
 }
 
 /// The flags that are switches.
-const BOOLEANS: [&str; 3] = ["--wait", "--allow-archived", "--require-pr"];
+const BOOLEANS: [&str; 5] = [
+    "--wait",
+    "--allow-archived",
+    "--require-pr",
+    "--preview",
+    "--deploy",
+];
 
 /// clap's message without its `error: ` and the lines of usage after it.
 fn first_line(error: &clap::Error) -> String {
@@ -279,6 +309,10 @@ pub(crate) enum ValueProblem {
     PlainHttp,
     #[error("has a scheme that is not https: use https")]
     Scheme,
+    #[error(
+        "is not a branch name (whitespace, a control or invisible character, or over 256 bytes): give the branch's name"
+    )]
+    NotABranch,
 }
 
 fn duration(text: &str) -> Result<Duration, ValueProblem> {
@@ -323,6 +357,23 @@ fn id(text: &str) -> Result<String, ValueProblem> {
     let id = text.trim();
     check_id(id).map_err(ValueProblem::Id)?;
     Ok(id.to_owned())
+}
+
+/// A branch goes into a request body and into log lines, and becomes part of a preview's host
+/// name: refuse what no git branch holds. Trimmed, as an id is.
+fn branch(text: &str) -> Result<String, ValueProblem> {
+    let branch = text.trim();
+    if branch.is_empty() {
+        Err(ValueProblem::Blank)
+    } else if branch.len() > crate::job::REF_LIMIT
+        || branch
+            .chars()
+            .any(|c| c.is_whitespace() || crate::sanitize::is_hidden(c))
+    {
+        Err(ValueProblem::NotABranch)
+    } else {
+        Ok(branch.to_owned())
+    }
 }
 
 /// The key goes in a header on every request, so only TLS is allowed, except to this machine.
