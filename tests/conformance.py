@@ -219,6 +219,116 @@ class Conformance(unittest.TestCase):
         self.assertEqual((run.code, run.outputs["result"]), (5, "api_error"), run.log)
         self.assertEqual(run.sent(), [f"GET /v2/agent/{PROJECT}/job/job-gone"], "a 404 is not retried")
 
+    # Deployments, previews and automations: deploy-openapi.json.
+
+    def assert_trigger(self, exchange, path, body=None):
+        """A trigger as the document defines it: a JSON body only where it takes one."""
+        self.assertEqual((exchange.method, exchange.path), ("POST", path))
+        if body is None:
+            self.assertEqual(exchange.body, "", "this call takes no body")
+        else:
+            self.assertEqual(exchange.json(), body)
+            self.assertEqual(exchange.headers.get("content-type"), "application/json")
+        return json.loads(exchange.answer)
+
+    def assert_reads(self, exchanges, status_id, count):
+        self.assertEqual([f"{e.method} {e.path}" for e in exchanges],
+                         [f"GET /v1/project/update-status/{status_id}"] * count)
+
+    def test_a_production_deployment_conforms(self):
+        run = self.run_gate({"MINTLIFY_DEPLOY": "true"})
+        self.assertEqual(run.code, 0, run.log)
+        trigger, *reads = run.exchanges
+        status_id = self.assert_trigger(trigger, f"/v1/project/update/{PROJECT}")["statusId"]
+        self.assert_reads(reads, status_id, 3)  # queued, in_progress, success
+        self.assertEqual((run.outputs["deployment_id"], run.outputs["deployment_status"], run.outputs["result"]),
+                         (status_id, "success", "deployed"))
+        self.assertEqual((run.outputs["preview_url"], run.outputs["status"]), ("", ""))
+
+    def test_a_failed_deployment_conforms_and_exits_8_with_its_reason(self):
+        failing = Script()
+        failing.statuses = ["queued", "failure"]
+        run = self.run_gate({"MINTLIFY_DEPLOY": "true"}, failing)
+        self.assertEqual((run.code, run.outputs["result"], run.outputs["deployment_status"]),
+                         (8, "deployment_failed", "failure"), run.log)
+        self.assertIn(failing.failure["summary"], run.log)
+        self.assertIn(failing.failure["logs"][-1], run.log)
+        self.assertEqual(len(run.exchanges), 3)
+
+    def test_a_preview_of_a_branch_conforms(self):
+        run = self.run_gate({"MINTLIFY_PREVIEW_BRANCH": "docs/new-page"})
+        self.assertEqual(run.code, 0, run.log)
+        trigger, *reads = run.exchanges
+        answer = self.assert_trigger(trigger, f"/v1/project/preview/{PROJECT}", {"branch": "docs/new-page"})
+        self.assert_reads(reads, answer["statusId"], 3)
+        self.assertEqual((run.outputs["preview_url"], run.outputs["deployment_id"], run.outputs["result"]),
+                         (Script().preview_url, answer["statusId"], "deployed"))
+
+    def test_a_plan_without_previews_conforms_and_names_the_plan(self):
+        no_previews = Script()
+        no_previews.prefer = {"preview": "code=403"}
+        run = self.run_gate({"MINTLIFY_PREVIEW_BRANCH": "docs/new-page"}, no_previews)
+        self.assertEqual((run.code, run.outputs["result"]), (5, "api_error"), run.log)
+        self.assertEqual(len(run.exchanges), 1, "a 403 is not retried")
+        self.assertIn("plan", run.log)
+
+    def test_waiting_on_a_deployment_id_conforms(self):
+        run = self.run_gate({"MINTLIFY_DEPLOYMENT_ID": "665f0000000000000000abcd"})
+        self.assertEqual(run.code, 0, run.log)
+        self.assert_reads(run.exchanges, "665f0000000000000000abcd", 3)
+        self.assertEqual((run.outputs["deployment_id"], run.outputs["deployment_status"]),
+                         ("665f0000000000000000abcd", "success"))
+
+    def test_a_status_about_another_deployment_is_not_trusted(self):
+        mixed_up = Script()
+        mixed_up.statuses = ["success"]
+        mixed_up.status_id_override = "665f0000000000000000ffff"
+        run = self.run_gate({"MINTLIFY_DEPLOYMENT_ID": "665f0000000000000000abcd"}, mixed_up)
+        self.assertEqual((run.code, run.outputs["result"]), (5, "api_error"), run.log)
+        self.assertNotEqual(run.outputs["deployment_status"], "success")
+
+    def test_an_automation_trigger_conforms_and_does_not_wait(self):
+        run = self.run_gate({"MINTLIFY_AUTOMATION_ID": "auto_nightly"})
+        self.assertEqual(run.code, 0, run.log)
+        (trigger,) = run.exchanges
+        answer = self.assert_trigger(trigger, f"/v1/workflow/{PROJECT}/auto_nightly/trigger")
+        self.assertEqual((run.outputs["automation_run_id"], run.outputs["job_id"], run.outputs["result"]),
+                         (answer["instanceId"], answer["jobId"], "started"))
+        self.assertRegex(run.log, r"not wait", "the log should say that the run is not waited on")
+
+    def test_an_automation_that_cannot_run_conforms(self):
+        for code in (400, 404):
+            refused = Script()
+            refused.prefer = {"automation": f"code={code}"}
+            run = self.run_gate({"MINTLIFY_AUTOMATION_ID": "auto_nightly"}, refused)
+            self.assertEqual((run.code, run.outputs["result"], len(run.exchanges)), (5, "api_error", 1), run.log)
+
+    def test_the_agent_then_a_preview_of_its_branch_conforms(self):
+        run = self.run_gate({"MINTLIFY_JOB_ID": "job-abc", "MINTLIFY_PREVIEW": "true"})
+        self.assertEqual(run.code, 0, run.log)
+        sent = run.sent()
+        self.assertEqual(sent[:2], [f"GET /v2/agent/{PROJECT}/job/job-abc"] * 2)
+        answer = self.assert_trigger(run.exchanges[2], f"/v1/project/preview/{PROJECT}", {"branch": Script().job_ref})
+        self.assert_reads(run.exchanges[3:], answer["statusId"], 3)
+        self.assertEqual((run.outputs["pr_link"], run.outputs["preview_url"], run.outputs["result"]),
+                         (Script().pr_link, Script().preview_url, "deployed"))
+
+    def test_an_agent_job_without_a_pr_skips_the_preview(self):
+        nothing_changed = Script()
+        nothing_changed.pr_link = None
+        run = self.run_gate({"MINTLIFY_JOB_ID": "job-abc", "MINTLIFY_PREVIEW": "true"}, nothing_changed)
+        self.assertEqual((run.code, run.outputs["result"]), (0, "completed"), run.log)
+        self.assertEqual(set(run.sent()), {f"GET /v2/agent/{PROJECT}/job/job-abc"})
+
+    def test_triggers_without_waiting_conform(self):
+        for env, path in [({"MINTLIFY_DEPLOY": "true"}, f"/v1/project/update/{PROJECT}"),
+                          ({"MINTLIFY_PREVIEW_BRANCH": "main"}, f"/v1/project/preview/{PROJECT}")]:
+            run = self.run_gate({**env, "MINTLIFY_WAIT": "false"})
+            self.assertEqual((run.code, run.outputs["result"]), (0, "started"), run.log)
+            (trigger,) = run.exchanges
+            self.assertEqual(trigger.path, path)
+            self.assertEqual(run.outputs["deployment_id"], json.loads(trigger.answer)["statusId"])
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
