@@ -15,12 +15,16 @@ Prism comes from the npm registry at the version tests/conformance/package-lock.
 Standard library only.
 """
 
+import http.client
 import json
 import os
 import pathlib
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import types
 import unittest
 import urllib.error
 import urllib.request
@@ -149,6 +153,41 @@ class Conformance(unittest.TestCase):
         self.call("POST", f"/v1/project/preview/{PROJECT}", b"branch=main", content_type="text/plain")
         self.assertTrue(self.front.violations(), "a text/plain preview body went through")
 
+    def test_a_chunked_body_reaches_prism_whole(self):
+        self.front.reset()
+        connection = http.client.HTTPConnection("127.0.0.1", int(self.front.url.rsplit(":", 1)[1]), timeout=30)
+        self.addCleanup(connection.close)
+        connection.request("POST", f"/v1/project/preview/{PROJECT}", body=iter([b'{"bra', b'nch": "main"}']),
+                           headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"},
+                           encode_chunked=True)
+        self.assertEqual(connection.getresponse().status, 202)
+        (exchange,) = self.front.requests()
+        self.assertEqual((exchange.json(), exchange.violations), ({"branch": "main"}, []))
+
+    def test_no_answer_from_prism_is_a_violation_not_a_pass(self):
+        hang_up = socket.create_server(("127.0.0.1", 0))
+        self.addCleanup(hang_up.close)
+
+        def close_each_connection():
+            while True:
+                try:
+                    connection, _ = hang_up.accept()
+                except OSError:
+                    return
+                connection.close()
+
+        threading.Thread(target=close_each_connection, daemon=True).start()
+        dead = types.SimpleNamespace(port=hang_up.getsockname()[1], document="deploy-openapi.json")
+        front = conformance_front.Front(dead, dead)
+        self.addCleanup(front.close)
+        request = urllib.request.Request(f"{front.url}/v1/project/update/{PROJECT}", method="POST",
+                                         headers={"Authorization": f"Bearer {KEY}"})
+        with self.assertRaises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30)
+        self.assertEqual(refused.exception.code, 502)
+        (exchange,) = front.violations()
+        self.assertIn("did not answer", exchange.violations[0])
+
     def test_the_front_answers_good_requests_with_the_scripted_sequence(self):
         self.front.reset(Script())
         status, trigger = self.call("POST", f"/v1/project/preview/{PROJECT}", {"branch": "docs/new-page"})
@@ -263,6 +302,17 @@ class Conformance(unittest.TestCase):
         self.assert_reads(reads, answer["statusId"], 3)
         self.assertEqual((run.outputs["preview_url"], run.outputs["deployment_id"], run.outputs["result"]),
                          (Script().preview_url, answer["statusId"], "deployed"))
+
+    def test_odd_ids_stay_one_path_segment_and_odd_branches_valid_json(self):
+        run = self.run_gate({"MINTLIFY_DEPLOYMENT_ID": "a/b ü?#"})
+        self.assertEqual(run.code, 0, run.log)
+        self.assert_reads(run.exchanges, "a%2Fb%20%C3%BC%3F%23", 3)
+        run = self.run_gate({"MINTLIFY_AUTOMATION_ID": "../x", "MINTLIFY_PROJECT_ID": "p/q"})
+        self.assertEqual(run.code, 0, run.log)
+        self.assertEqual(run.sent(), ["POST /v1/workflow/p%2Fq/..%2Fx/trigger"])
+        run = self.run_gate({"MINTLIFY_PREVIEW_BRANCH": "docs/ünï-\"quoted\""})
+        self.assertEqual(run.code, 0, run.log)
+        self.assertEqual(run.exchanges[0].json(), {"branch": 'docs/ünï-"quoted"'})
 
     def test_a_plan_without_previews_conforms_and_names_the_plan(self):
         no_previews = Script()

@@ -138,8 +138,7 @@ class Front:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def handle_any(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
+                body = self.read_body()
                 exchange = Exchange(self.command, self.path, {k.lower(): v for k, v in self.headers.items()},
                                     body.decode("utf-8", "replace"))
                 status, headers, data = front.forward(exchange, body)
@@ -149,6 +148,18 @@ class Front:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            def read_body(self):
+                if self.headers.get("Transfer-Encoding", "").lower() != "chunked":
+                    length = int(self.headers.get("Content-Length") or 0)
+                    return self.rfile.read(length) if length else b""
+                chunks = []
+                while size := int(self.rfile.readline().split(b";")[0], 16):
+                    chunks.append(self.rfile.read(size))
+                    self.rfile.readline()  # the CRLF after the chunk
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass  # trailers, up to the blank line that ends the request
+                return b"".join(chunks)
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = handle_any
 
@@ -209,6 +220,11 @@ class Front:
             violations = response.getheader("sl-violations")
             exchange.sl_violations = json.loads(violations) if violations else []
             content_type = response.getheader("Content-Type", "")
+        except (OSError, http.client.HTTPException) as error:
+            # No verdict is no pass: the run fails and says why.
+            exchange.problem = {"title": f"Prism ({prism.document}) did not answer", "detail": repr(error)}
+            exchange.status, exchange.answer = 502, ""
+            return 502, [("Content-Type", "text/plain")], b"Prism did not answer"
         finally:
             connection.close()
         if content_type.startswith("application/problem+json"):
