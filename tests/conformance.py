@@ -19,11 +19,13 @@ import http.client
 import json
 import os
 import pathlib
+import re
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 import types
 import unittest
 import urllib.error
@@ -187,6 +189,28 @@ class Conformance(unittest.TestCase):
         self.assertEqual(refused.exception.code, 502)
         (exchange,) = front.violations()
         self.assertIn("did not answer", exchange.violations[0])
+
+    @unittest.skipUnless(sys.platform == "linux", "PR_SET_PDEATHSIG is Linux's")
+    def test_no_prism_outlives_a_front_killed_with_sigkill(self):
+        front = subprocess.Popen([sys.executable, str(ROOT / "tests" / "conformance_front.py"), "--prism", PRISM],
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.addCleanup(front.wait)
+        self.addCleanup(front.stdout.close)
+        banner = front.stdout.readline()
+        pids = [int(pid) for pid in re.findall(r"pid (\d+)", banner)]
+        self.assertEqual(len(pids), 2, banner)
+        front.kill()
+        deadline = time.monotonic() + 20
+        while any(pathlib.Path(f"/proc/{pid}").exists() and "zombie" not in self.state(pid) for pid in pids):
+            self.assertLess(time.monotonic(), deadline, f"Prism {pids} still running 20 s after its parent died")
+            time.sleep(0.05)
+
+    @staticmethod
+    def state(pid):
+        try:
+            return pathlib.Path(f"/proc/{pid}/status").read_text().lower()
+        except OSError:
+            return "zombie"  # gone between the two reads
 
     def test_the_front_answers_good_requests_with_the_scripted_sequence(self):
         self.front.reset(Script())

@@ -23,12 +23,15 @@ can try it: python3 tests/conformance_front.py --prism target/ci-prism/node_modu
 """
 
 import argparse
+import ctypes
 import http.client
 import http.server
 import json
 import pathlib
 import re
+import signal
 import subprocess
+import sys
 import threading
 import time
 import urllib.parse
@@ -49,32 +52,41 @@ JOB = re.compile(r"^/v2/agent/([^/]+)/job/([^/]+)$")
 MESSAGE = re.compile(r"^/v2/agent/([^/]+)/job/([^/]+)/message$")
 
 
-class Prism:
-    """One `prism mock` process on a port the system picks, its log kept in memory."""
+def die_with_parent():
+    """On Linux, Prism is sent SIGTERM when the thread that started it ends, however the run
+    ends (a test runner killed, Ctrl-C), so no Prism outlives it. Elsewhere stop() does it."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
-    def __init__(self, prism, document, start_timeout=60):
+
+class Prism:
+    """One `prism mock` process on a port the system picks, its log kept in memory. Started
+    from the main thread (see die_with_parent); wait() for it to listen."""
+
+    def __init__(self, prism, document):
         self.document = pathlib.Path(document).name
         self.lines = []
+        self.url = self.port = None
         self.process = subprocess.Popen(
             [str(prism), "mock", "--host", "127.0.0.1", "--port", "0", "--errors", str(document)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            encoding="utf-8", errors="replace")
-        found = threading.Event()
-        self.url = None
+            encoding="utf-8", errors="replace", preexec_fn=die_with_parent)
+        self.listening = threading.Event()
+        threading.Thread(target=self.drain, daemon=True).start()
 
-        def drain():
-            for line in self.process.stdout:
-                self.lines.append(line.rstrip("\n"))
-                match = LISTENING.search(line)
-                if match and not found.is_set():
-                    self.url, self.port = match.group(1), int(match.group(2))
-                    found.set()
-            found.set()  # Prism ended: wake the waiter, which sees no URL
+    def drain(self):
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+            match = LISTENING.search(line)
+            if match and not self.listening.is_set():
+                self.url, self.port = match.group(1), int(match.group(2))
+                self.listening.set()
+        self.listening.set()  # Prism ended: wake the waiter, which sees no URL
 
-        threading.Thread(target=drain, daemon=True).start()
-        if not found.wait(start_timeout) or self.url is None:
+    def wait(self, timeout=60):
+        if not self.listening.wait(timeout) or self.url is None:
             self.stop()
-            raise RuntimeError(f"Prism did not start on {document}:\n" + "\n".join(self.lines[-30:]))
+            raise RuntimeError(f"Prism did not start on {self.document}:\n" + "\n".join(self.lines[-30:]))
 
     def stop(self):
         if self.process.poll() is None:
@@ -271,25 +283,16 @@ class Front:
 
 def start(prism=DEFAULT_PRISM):
     """Both Prisms, started side by side, and the front before them."""
-    prisms = {}
-    errors = []
-
-    def run(name, document):
-        try:
-            prisms[name] = Prism(prism, DOCUMENTS / document)
-        except Exception as error:  # reported below, after both have had their chance
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=a) for a in [("deploy", "deploy-openapi.json"), ("admin", "admin-openapi.json")]]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        for started in prisms.values():
-            started.stop()
-        raise errors[0]
-    return Front(prisms["deploy"], prisms["admin"])
+    deploy = Prism(prism, DOCUMENTS / "deploy-openapi.json")
+    admin = Prism(prism, DOCUMENTS / "admin-openapi.json")
+    try:
+        deploy.wait()
+        admin.wait()
+    except BaseException:
+        deploy.stop()
+        admin.stop()
+        raise
+    return Front(deploy, admin)
 
 
 def stop(front):
@@ -302,8 +305,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prism", default=str(DEFAULT_PRISM), help="path of the prism executable")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop both Prisms on the way out
     front = start(args.prism)
-    print(f"front on {front.url} (deploy document: Prism {front.deploy.url}, admin: Prism {front.admin.url})", flush=True)
+    print(f"front on {front.url} (deploy document: Prism {front.deploy.url}, pid {front.deploy.process.pid}; "
+          f"admin: Prism {front.admin.url}, pid {front.admin.process.pid})", flush=True)
     try:
         seen = 0
         while True:
