@@ -67,6 +67,8 @@ class Run:
 class Conformance(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        if not os.access(PRISM, os.X_OK):
+            raise RuntimeError(f"no Prism at {PRISM}: install the pinned one as this file's docstring says, or set PRISM")
         cls.gate = build_gate()
         cls.front = conformance_front.start(PRISM)
 
