@@ -7,7 +7,8 @@ have, a missing or wrong body, a body where none is defined, no bearer token) ge
 document's 400 or one of Prism's own `application/problem+json` errors, and the violations in
 an `sl-violations` header. Prism alone is not an API a client can finish a run against: it
 serves the deployment document's paths without the `/v1` of that document's server URL, and it
-answers every status read with a made-up `_id` and the same status. The front fixes both:
+answers every status read with an `_id` of its own making (`"string"`, or a new random one per
+answer in its dynamic mode) and the same status. The front fixes both:
 
 - `/v1/...` goes to the Prism of `deploy-openapi.json` with the `/v1` taken off; every other
   path to the Prism of `admin-openapi.json` (whose paths carry their `/v2`) unchanged, so a
@@ -243,12 +244,12 @@ class Front:
             exchange.problem = json.loads(data)
         status = response.status
         if 200 <= status < 300 and not exchange.violations:
-            answer = self.rewrite(exchange.route, groups, json.loads(data), script, exchange)
+            answer = self.rewrite(exchange.route, groups, json.loads(data), script)
             data = json.dumps(answer).encode()
         exchange.status, exchange.answer = status, data.decode("utf-8", "replace")
         return status, [("Content-Type", content_type or "application/json")], data
 
-    def rewrite(self, route, groups, answer, script, exchange):
+    def rewrite(self, route, groups, answer, script):
         """Prism's made-up 2xx answer, with what the script decides written over it."""
         if route == "update":
             answer["statusId"] = self.fresh_id("665f00000000000000")
