@@ -99,6 +99,7 @@ class Conformance(unittest.TestCase):
         """The gate with these settings against the front; asserts that every request conformed."""
         self.front.reset(script)
         dotenv = self.tmp / "gate.env"
+        dotenv.unlink(missing_ok=True)  # each run's outputs, not an earlier run's of the same test
         base = {k: v for k, v in os.environ.items() if not k.startswith(("MINTLIFY_", "GITHUB_", "RUNNER_"))}
         base.update({
             "MINTLIFY_API_KEY": KEY,
