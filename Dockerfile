@@ -17,8 +17,10 @@ WORKDIR /src
 
 # Dependencies first, in their own layer: a change to src/ does not rebuild every crate.
 COPY Cargo.toml Cargo.lock ./
-RUN mkdir src \
+# (src/bin/demo.rs too: the manifest names it, though only `--features demo` builds it.)
+RUN mkdir -p src/bin \
     && echo 'fn main() {}' > src/main.rs \
+    && cp src/main.rs src/bin/demo.rs \
     && touch src/lib.rs \
     && cargo build --release --locked \
     && rm -rf src
@@ -48,4 +50,5 @@ LABEL org.opencontainers.image.source="${SOURCE}" \
       org.opencontainers.image.description="Wait on a Mintlify agent job in CI and turn its result into a pass or a fail" \
       org.opencontainers.image.licenses="MIT OR Apache-2.0"
 COPY --from=binary --chmod=0755 /out/mintlify-agent-gate /usr/local/bin/mintlify-agent-gate
+COPY LICENSE-MIT LICENSE-APACHE /usr/share/doc/mintlify-agent-gate/
 ENTRYPOINT ["/usr/local/bin/mintlify-agent-gate"]

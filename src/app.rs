@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::time::Duration;
 
 use tokio::time::Instant;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 use crate::classify::{Refusal, Start};
 use crate::client::Client;
@@ -14,12 +14,13 @@ use crate::deploying::{self, Deploy, Watched};
 use crate::job::{Final, Job, Status};
 use crate::logging::{self, Console};
 use crate::outcome::{Exit, Outcome, Timeout};
-use crate::outputs::{self, Report};
+use crate::outputs;
 use crate::poll::{
     Ending, FOLLOW_UP_GRACE, PollSettings, Progress, TimedOut, poll_until_final,
     send_until_answered,
 };
 use crate::redact::Redactor;
+use crate::report::{Report, annotation};
 use crate::signals::Signals;
 
 /// The process environment, as [`run`] takes it.
@@ -38,7 +39,8 @@ pub fn run_blocking(env: &dyn Fn(&str) -> Option<OsString>, args: &[OsString]) -
     {
         Ok(runtime) => {
             let code = runtime.block_on(run(env, args));
-            // A report cut off by a signal may leave a thread writing: do not wait for it.
+            // A name lookup cut off by the deadline or a signal may still hold a blocking
+            // thread: do not wait for it.
             runtime.shutdown_background();
             code
         }
@@ -64,6 +66,10 @@ pub async fn run(env: &dyn Fn(&str) -> Option<OsString>, args: &[OsString]) -> u
 }
 
 async fn run_to_exit(env: &dyn Fn(&str) -> Option<OsString>, args: &[OsString]) -> u8 {
+    // Caught from here to the end, before anything slow: once caught, a signal no longer ends
+    // the process itself, and one that arrives while the settings are read is taken up as
+    // soon as the run starts waiting.
+    let mut signals = Signals::register();
     // A refusal may quote a value where the key was pasted by mistake.
     let key = env("MINTLIFY_API_KEY").map(|key| key.to_string_lossy().into_owned());
     let console = Console::new(Redactor::new(&key.unwrap_or_default()));
@@ -80,20 +86,33 @@ async fn run_to_exit(env: &dyn Fn(&str) -> Option<OsString>, args: &[OsString]) 
     };
     let redactor = Redactor::new(config.api_key.expose());
     logging::init(config.log_level, redactor.clone());
-    // Caught from here to the end: once caught, a signal no longer ends the process itself.
-    let mut signals = Signals::register();
+    signals.warn_if_uncaught();
     let mut progress = Progress::new(config.task.job_id());
+    // Lets the runtime take up a signal that came while the settings were read, so that it
+    // cancels the run before a request is sent.
+    tokio::task::yield_now().await;
     let outcome = tokio::select! {
-        outcome = wait(&config, &mut progress) => outcome,
+        biased;
         signal = signals.recv() => Outcome::Cancelled(signal),
+        outcome = wait(&config, &mut progress) => outcome,
     };
+    // From here the verdict is fixed: a signal cannot change it or cut its report short, so
+    // the outputs always agree with the exit code, and are all written or none.
     let report =
         tokio::task::spawn_blocking(move || report(&config, &progress, &outcome, &redactor));
-    tokio::select! {
-        code = report => code.unwrap_or(Exit::Outputs).code(),
-        signal = signals.recv() => {
-            error!("{} while writing the outputs: they may be incomplete", signal.name());
-            Outcome::Cancelled(signal).exit().code()
+    tokio::pin!(report);
+    let mut noted = false;
+    loop {
+        tokio::select! {
+            biased;
+            signal = signals.recv(), if !noted => {
+                noted = true;
+                warn!(
+                    "{} while the report was being written: it is written in full, and the exit code is its verdict's",
+                    signal.name()
+                );
+            }
+            code = &mut report => return code.unwrap_or(Exit::Outputs).code(),
         }
     }
 }
@@ -101,7 +120,7 @@ async fn run_to_exit(env: &dyn Fn(&str) -> Option<OsString>, args: &[OsString]) 
 async fn wait(config: &Config, progress: &mut Progress) -> Outcome {
     let client = match Client::new(config) {
         Ok(client) => client,
-        Err(error) => return Outcome::ApiError(Refusal::Client(format!("{error:#}"))),
+        Err(error) => return Outcome::ApiError(Refusal::Setup(error)),
     };
     let settings = PollSettings {
         initial: config.poll_initial,
@@ -144,8 +163,9 @@ async fn wait(config: &Config, progress: &mut Progress) -> Outcome {
     let Some(job_id) = progress.job_id.clone() else {
         return Outcome::ApiError(Refusal::Client("no job id to wait on".to_owned()));
     };
-    let fetch = async |progress: &Progress| client.get_job(&job_id, progress.just_created()).await;
+    let fetch = async |progress: &Progress| client.get_job(&job_id, progress.origin()).await;
     let ending = poll_until_final(fetch, &settings, progress).await;
+    cut_off_connecting(&ending, &client, progress);
     let outcome = outcome_of(ending, config, progress);
     if !config.preview || outcome != Outcome::Completed {
         return outcome;
@@ -156,7 +176,11 @@ async fn wait(config: &Config, progress: &mut Progress) -> Outcome {
             info!("no PR, so no preview to build: the agent changed nothing");
             outcome
         }
-        Some(job) => match job.git_ref.clone() {
+        Some(job) => match job
+            .git_ref
+            .clone()
+            .filter(|r| crate::deployment::is_branch(r))
+        {
             None => Outcome::ApiError(Refusal::PreviewWithoutBranch),
             Some(branch) => {
                 let deploy = Deploy::Preview { branch };
@@ -185,7 +209,17 @@ async fn deployment(
     match deploying::wait(client, settings, progress).await {
         Ok(true) => Outcome::Deployed,
         Ok(false) => Outcome::DeploymentFailed,
-        Err(ending) => outcome_of(ending, config, progress),
+        Err(ending) => {
+            cut_off_connecting(&ending, client, progress);
+            outcome_of(ending, config, progress)
+        }
+    }
+}
+
+/// A poll the deadline cut off while it was still connecting never reached the API.
+fn cut_off_connecting(ending: &Ending, client: &Client, progress: &mut Progress) {
+    if matches!(ending, Ending::TimedOut(TimedOut::Deadline)) && client.connecting() {
+        progress.connect_failed = true;
     }
 }
 
@@ -261,8 +295,8 @@ fn outcome_of(ending: Ending, config: &Config, progress: &Progress) -> Outcome {
         Ending::TimedOut(TimedOut::Deadline) if !progress.reached && progress.connect_failed => {
             Outcome::TimedOut(Timeout::Unreachable)
         }
-        // Answers that were never a job say nothing about the job: not a timeout, which a
-        // pipeline may let pass (GitLab's `allow_failure: exit_codes: [4]`), but an API error.
+        // Answers that were never a deployment's status say nothing about it: an API error, as
+        // for a job below.
         Ending::TimedOut(TimedOut::Deadline) if progress.deployment.is_some() => {
             match (&progress.deployment, &progress.not_a_job) {
                 (Some(watched), Some(reason)) if !watched.read_one => {
@@ -273,6 +307,8 @@ fn outcome_of(ending: Ending, config: &Config, progress: &Progress) -> Outcome {
                 _ => Outcome::TimedOut(Timeout::Deadline),
             }
         }
+        // Answers that were never a job say nothing about the job: not a timeout, which a
+        // pipeline may let pass (GitLab's `allow_failure: exit_codes: [4]`), but an API error.
         Ending::TimedOut(TimedOut::Deadline) if !progress.read_a_job => match &progress.not_a_job {
             Some(reason) => Outcome::ApiError(Refusal::NeverAJob {
                 reason: reason.clone(),
@@ -325,12 +361,12 @@ fn report(config: &Config, progress: &Progress, outcome: &Outcome, redactor: &Re
         console.out(&line);
     }
     if destinations.github_actions {
-        console.err(&outputs::annotation(success, &said));
+        console.err(&annotation(success, &said));
     }
     if let Some(path) = &destinations.step_summary
         && let Err(error) = outputs::write_summary(path, &redactor.text(&report.summary(result)))
     {
-        tracing::warn!("step summary not written: {error:#}");
+        warn!("step summary not written: {error:#}");
     }
     code
 }

@@ -2,6 +2,7 @@
 //! retry decision is made here (and in `client::unsent` for requests that got no answer), on
 //! answers already decoded and redacted, so it is tested and fuzzed without a server.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
@@ -35,8 +36,19 @@ pub(crate) struct Target<'a> {
     /// The id asked about: a job's, a deployment's (its statusId) or an automation's; `None`
     /// for a create or a trigger of a deployment, which has none yet.
     pub(crate) job_id: Option<&'a str>,
-    /// It was created moments ago, so the API may not serve it yet: a 404 is transient.
-    pub(crate) just_created: bool,
+    pub(crate) origin: Origin,
+}
+
+/// Where the job or deployment asked about came from, which decides what a 404 on it means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// The user named it (`MINTLIFY_JOB_ID`): a 404 means a wrong id or project.
+    Given,
+    /// This run created it moments ago, so the API may not serve it yet: a 404 is transient.
+    CreatedMomentsAgo,
+    /// This run created it, and the API still does not serve it: no setting of the user's is
+    /// wrong.
+    Created,
 }
 
 /// An answer body, decoded once and redacted after decoding, so that no escape sequence
@@ -50,19 +62,24 @@ pub(crate) enum Body {
     },
     /// JSON whose meaning depends on the reader: a field that decides the verdict given twice.
     Ambiguous(&'static str),
-    /// It could not be read whole: too large, or the connection broke.
+    /// There is no whole text to read: it is empty, too large, or the connection broke.
     Unread(NotAJob),
 }
 
 impl Body {
-    /// Leniently in detail: a byte that is not UTF-8 (in a field nobody reads, say) becomes
-    /// U+FFFD instead of making the whole answer unreadable, and a leading BOM is skipped.
+    /// Leniently in detail: a byte that is not UTF-8 or a lone UTF-16 surrogate escape (in a
+    /// field nobody reads, say) becomes U+FFFD instead of making the whole answer unreadable,
+    /// and a leading BOM is skipped.
     pub(crate) fn decode(bytes: &[u8], redactor: &Redactor) -> Body {
         let text = String::from_utf8_lossy(bytes);
         let json = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        match serde_json::from_str::<Value>(json) {
+        if json.trim().is_empty() {
+            return Body::Unread(NotAJob::Empty);
+        }
+        let json = lone_surrogates_replaced(json);
+        match serde_json::from_str::<Value>(&json) {
             Ok(mut value) => {
-                if let Some(field) = twice(json) {
+                if let Some(field) = twice(&json) {
                     return Body::Ambiguous(field);
                 }
                 redactor.value(&mut value);
@@ -140,6 +157,54 @@ fn twice(json: &str) -> Option<&'static str> {
     .find(|field| keys.iter().filter(|key| key == field).count() > 1)
 }
 
+/// The JSON text with each `\uXXXX` escape of a UTF-16 surrogate that is not half of a pair
+/// written as `\ufffd`. Node's `JSON.stringify` writes a lone one for a string cut inside an
+/// emoji; `serde_json` refuses the whole text for it, where a browser or Node reads U+FFFD, as
+/// a byte that is not UTF-8 is read here. Redaction runs after this decoding, so an escaped
+/// key is still caught.
+fn lone_surrogates_replaced(json: &str) -> Cow<'_, str> {
+    let bytes = json.as_bytes();
+    let escape_at = |at: usize| -> Option<u16> {
+        let hex = bytes.get(at..at + 6)?.strip_prefix(b"\\u")?;
+        if !hex.iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
+    };
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut in_string = false;
+    let mut at = 0;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'"' => {
+                in_string = !in_string;
+                at += 1;
+            }
+            b'\\' if in_string => match escape_at(at) {
+                Some(0xD800..=0xDBFF) if matches!(escape_at(at + 6), Some(0xDC00..=0xDFFF)) => {
+                    at += 12;
+                }
+                Some(0xD800..=0xDFFF) => {
+                    out.push_str(&json[copied..at]);
+                    out.push_str("\\ufffd");
+                    at += 6;
+                    copied = at;
+                }
+                // Any other escape, `\"` and `\\` included, is two bytes and then text.
+                _ => at += 2,
+            },
+            _ => at += 1,
+        }
+    }
+    // Every replacement moves `copied` past it: none, and the text is as it came.
+    if copied == 0 {
+        return Cow::Borrowed(json);
+    }
+    out.push_str(&json[copied..]);
+    Cow::Owned(out)
+}
+
 /// An HTTP answer reduced to what classification needs, so it can be tested without a server.
 #[derive(Debug)]
 pub(crate) struct Answer {
@@ -171,7 +236,24 @@ pub(crate) fn classify_as<R: Reading>(answer: Answer, target: Target<'_>) -> Res
             let read = answer
                 .body
                 .read::<R>()
-                .map_err(|reason| server_trouble(Trouble::NotAJob(reason), None))?;
+                .map_err(|reason| match target.call {
+                    // The server said the job was made, or the deployment or run queued; only its
+                    // answer is lost.
+                    Call::Start(Start::Create) => Failure::Permanent(Refusal::CreatedWithoutId {
+                        status,
+                        problem: format!("cannot be read: {reason}"),
+                    }),
+                    Call::Start(start @ (Start::Update | Start::Preview | Start::Automation)) => {
+                        Failure::Permanent(Refusal::TriggeredWithoutId {
+                            start,
+                            status,
+                            problem: format!("the answer cannot be read: {reason}"),
+                        })
+                    }
+                    Call::Read | Call::Start(Start::FollowUp) => {
+                        server_trouble(unreadable(R::SUBJECT, reason), None)
+                    }
+                })?;
             accepted(read, status, target)
         }
         429 => Err(Failure::transient(
@@ -186,14 +268,10 @@ pub(crate) fn classify_as<R: Reading>(answer: Answer, target: Target<'_>) -> Res
             true,
         )),
         408 | 500..=599 => Err(server_trouble(Trouble::ServerError { status, words }, None)),
-        300..=399 => refused(Refusal::Redirect {
-            status,
-            location: answer.location.as_deref().map_or_else(
-                || "nowhere".to_owned(),
-                |location| untrusted(&truncated(location, SERVER_WORDS_LIMIT)),
-            ),
-        }),
+        300..=399 => refused(redirect(status, answer.location.as_deref(), target)),
         403 if target.call == Call::Start(Start::Preview) => refused(Refusal::NoPreviews { words }),
+        // The deployment API needs a plan with the REST API, as well as an admin key.
+        403 if R::SUBJECT != Subject::Job => refused(Refusal::KeyOrPlan { words }),
         401 | 403 => refused(Refusal::Key { status, words }),
         400 if target.call == Call::Start(Start::Automation) => {
             refused(Refusal::AutomationRefused {
@@ -201,37 +279,95 @@ pub(crate) fn classify_as<R: Reading>(answer: Answer, target: Target<'_>) -> Res
                 words,
             })
         }
-        404 => match target.job_id {
-            Some(id) if target.just_created && R::SUBJECT == Subject::Deployment => Err(
-                Failure::transient(Trouble::StatusNotReadableYet(id.to_owned()), None, true),
-            ),
-            Some(job_id) if target.just_created => Err(Failure::transient(
-                Trouble::NotReadableYet(job_id.to_owned()),
-                None,
-                true,
+        404 => Err(not_found(R::SUBJECT, target, words)),
+        400..=499 => refused(Refusal::Rejected { status, words }),
+        // Not a client error, so not a certain refusal: a start may have happened.
+        _ => match target.call {
+            Call::Read => refused(Refusal::Rejected { status, words }),
+            Call::Start(start) => Err(uncertain(
+                start,
+                target,
+                Trouble::ServerError { status, words },
             )),
-            Some(id) if R::SUBJECT == Subject::Deployment => refused(Refusal::DeploymentNotFound {
-                id: id.to_owned(),
-                words,
-            }),
-            Some(id) if target.call == Call::Start(Start::Automation) => {
-                refused(Refusal::AutomationNotFound {
-                    automation_id: id.to_owned(),
-                    project_id: target.project_id.to_owned(),
-                    words,
-                })
-            }
-            Some(job_id) => refused(Refusal::JobNotFound {
-                job_id: job_id.to_owned(),
-                project_id: target.project_id.to_owned(),
-                words,
-            }),
-            None => refused(Refusal::ProjectNotFound {
-                project_id: target.project_id.to_owned(),
-                words,
-            }),
         },
-        _ => refused(Refusal::Rejected { status, words }),
+    }
+}
+
+/// What a 404 means: by the kind asked about and where it came from. A job or deployment this
+/// run started moments ago may not be served yet; one named by the user is a wrong setting.
+fn not_found(subject: Subject, target: Target<'_>, words: Words) -> Failure {
+    let refusal = match (subject, target.job_id, target.origin) {
+        _ if target.call == Call::Start(Start::Automation) => Refusal::AutomationNotFound {
+            automation_id: target.job_id.unwrap_or_default().to_owned(),
+            project_id: target.project_id.to_owned(),
+            words,
+        },
+        (Subject::Deployment, Some(id), Origin::CreatedMomentsAgo) => {
+            let trouble = Trouble::StatusNotReadableYet(id.to_owned());
+            return Failure::transient(trouble, None, true);
+        }
+        (_, Some(job_id), Origin::CreatedMomentsAgo) => {
+            let trouble = Trouble::NotReadableYet(job_id.to_owned());
+            return Failure::transient(trouble, None, true);
+        }
+        (Subject::Deployment, Some(id), Origin::Created) => Refusal::TriggeredNotReadable {
+            id: id.to_owned(),
+            words,
+        },
+        (Subject::Deployment, Some(id), Origin::Given) => Refusal::DeploymentNotFound {
+            id: id.to_owned(),
+            words,
+        },
+        (_, Some(job_id), Origin::Created) => Refusal::CreatedNotReadable {
+            job_id: job_id.to_owned(),
+            words,
+        },
+        (_, Some(job_id), Origin::Given) => Refusal::JobNotFound {
+            job_id: job_id.to_owned(),
+            project_id: target.project_id.to_owned(),
+            words,
+        },
+        (_, None, _) => Refusal::ProjectNotFound {
+            project_id: target.project_id.to_owned(),
+            words,
+        },
+    };
+    Failure::Permanent(refusal)
+}
+
+/// A redirect is never followed, so the key cannot travel elsewhere. A start may have been
+/// carried out before it (a 303 to the new job), so it says so before naming the URL.
+fn redirect(status: u16, location: Option<&str>, target: Target<'_>) -> Refusal {
+    let location = location.map_or_else(
+        || "nowhere".to_owned(),
+        |location| untrusted(&truncated(location, SERVER_WORDS_LIMIT)),
+    );
+    match target.call {
+        Call::Read => Refusal::Redirect { status, location },
+        Call::Start(Start::Create) => Refusal::CreateRedirected {
+            project_id: target.project_id.to_owned(),
+            status,
+            location,
+        },
+        Call::Start(Start::FollowUp) => Refusal::FollowUpRedirected {
+            job_id: target.job_id.unwrap_or_default().to_owned(),
+            status,
+            location,
+        },
+        Call::Start(start) => Refusal::TriggerRedirected {
+            start,
+            project_id: target.project_id.to_owned(),
+            status,
+            location,
+        },
+    }
+}
+
+/// An answer that could not be read as `subject`.
+fn unreadable(subject: Subject, reason: NotAJob) -> Trouble {
+    match subject {
+        Subject::Deployment => Trouble::NotAStatus(reason),
+        Subject::Job | Subject::AutomationRun => Trouble::NotAJob(reason),
     }
 }
 
@@ -240,13 +376,14 @@ pub(crate) fn classify_as<R: Reading>(answer: Answer, target: Target<'_>) -> Res
 fn accepted<R: Reading>(read: R, status: u16, target: Target<'_>) -> Result<R, Failure> {
     let refused = |refusal| Err(Failure::Permanent(refusal));
     match target.call {
-        Call::Read => {
-            if !read.has_status() {
-                let trouble = Trouble::NotAJob(NotAJob::NoStatus);
-                return Err(Failure::transient(trouble, None, true));
-            }
-            same_one(read, target)
-        }
+        Call::Read => match read.no_status() {
+            Some(reason) => Err(Failure::transient(
+                unreadable(R::SUBJECT, reason),
+                None,
+                true,
+            )),
+            None => same_one(read, target),
+        },
         Call::Start(Start::FollowUp) => same_one(read, target),
         // An automation's run is not waited on: its ids are reported if usable.
         Call::Start(Start::Automation) => Ok(read),
@@ -266,7 +403,7 @@ fn accepted<R: Reading>(read: R, status: u16, target: Target<'_>) -> Result<R, F
                 Some(problem) => refused(Refusal::TriggeredWithoutId {
                     start,
                     status,
-                    problem,
+                    problem: format!("the statusId in the answer {problem}"),
                 }),
             }
         }

@@ -4,6 +4,7 @@
 //! environment only.
 
 mod flags;
+mod proxy;
 
 use std::ffi::OsString;
 use std::fmt;
@@ -15,10 +16,14 @@ use tracing::level_filters::LevelFilter;
 
 pub(crate) use flags::{Flags, ValueProblem};
 use flags::{Parsed, is_loopback};
+pub(crate) use proxy::ProxyProblem;
+use proxy::check_proxy;
 
 use crate::deploying::Deploy;
 use crate::duration;
-use crate::sanitize::quoted;
+use crate::sanitize::{is_hidden, quoted, truncated, untrusted};
+use crate::tls::{self, Roots};
+use rustls::pki_types::CertificateDer;
 
 const POLL_CAP: Duration = Duration::from_secs(10);
 /// Mintlify asks for a poll every 5 to 10 seconds; faster is for a mock on this machine only.
@@ -52,6 +57,8 @@ pub(crate) struct Config {
     pub preview: bool,
     pub log_level: LevelFilter,
     pub destinations: Destinations,
+    /// The CA roots for an https API, as `SSL_CERT_FILE` and `SSL_CERT_DIR` choose them.
+    pub roots: Roots,
 }
 
 /// What the run is about, and what it does before it waits.
@@ -168,6 +175,16 @@ pub(crate) enum ConfigError {
         "an argument looks like a Mintlify key (mint_...), which is never given on the command line (process lists and logs show it): set MINTLIFY_API_KEY in the environment"
     )]
     KeyAsArgument,
+    #[error(
+        "{flag} is followed by {}, which is taken for a flag, not its value: a value that starts with - goes after =, as {flag}={}, or in {var}",
+        quoted(next),
+        untrusted(&truncated(next, 60))
+    )]
+    FlagAsValue {
+        flag: String,
+        next: String,
+        var: String,
+    },
     #[error("{0} holds bytes that are not UTF-8: settings are text; fix its encoding")]
     NotUtf8(String),
     #[error("MINTLIFY_PROJECT_ID (or --project-id) is not set: set it to the project id")]
@@ -222,6 +239,16 @@ pub(crate) enum ConfigError {
     PollTooFast(Duration),
     #[error("SSL_CERT_FILE={} {problem}", quoted(&path.display().to_string()))]
     CaBundle { path: PathBuf, problem: FileProblem },
+    #[error(
+        "MINTLIFY_DOTENV (or --dotenv) names the same file as GITHUB_OUTPUT, which the runner owns and reads as outputs: give the dotenv report a file of its own"
+    )]
+    DotenvIsGithubOutput,
+    #[error("{name}={} {problem}", quoted(value))]
+    Proxy {
+        name: &'static str,
+        value: String,
+        problem: ProxyProblem,
+    },
 }
 
 /// Why a file named by a setting cannot serve.
@@ -238,7 +265,11 @@ pub(crate) enum FileProblem {
     #[error("is not UTF-8 text: save it as UTF-8")]
     NotUtf8,
     #[error(
-        "holds no PEM certificate (-----BEGIN CERTIFICATE-----): point it at a PEM bundle of CA certificates, or unset it"
+        "is UTF-16 text (as PowerShell 5's > and Out-File write): save it as UTF-8 (Out-File -Encoding utf8)"
+    )]
+    Utf16,
+    #[error(
+        "holds no usable PEM certificate (-----BEGIN CERTIFICATE-----): point it at a PEM bundle of CA certificates, or unset it"
     )]
     NoCertificate,
 }
@@ -257,7 +288,7 @@ impl Command {
             return Err(ConfigError::KeyAsFlag);
         }
         Flags::check_text(env)?;
-        match Flags::parse(Flags::command(env), args)? {
+        match Flags::parse(args, env)? {
             Parsed::Print(text) => Ok(Command::Print(text)),
             Parsed::Run(flags) => Config::read(*flags, env).map(|c| Command::Run(Box::new(c))),
         }
@@ -280,7 +311,7 @@ impl Config {
             (None, Some(path)) => Some(read_prompt_file(&path)?),
             (None, None) => None,
         };
-        if prompt.as_ref().is_some_and(|p| p.trim().is_empty()) {
+        if prompt.as_deref().is_some_and(is_blank) {
             return Err(ConfigError::PromptEmpty);
         }
         let task = task(prompt, &flags)?;
@@ -292,11 +323,23 @@ impl Config {
                 _ => {}
             }
         }
-        if flags.api_url.scheme() == "https"
-            && let Some(bundle) = path("SSL_CERT_FILE")
-        {
-            check_ca_bundle(&bundle)?;
-        }
+        let roots = if flags.api_url.scheme() == "https" {
+            check_proxy(&flags.api_url, env)?;
+            Roots {
+                bundle: path("SSL_CERT_FILE")
+                    .map(|bundle| read_ca_bundle(&bundle))
+                    .transpose()?,
+                directories: env("SSL_CERT_DIR")
+                    .map(|dirs| {
+                        std::env::split_paths(&dirs)
+                            .filter(|dir| !dir.as_os_str().is_empty())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            }
+        } else {
+            Roots::default()
+        };
         if flags.poll_max > POLL_CAP {
             return Err(ConfigError::PollAboveCap(flags.poll_max));
         }
@@ -309,8 +352,14 @@ impl Config {
         if flags.poll_initial < POLL_FLOOR && !is_loopback(&flags.api_url) {
             return Err(ConfigError::PollTooFast(flags.poll_initial));
         }
+        let github_output = path("GITHUB_OUTPUT");
+        if let (Some(dotenv), Some(github_output)) = (&flags.dotenv, &github_output)
+            && same_file(dotenv, github_output)
+        {
+            return Err(ConfigError::DotenvIsGithubOutput);
+        }
         let destinations = Destinations {
-            github_output: path("GITHUB_OUTPUT"),
+            github_output,
             step_summary: path("GITHUB_STEP_SUMMARY"),
             github_actions: text("GITHUB_ACTIONS").as_deref() == Some("true"),
             dotenv: flags.dotenv,
@@ -330,6 +379,7 @@ impl Config {
             preview: flags.preview,
             log_level: flags.log,
             destinations,
+            roots,
         })
     }
 }
@@ -407,7 +457,11 @@ fn api_key(value: Option<String>) -> Result<ApiKey, ConfigError> {
         ("mint_dsc_", "an assistant key"),
         ("mint_us_", "an index key"),
     ] {
-        if key.starts_with(prefix) {
+        // A key pasted in capitals is still that kind of key, and still refused by the API.
+        if key
+            .get(..prefix.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
+        {
             return Err(ConfigError::KeyOfKind { kind });
         }
     }
@@ -436,12 +490,29 @@ fn read_prompt_file(path: &Path) -> Result<String, ConfigError> {
         return Err(refuse(FileProblem::TooLarge));
     }
     let bytes = std::fs::read(path).map_err(unreadable)?;
-    String::from_utf8(bytes).map_err(|_| refuse(FileProblem::NotUtf8))
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(refuse(FileProblem::Utf16));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| refuse(FileProblem::NotUtf8))?;
+    Ok(without_bom(&text).to_owned())
+}
+
+/// Notepad and PowerShell 5 begin a UTF-8 file with a byte order mark, which is no part of
+/// the text and would reach the agent as an invisible first character.
+pub(crate) fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
+/// Text with nothing a person can read in it: whitespace, byte order marks, zero-width and
+/// other invisible characters only. A prompt of this is no prompt.
+pub(crate) fn is_blank(text: &str) -> bool {
+    text.chars().all(|c| c.is_whitespace() || is_hidden(c))
 }
 
 /// A CA bundle that is named but cannot serve would fail every request later, as a TLS
-/// error: refuse it now, by name. Only https loads roots, so only https checks it.
-fn check_ca_bundle(path: &Path) -> Result<(), ConfigError> {
+/// error: refuse it now, by name. Only https loads roots, so only https reads it. It is read
+/// whole, once: the first certificate may come after any amount of comments.
+fn read_ca_bundle(path: &Path) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
     let refuse = |problem| ConfigError::CaBundle {
         path: path.to_owned(),
         problem,
@@ -451,23 +522,23 @@ fn check_ca_bundle(path: &Path) -> Result<(), ConfigError> {
     if !std::fs::metadata(path).map_err(unreadable)?.is_file() {
         return Err(refuse(FileProblem::NotAFile));
     }
-    // The first certificate is near the top; the TLS setup reads the whole bundle later, so
-    // reading it all here as well would only slow the start.
-    let mut head = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|file| {
-            std::io::Read::read_to_end(&mut std::io::Read::take(file, 64 * 1024), &mut head)
-        })
-        .map_err(unreadable)?;
-    let marker = b"-----BEGIN CERTIFICATE-----";
-    if !head
-        .split(|&b| b == b'\n')
-        .any(|line| line.starts_with(marker))
-    {
+    let certs = tls::pem_certificates(&std::fs::read(path).map_err(unreadable)?);
+    if !tls::any_usable(&certs) {
         return Err(refuse(FileProblem::NoCertificate));
     }
-    Ok(())
+    Ok(certs)
 }
 
 #[cfg(test)]
 mod tests;
+
+/// Whether two paths lead to one file: through links, `..` and relative paths alike. The dotenv
+/// report is replaced whole each run, which would drop the runner's outputs from the other.
+fn same_file(a: &Path, b: &Path) -> bool {
+    let real = |path: &Path| {
+        std::fs::canonicalize(path)
+            .or_else(|_| std::path::absolute(path))
+            .ok()
+    };
+    real(a).is_some_and(|a| Some(a) == real(b))
+}

@@ -3,14 +3,12 @@
 //! deadline, as a job is waited on.
 
 use tokio::time::Instant;
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
-use crate::classify::Start;
+use crate::classify::{Failure, Origin, Start};
 use crate::client::Client;
-use crate::deployment::{DeployStatus, Deployment, Triggered};
-use crate::poll::{
-    CREATED_NOT_FOUND_GRACE, Ending, PollSettings, Progress, Purpose, repeat, send_until_answered,
-};
+use crate::deployment::{DeployStatus, Deployment};
+use crate::poll::{Ending, PollSettings, Progress, Purpose, TimedOut, repeat, send_until_answered};
 use crate::sanitize::{quoted, untrusted};
 
 /// What a run deploys.
@@ -21,6 +19,16 @@ pub(crate) enum Deploy {
     Preview {
         branch: String,
     },
+}
+
+impl Deploy {
+    /// The call that starts it.
+    fn start(&self) -> Start {
+        match self {
+            Deploy::Production => Start::Update,
+            Deploy::Preview { .. } => Start::Preview,
+        }
+    }
 }
 
 /// A deployment the run triggered or was given, and what has been seen of it.
@@ -34,6 +42,9 @@ pub(crate) struct Watched {
     triggered_at: Option<Instant>,
     /// An answer was read as a deployment's status, whatever the status.
     pub read_one: bool,
+    /// The run's polls before this deployment's first: a preview after the agent's job counts
+    /// its own.
+    polls_before: u32,
 }
 
 impl Watched {
@@ -45,7 +56,13 @@ impl Watched {
             last: None,
             triggered_at: None,
             read_one: false,
+            polls_before: 0,
         }
+    }
+
+    /// The polls of this deployment's status, out of the run's `polls`.
+    pub(crate) fn polls(&self, polls: u32) -> u32 {
+        polls.saturating_sub(self.polls_before)
     }
 
     /// The deployment as log lines name it.
@@ -62,10 +79,9 @@ impl Watched {
         self.status().map(DeployStatus::as_str)
     }
 
-    fn just_triggered(&self) -> bool {
-        self.triggered_at
-            .and_then(|at| at.checked_add(CREATED_NOT_FOUND_GRACE))
-            .is_some_and(|until| Instant::now() < until)
+    /// Whether this run triggered it, and how long ago.
+    fn origin(&self) -> Origin {
+        crate::poll::origin(self.triggered_at)
     }
 }
 
@@ -78,28 +94,22 @@ pub(crate) async fn trigger(
     progress: &mut Progress,
 ) -> Result<(), Ending> {
     let deadline = settings.deadline;
-    let (start, triggered): (Start, Triggered) = match deploy {
-        Deploy::Production => {
-            let send = async |_: &Progress| client.trigger_update(deadline).await;
-            let start = Start::Update;
-            (
-                start,
-                send_until_answered(send, start, settings, progress).await?,
-            )
-        }
-        Deploy::Preview { branch } => {
-            let send = async |_: &Progress| client.trigger_preview(branch, deadline).await;
-            let start = Start::Preview;
-            (
-                start,
-                send_until_answered(send, start, settings, progress).await?,
-            )
-        }
+    // A request sent with no time left would be cut off at once, and look as if it may have
+    // arrived: after a job that ended at the deadline, nothing is sent.
+    if Instant::now() >= deadline {
+        return Err(Ending::TimedOut(TimedOut::Deadline));
+    }
+    let start = deploy.start();
+    let send = async |_: &Progress| match deploy {
+        Deploy::Production => client.trigger_update(deadline).await,
+        Deploy::Preview { branch } => client.trigger_preview(branch, deadline).await,
     };
+    let triggered = send_until_answered(send, start, settings, progress).await?;
     // The classifier accepts a trigger's answer only with a usable statusId.
     let id = triggered.status_id.clone().unwrap_or_default();
     let mut watched = Watched::given(&id);
     watched.triggered_at = Some(Instant::now());
+    watched.polls_before = progress.polls;
     watched.preview_url.clone_from(&triggered.preview_url);
     progress.deployment = Some(watched);
     for note in &triggered.notes {
@@ -137,43 +147,45 @@ pub(crate) async fn trigger_automation(
     let deadline = settings.deadline;
     let send = async |_: &Progress| client.trigger_automation(automation_id, deadline).await;
     let run = send_until_answered(send, Start::Automation, settings, progress).await?;
+    // Read once: each note is said once without `warn_once`, which names the job or deployment.
     for note in &run.notes {
-        progress.warn_once(note.to_string());
+        warn!("automation {}: {note}", quoted(automation_id));
     }
-    info!(
-        "automation {}: run {} triggered (job {}); Mintlify documents no way to read a run's status, so the gate does not wait on it",
-        quoted(automation_id),
-        run.instance_id
-            .as_deref()
-            .map_or_else(|| "without an id".to_owned(), quoted),
-        run.job_id
-            .as_deref()
-            .map_or_else(|| "without an id".to_owned(), quoted),
-    );
+    // The verdict names the run and its job: no status of it can be read to wait on.
     progress.job_id.clone_from(&run.job_id);
     progress.automation = Some(run);
     Ok(())
 }
 
-/// Polls the deployment in `progress` at once, then on the schedule, until it succeeds or
-/// fails: `Ok(true)` for a success.
+/// Waits on the deployment in `progress` through `client`: `Ok(true)` for a success.
 pub(crate) async fn wait(
     client: &Client,
     settings: &PollSettings,
     progress: &mut Progress,
 ) -> Result<bool, Ending> {
-    // Answers that were no status before, about the job, say nothing about the deployment.
-    progress.not_a_job = None;
-    let Some(id) = progress.deployment.as_ref().map(|d| d.id.clone()) else {
-        return Ok(false);
-    };
+    let id = progress.deployment.as_ref().map(|d| d.id.clone());
     let fetch = async |progress: &Progress| {
-        let fresh = progress
+        let origin = progress
             .deployment
             .as_ref()
-            .is_some_and(Watched::just_triggered);
-        client.get_deployment(&id, fresh).await
+            .map_or(Origin::Given, Watched::origin);
+        client
+            .get_deployment(id.as_deref().unwrap_or_default(), origin)
+            .await
     };
+    poll(fetch, settings, progress).await
+}
+
+/// Polls the deployment at once, then on the schedule, until it succeeds or fails.
+///
+/// `fetch` reads its status once: the HTTP client in a run, a script in tests.
+async fn poll(
+    fetch: impl AsyncFn(&Progress) -> Result<Deployment, Failure>,
+    settings: &PollSettings,
+    progress: &mut Progress,
+) -> Result<bool, Ending> {
+    // Answers that were no status before, about the job, say nothing about the deployment.
+    progress.not_a_job = None;
     let finished = |progress: &mut Progress, deployment: Deployment| {
         let ended = deployment.status.as_ref().and_then(DeployStatus::succeeded);
         observe(progress, deployment);
@@ -198,7 +210,7 @@ fn observe(progress: &mut Progress, deployment: Deployment) {
     let Some(now) = now else { return };
     debug!(
         "deployment {label}: poll {}: {}",
-        progress.polls,
+        watched.polls(progress.polls),
         untrusted(now.as_str())
     );
     let changed = match &previous {

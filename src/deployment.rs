@@ -6,8 +6,8 @@
 use serde_json::Value;
 
 use crate::failure::NotAJob;
-use crate::job::{Fields, ID_LIMIT, Note, STATUS_LIMIT};
-use crate::sanitize::truncated;
+use crate::job::{Fields, ID_LIMIT, Note, REF_LIMIT, REPLACEMENT, STATUS_LIMIT};
+use crate::sanitize::{is_hidden, truncated};
 
 /// A deployment's status. `queued` and `in_progress` may change; `success` and `failure` end it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +54,19 @@ pub(crate) const LOG_LINES: usize = 5;
 pub(crate) const LOG_LINE_LIMIT: usize = 300;
 pub(crate) const SUMMARY_LIMIT: usize = 500;
 
+/// A preview's host name is a subdomain made from the branch: far shorter than this. Kept
+/// well under a PR link's bound so every output together stays under GitLab's dotenv cap.
+pub(crate) const PREVIEW_URL_LIMIT: usize = 512;
+
+/// A branch name as the gate sends it for a preview: what no git branch holds (whitespace,
+/// control or invisible characters) or what is longer than any ref is refused, whether the
+/// user gave it or the agent's job named it.
+pub(crate) fn is_branch(branch: &str) -> bool {
+    !branch.is_empty()
+        && branch.len() <= REF_LIMIT
+        && !branch.chars().any(|c| c.is_whitespace() || is_hidden(c))
+}
+
 /// A deployment's status object.
 #[derive(Debug, Clone)]
 pub(crate) struct Deployment {
@@ -71,24 +84,35 @@ pub(crate) struct Deployment {
     pub notes: Vec<Note>,
 }
 
+/// Reads `raw` strictly in shape (a JSON object) and leniently in detail: `read` takes each
+/// field it needs on its own; what was odd is returned as notes, beside the answer as sent.
+fn object<T>(
+    raw: Value,
+    read: impl FnOnce(&mut Fields<'_>) -> T,
+) -> Result<(T, Value, Vec<Note>), NotAJob> {
+    let Value::Object(object) = &raw else {
+        return Err(NotAJob::NotAnObject);
+    };
+    let mut notes = Vec::new();
+    let read = read(&mut Fields {
+        object,
+        notes: &mut notes,
+    });
+    Ok((read, raw, notes))
+}
+
 impl Deployment {
     pub(crate) fn read(raw: Value) -> Result<Deployment, NotAJob> {
-        let Value::Object(object) = &raw else {
-            return Err(NotAJob::NotAnObject);
-        };
-        let mut notes = Vec::new();
-        let mut reader = Fields {
-            object,
-            notes: &mut notes,
-        };
-        let status = reader
-            .string("status", usize::MAX)
-            .map(|sent| read_status(sent, reader.notes));
-        let (id, unusable_id) = id(&mut reader, "_id");
-        let summary = reader
-            .string("summary", usize::MAX)
-            .map(|summary| truncated(summary.trim(), SUMMARY_LIMIT));
-        let logs = logs(&mut reader);
+        let ((id, unusable_id, status, summary, logs), raw, notes) = object(raw, |reader| {
+            let status = reader
+                .string("status", usize::MAX)
+                .and_then(|sent| read_status(sent, reader.notes));
+            let (id, unusable_id) = id(reader, "_id");
+            let summary = reader
+                .string("summary", usize::MAX)
+                .map(|summary| truncated(summary.trim(), SUMMARY_LIMIT));
+            (id, unusable_id, status, summary, logs(reader))
+        })?;
         Ok(Deployment {
             id,
             unusable_id,
@@ -103,15 +127,23 @@ impl Deployment {
 
 /// An id field, and whether one was given that is no usable id.
 fn id(reader: &mut Fields<'_>, field: &'static str) -> (Option<String>, bool) {
-    let id = reader.string(field, ID_LIMIT);
+    let id = reader.text(field, ID_LIMIT);
     let unusable = id.is_none() && reader.object.get(field).is_some_and(|id| !id.is_null());
     (id, unusable)
 }
 
 /// Known statuses are recognised after trimming whitespace and ignoring ASCII case, as a job's.
-fn read_status(sent: String, notes: &mut Vec<Note>) -> DeployStatus {
+/// One with a character that could not be decoded is no status, as a job's is not.
+fn read_status(sent: String, notes: &mut Vec<Note>) -> Option<DeployStatus> {
+    if sent.contains(REPLACEMENT) {
+        notes.push(Note::Undecodable {
+            field: "status",
+            kept: false,
+        });
+        return None;
+    }
     let normal = sent.trim().to_ascii_lowercase();
-    match DeployStatus::KNOWN
+    let status = match DeployStatus::KNOWN
         .into_iter()
         .find(|status| status.as_str() == normal)
     {
@@ -132,7 +164,8 @@ fn read_status(sent: String, notes: &mut Vec<Note>) -> DeployStatus {
             }
             DeployStatus::Other(truncated(&sent, STATUS_LIMIT))
         }
-    }
+    };
+    Some(status)
 }
 
 /// The last lines of `logs`: entries that are not strings are skipped, with one note.
@@ -166,7 +199,7 @@ fn logs(reader: &mut Fields<'_>) -> Vec<String> {
 pub(crate) struct Triggered {
     pub status_id: Option<String>,
     pub unusable_id: bool,
-    /// Only an absolute http(s) URL with a host, under the rules of a `prLink`.
+    /// Only a plain http(s) link, under the rules of a `prLink` ([`crate::job::plain_http_link`]).
     pub preview_url: Option<String>,
     pub raw: Value,
     pub notes: Vec<Note>,
@@ -174,16 +207,11 @@ pub(crate) struct Triggered {
 
 impl Triggered {
     pub(crate) fn read(raw: Value) -> Result<Triggered, NotAJob> {
-        let Value::Object(object) = &raw else {
-            return Err(NotAJob::NotAnObject);
-        };
-        let mut notes = Vec::new();
-        let mut reader = Fields {
-            object,
-            notes: &mut notes,
-        };
-        let (status_id, unusable_id) = id(&mut reader, "statusId");
-        let preview_url = reader.link("previewUrl", Note::NotAPreviewUrl);
+        let ((status_id, unusable_id, preview_url), raw, notes) = object(raw, |reader| {
+            let (status_id, unusable_id) = id(reader, "statusId");
+            let preview_url = reader.link("previewUrl", PREVIEW_URL_LIMIT, Note::NotAPreviewUrl);
+            (status_id, unusable_id, preview_url)
+        })?;
         Ok(Triggered {
             status_id,
             unusable_id,
@@ -206,17 +234,12 @@ pub(crate) struct AutomationRun {
 
 impl AutomationRun {
     pub(crate) fn read(raw: Value) -> Result<AutomationRun, NotAJob> {
-        let Value::Object(object) = &raw else {
-            return Err(NotAJob::NotAnObject);
-        };
-        let mut notes = Vec::new();
-        let mut reader = Fields {
-            object,
-            notes: &mut notes,
-        };
-        let (instance_id, unusable_id) = id(&mut reader, "instanceId");
-        let job_id = reader.string("jobId", ID_LIMIT);
-        reader.string("schemaId", ID_LIMIT);
+        let ((instance_id, unusable_id, job_id), raw, notes) = object(raw, |reader| {
+            let (instance_id, unusable_id) = id(reader, "instanceId");
+            let job_id = reader.string("jobId", ID_LIMIT);
+            reader.string("schemaId", ID_LIMIT);
+            (instance_id, unusable_id, job_id)
+        })?;
         Ok(AutomationRun {
             instance_id,
             unusable_id,

@@ -2,26 +2,43 @@
 
 use std::time::Duration;
 
+/// The units, largest first, each with its size in the unit below it (none for the last).
+const UNITS: [(&str, Duration, Option<u64>); 4] = [
+    ("h", Duration::from_hours(1), None),
+    ("m", Duration::from_mins(1), Some(60)),
+    ("s", Duration::from_secs(1), Some(60)),
+    ("ms", Duration::from_millis(1), Some(1000)),
+];
+
 /// Parses a whole number of seconds, or whole numbers each followed by `h`, `m`, `s` or `ms`.
+/// One unit alone may be any size (`90m`, `1500ms`). Several read one way only: each unit
+/// once, largest first, and each part after the first below one of the unit above it
+/// (`1h30m`, `2m30s`, `1s500ms`), so `1h1h`, `1m60s` or `1ms1000s` are refused as typos
+/// rather than added up.
 pub(crate) fn parse(text: &str) -> Option<Duration> {
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
         return text.parse().ok().map(Duration::from_secs);
     }
     let mut total = Duration::ZERO;
     let mut rest = text;
+    // The units still allowed: those after the last one read.
+    let mut units = &UNITS[..];
+    let mut first = true;
     while !rest.is_empty() {
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
         let number: u64 = rest[..digits].parse().ok()?;
         rest = &rest[digits..];
         let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
-        let unit = match &rest[..unit_len] {
-            "h" => Duration::from_hours(1),
-            "m" => Duration::from_mins(1),
-            "s" => Duration::from_secs(1),
-            "ms" => Duration::from_millis(1),
-            _ => return None,
-        };
+        let at = units
+            .iter()
+            .position(|(name, _, _)| *name == &rest[..unit_len])?;
+        let (_, unit, below) = units[at];
+        if !first && below.is_some_and(|below| number >= below) {
+            return None;
+        }
         rest = &rest[unit_len..];
+        units = &units[at + 1..];
+        first = false;
         total = total.checked_add(unit.checked_mul(u32::try_from(number).ok()?)?)?;
     }
     (!text.is_empty()).then_some(total)
@@ -54,6 +71,12 @@ mod tests {
         assert_eq!(parse("1h30m"), Some(Duration::from_secs(5400)));
         assert_eq!(parse("250ms"), Some(Duration::from_millis(250)));
         assert_eq!(parse("1m500ms"), Some(Duration::from_millis(60_500)));
+        assert_eq!(parse("90m30s"), Some(Duration::from_secs(5430)));
+        assert_eq!(parse("1500ms"), Some(Duration::from_millis(1500)));
+        assert_eq!(
+            parse("1h59m59s999ms"),
+            Some(Duration::from_millis(7_199_999))
+        );
     }
 
     #[test]
@@ -68,6 +91,16 @@ mod tests {
             "m5",
             "1h30",
             "99999999999999999999",
+            // Each unit once, largest first, each later part below the unit above it.
+            "1h1h",
+            "1s1s",
+            "30m1h",
+            "1ms1000s",
+            "1m60s",
+            "1h60m",
+            "1s1000ms",
+            "1h90s",
+            "1hms",
         ] {
             assert_eq!(parse(text), None, "{text:?}");
         }

@@ -1,7 +1,8 @@
 //! What can go wrong with a request, as types: [`Trouble`] that may pass by waiting, and a
-//! [`Refusal`] that will not. Each message lives in its `Display`, and every setting a message
-//! sends the user to check is named through [`Var`], here only. Server text in a message is
-//! already escaped for a log line.
+//! [`Refusal`] that will not. Each message lives in its `Display`; a setting that these
+//! messages or a run's verdict send the user to check is named through [`Var`] (the refusals of
+//! the settings themselves, in `config`, and the exit codes' meanings, in `outcome`, spell their
+//! names out). Server text in a message is already escaped for a log line.
 
 use std::fmt;
 use std::time::Duration;
@@ -26,6 +27,7 @@ pub(crate) enum Var {
     DeploymentId,
     AutomationId,
     PreviewBranch,
+    HttpsProxy,
 }
 
 impl fmt::Display for Var {
@@ -44,6 +46,7 @@ impl fmt::Display for Var {
             Var::DeploymentId => "MINTLIFY_DEPLOYMENT_ID",
             Var::AutomationId => "MINTLIFY_AUTOMATION_ID",
             Var::PreviewBranch => "MINTLIFY_PREVIEW_BRANCH",
+            Var::HttpsProxy => "HTTPS_PROXY",
         })
     }
 }
@@ -84,20 +87,37 @@ impl Start {
             Start::Automation => "an automation run",
         }
     }
+
+    /// The least time between two requests the published rate limit allows, per organization:
+    /// previews 5 a minute, updates and automation triggers 10 per 10 s. The agent's limits
+    /// are per hour, where spacing the requests would not help.
+    pub(crate) fn spacing(self) -> Duration {
+        match self {
+            Start::Preview => Duration::from_secs(12),
+            Start::Update | Start::Automation => Duration::from_secs(1),
+            Start::Create | Start::FollowUp => Duration::ZERO,
+        }
+    }
 }
 
-/// Why an answer is not a job.
+/// Why an answer is not what was asked for (a job, a deployment's status).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum NotAJob {
     #[error("the answer is not JSON ({0})")]
     NotJson(String),
-    #[error("the answer is JSON but not an object, so not a job")]
+    #[error("the answer is empty")]
+    Empty,
+    #[error("the answer is JSON but not an object")]
     NotAnObject,
-    #[error("the answer has no status string, so it is not a job")]
+    #[error("the answer has no status string")]
     NoStatus,
+    #[error(
+        "the answer's status holds a character that could not be decoded (a lone UTF-16 surrogate escape or a byte that is not UTF-8)"
+    )]
+    UndecodableStatus,
     #[error("the answer gives {0} twice, so what it says depends on the reader")]
     Ambiguous(&'static str),
-    #[error("the answer is over 1 MiB, so it is not a job")]
+    #[error("the answer is over 1 MiB")]
     TooLarge,
     #[error("the answer broke off: {0}")]
     BrokeOff(String),
@@ -112,8 +132,10 @@ pub(crate) enum Trouble {
     Unavailable { words: Words },
     #[error("the API answered HTTP {status}{words}")]
     ServerError { status: u16, words: Words },
-    #[error("{0}")]
+    #[error("{0}, so it is not a job")]
     NotAJob(NotAJob),
+    #[error("{0}, so it is not a deployment's status")]
+    NotAStatus(NotAJob),
     #[error(
         "job {} is not readable yet (HTTP 404), as can happen right after it is created",
         quoted(.0)
@@ -128,8 +150,16 @@ pub(crate) enum Trouble {
     RequestTimeout(Duration),
     #[error("no answer before the deadline ({})", Var::Timeout)]
     Deadline,
+    /// The connection (DNS, TCP, TLS, a proxy's tunnel) was not made in time.
+    #[error("no connection within {}", display(*.0))]
+    ConnectTimeout(Duration),
     #[error("the request failed: {0}")]
     RequestFailed(String),
+    #[error(
+        "the proxy in {} (or ALL_PROXY) could not reach the API (HTTP {status} to its CONNECT)",
+        Var::HttpsProxy
+    )]
+    ProxyCannotReach { status: u16 },
 }
 
 /// Who answered instead of the job asked about.
@@ -181,6 +211,33 @@ pub(crate) enum Refusal {
     )]
     Redirect { status: u16, location: String },
     #[error(
+        "the request to create a job was answered with a redirect (HTTP {status}) to {location}, which is not followed so the key cannot travel elsewhere; the job may have been created all the same: check the agent jobs of project {} in the Mintlify dashboard before running this again, or the agent may run twice; then check {}",
+        quoted(project_id),
+        Var::ApiUrl
+    )]
+    CreateRedirected {
+        project_id: String,
+        status: u16,
+        location: String,
+    },
+    #[error(
+        "the follow-up to job {} was answered with a redirect (HTTP {status}) to {location}, which is not followed so the key cannot travel elsewhere; it may have been delivered all the same: check the job in the Mintlify dashboard before sending it again, or the agent may run it twice; then check {}",
+        quoted(job_id),
+        Var::ApiUrl
+    )]
+    FollowUpRedirected {
+        job_id: String,
+        status: u16,
+        location: String,
+    },
+    #[error(
+        "job {}, created by this run, is still not readable (HTTP 404{words}) {} after it was created: find it in the Mintlify dashboard, and wait on it with {} once the API serves it",
+        quoted(job_id),
+        display(crate::poll::CREATED_NOT_FOUND_GRACE),
+        Var::JobId
+    )]
+    CreatedNotReadable { job_id: String, words: Words },
+    #[error(
         "the API refused the request (HTTP {status}{words}): check the settings against the Mintlify API docs"
     )]
     Rejected { status: u16, words: Words },
@@ -197,7 +254,7 @@ pub(crate) enum Refusal {
     )]
     FollowUpOtherJob { asked: String, answered: Answered },
     #[error(
-        "the job was created (HTTP {status}), but the id in the answer {problem}: find the job in the Mintlify dashboard and wait on it with {}",
+        "the API answered that the job was created (HTTP {status}), but the id in the answer {problem}: find the job in the Mintlify dashboard and wait on it with {}",
         Var::JobId
     )]
     CreatedWithoutId { status: u16, problem: String },
@@ -217,11 +274,51 @@ pub(crate) enum Refusal {
     )]
     UntrustedCertificate { chain: String },
     #[error(
+        "the API's TLS certificate is expired or not yet valid ({chain}): check this machine's clock, or ask the server's operator to renew it"
+    )]
+    CertificateExpired { chain: String },
+    #[error(
+        "the API's TLS certificate is not valid for the host in {} ({chain}): check {}",
+        Var::ApiUrl,
+        Var::ApiUrl
+    )]
+    CertificateForAnotherHost { chain: String },
+    #[error(
+        "the API's TLS certificate is refused ({chain}): check {} and the server's certificate",
+        Var::ApiUrl
+    )]
+    CertificateRefused { chain: String },
+    #[error(
+        "the API did not answer in TLS ({chain}): is it plain http on that port? Check {}",
+        Var::ApiUrl
+    )]
+    NotTls { chain: String },
+    #[error(
+        "the API and this program share no TLS version or cipher suite ({chain}): this program speaks TLS 1.2 and 1.3; check {} and the server's TLS settings",
+        Var::ApiUrl
+    )]
+    TlsIncompatible { chain: String },
+    #[error(
+        "the proxy asked for credentials (HTTP 407): give them, or the right ones, in its URL ({}=http://user:password@host:port)",
+        Var::HttpsProxy
+    )]
+    ProxyAuthentication,
+    #[error(
+        "the proxy in {} (or ALL_PROXY) refused to open a tunnel to the API ({}): check the proxy's rules for the API's host and port, or add the host to NO_PROXY",
+        Var::HttpsProxy,
+        match .status { Some(status) => format!("HTTP {status} to its CONNECT"), None => "its answer to the CONNECT was neither 200 nor 407".to_owned() }
+    )]
+    ProxyRefusedTunnel { status: Option<u16> },
+    #[error(
         "the API answered until the deadline, but never with a job ({reason}), so how the job ended is unknown: check {} and the job in the Mintlify dashboard",
         Var::ApiUrl
     )]
     NeverAJob { reason: NotAJob },
-    #[error("could not set up the HTTP client: {0}")]
+    /// The HTTP client could not be built.
+    #[error(transparent)]
+    Setup(crate::client::ClientError),
+    /// What went wrong, in its own words (not repeated around them).
+    #[error("{0}")]
     Client(String),
     #[error(
         "the API answered about {answered} when asked about deployment {}, so the answer is not trusted: check {} and any proxy or cache in between",
@@ -254,12 +351,17 @@ pub(crate) enum Refusal {
     )]
     AutomationRefused { automation_id: String, words: Words },
     #[error(
+        "the API refused the request (HTTP 403{words}): deployments and automations through the API need a Pro or Enterprise plan and an admin key (mint_...) of this organization; check the plan and {}",
+        Var::ApiKey
+    )]
+    KeyOrPlan { words: Words },
+    #[error(
         "the API refused the preview (HTTP 403{words}): previews need a Pro or Enterprise plan; if the plan has them, check that {} is an admin key of this organization",
         Var::ApiKey
     )]
     NoPreviews { words: Words },
     #[error(
-        "{} was triggered (HTTP {status}), but the statusId in the answer {problem}: find the deployment in the Mintlify dashboard",
+        "the API answered that {} was triggered (HTTP {status}), but {problem}: find it in the Mintlify dashboard before triggering it again",
         start.what()
     )]
     TriggeredWithoutId {
@@ -278,12 +380,30 @@ pub(crate) enum Refusal {
         reason: Trouble,
     },
     #[error(
+        "the request to trigger {} was answered with a redirect (HTTP {status}) to {location}, which is not followed so the key cannot travel elsewhere; it may have been queued all the same: check the deployments of project {} in the Mintlify dashboard before running this again; then check {}",
+        start.what(),
+        quoted(project_id),
+        Var::ApiUrl
+    )]
+    TriggerRedirected {
+        start: Start,
+        project_id: String,
+        status: u16,
+        location: String,
+    },
+    #[error(
+        "deployment {}, triggered by this run, is still not readable (HTTP 404{words}) {} after it was triggered: find it in the Mintlify dashboard",
+        quoted(id),
+        display(crate::poll::CREATED_NOT_FOUND_GRACE)
+    )]
+    TriggeredNotReadable { id: String, words: Words },
+    #[error(
         "the API answered until the deadline, but never with a deployment's status ({reason}), so how the deployment ended is unknown: check {} and the deployment in the Mintlify dashboard",
         Var::ApiUrl
     )]
     NeverAStatus { reason: NotAJob },
     #[error(
-        "the job completed with a PR, but its answer names no branch (source.ref), so no preview can be built: build one with {} set to the PR's branch",
+        "the job completed with a PR, but its answer names no usable branch (source.ref absent, or with whitespace or control characters), so no preview can be built: build one with {} set to the PR's branch",
         Var::PreviewBranch
     )]
     PreviewWithoutBranch,

@@ -1,14 +1,20 @@
-//! Entry points for the fuzz targets in `fuzz/`, compiled only under `--cfg fuzzing` (as
-//! `cargo fuzz` builds). Each takes raw bytes, drives the internals, and asserts the invariants
-//! itself, so the targets stay one line long and the invariants sit beside the code they check.
+//! Entry points for the fuzz targets in `fuzz/`, compiled under `--cfg fuzzing` (as `cargo fuzz`
+//! builds) and in `cargo test`, which replays every seed in `fuzz/seeds/` through them. Each
+//! takes raw bytes, drives the internals, and asserts the invariants itself, so the targets
+//! stay one line long and the invariants sit beside the code they check.
 
 use std::time::{Duration, SystemTime};
 
-use crate::classify::{Answer, Body, Call, Failure, Start, Target, classify, parse_retry_after};
+use crate::classify::{
+    Answer, Body, Call, Failure, Origin, Start, Target, classify, classify_as, parse_retry_after,
+};
+use crate::deployment::{self, AutomationRun, Deployment, Triggered};
 use crate::duration;
 use crate::job::{self, Job, check_id};
-use crate::outputs;
 use crate::redact::Redactor;
+use crate::report;
+use crate::resource::{Identity, Reading as _};
+use crate::runner;
 use crate::sanitize::is_hidden;
 
 /// The key the fuzzed answers are redacted for: a seed holds it, raw and JSON-escaped.
@@ -39,13 +45,15 @@ pub fn answer(data: &[u8]) {
     let decoded = Body::decode(body, &redactor);
     if let Body::Json(value) = &decoded {
         job(value.clone());
+        status_object(value.clone());
     }
     let location = location.map(|location| redactor.text(&location).into_owned());
-    for (call, job_id, just_created) in [
-        (Call::Read, Some("job_1"), false),
-        (Call::Read, Some("job_1"), true),
-        (Call::Start(Start::Create), None, false),
-        (Call::Start(Start::FollowUp), Some("job_1"), false),
+    for (call, job_id, origin) in [
+        (Call::Read, Some("job_1"), Origin::Given),
+        (Call::Read, Some("job_1"), Origin::CreatedMomentsAgo),
+        (Call::Read, Some("job_1"), Origin::Created),
+        (Call::Start(Start::Create), None, Origin::Given),
+        (Call::Start(Start::FollowUp), Some("job_1"), Origin::Given),
     ] {
         let answer = Answer {
             status,
@@ -57,7 +65,7 @@ pub fn answer(data: &[u8]) {
             call,
             project_id: "proj_1",
             job_id,
-            just_created,
+            origin,
         };
         match classify(answer, target) {
             Ok(job) => {
@@ -68,8 +76,9 @@ pub fn answer(data: &[u8]) {
                         assert!(call != Call::Read || job.status.is_some());
                         assert!(job.id.as_deref().is_none_or(|id| Some(id) == job_id));
                     }
-                    // The created job's id is what the run then polls.
-                    Call::Start(Start::Create) => {
+                    // The created job's id is what the run then polls (only a create is
+                    // classified as a job among the starts).
+                    Call::Start(_) => {
                         assert_eq!(check_id(job.id.as_deref().unwrap_or_default()), Ok(()));
                     }
                 }
@@ -78,6 +87,110 @@ pub fn answer(data: &[u8]) {
                 assert_one_clean_line(&transient.trouble.to_string());
             }
             Err(Failure::Permanent(refusal)) => assert_one_clean_line(&refusal.to_string()),
+        }
+    }
+    deployment_answer(status, location.as_deref(), &decoded);
+}
+
+/// The same answer as a deployment's status and as the answer to each trigger.
+fn deployment_answer(status: u16, location: Option<&str>, decoded: &Body) {
+    let answer = || Answer {
+        status,
+        retry_after: None,
+        location: location.map(str::to_owned),
+        body: decoded.clone(),
+    };
+    for origin in [Origin::Given, Origin::CreatedMomentsAgo, Origin::Created] {
+        let target = Target {
+            call: Call::Read,
+            project_id: "proj_1",
+            job_id: Some("st_1"),
+            origin,
+        };
+        // A status is taken only with one, and only about the deployment asked for.
+        let read = classify_as::<Deployment>(answer(), target);
+        assert_verdict(status, &read, |deployment| {
+            assert!(deployment.status.is_some());
+            assert!(!deployment.unusable_id);
+            assert!(deployment.id.as_deref().is_none_or(|id| id == "st_1"));
+        });
+    }
+    for start in [Start::Update, Start::Preview, Start::Automation] {
+        let target = Target {
+            call: Call::Start(start),
+            project_id: "proj_1",
+            job_id: (start == Start::Automation).then_some("auto_1"),
+            origin: Origin::Given,
+        };
+        if start == Start::Automation {
+            let run = classify_as::<AutomationRun>(answer(), target);
+            assert_verdict(status, &run, |_| {});
+        } else {
+            // What is waited on next is an id that stays inside its path segment.
+            let triggered = classify_as::<Triggered>(answer(), target);
+            assert_verdict(status, &triggered, |triggered| {
+                let Identity::Named(id) = triggered.identity() else {
+                    panic!("a trigger taken without a statusId")
+                };
+                assert_eq!(check_id(id), Ok(()));
+            });
+            // Only an answer that certainly did not arrive is sent again.
+            if let Err(Failure::Transient(_)) = &triggered {
+                assert!(
+                    matches!(status, 429 | 503),
+                    "HTTP {status} retried a trigger"
+                );
+            }
+        }
+    }
+}
+
+/// A classified answer: a 2xx only when taken, and every message one clean line.
+fn assert_verdict<R>(status: u16, result: &Result<R, Failure>, taken: impl FnOnce(&R)) {
+    match result {
+        Ok(read) => {
+            assert!((200..300).contains(&status), "HTTP {status} was taken");
+            taken(read);
+        }
+        Err(Failure::Transient(transient)) => {
+            assert_one_clean_line(&transient.trouble.to_string());
+        }
+        Err(Failure::Permanent(refusal)) => assert_one_clean_line(&refusal.to_string()),
+    }
+}
+
+/// A decoded body read as a deployment's status and as a trigger's answer: what is kept stays
+/// in its bounds, a preview URL is a link by the rules of a PR link, notes are clean lines.
+pub fn status_object(value: serde_json::Value) {
+    if let Ok(deployment) = Deployment::read(value.clone()) {
+        assert!(!deployment.raw.to_string().contains(KEY));
+        for note in &deployment.notes {
+            assert_one_clean_line(&note.to_string());
+        }
+        assert!(deployment.logs.len() <= deployment::LOG_LINES);
+        for line in &deployment.logs {
+            assert!(line.chars().count() <= deployment::LOG_LINE_LIMIT + 1);
+            assert!(!line.contains(KEY), "the key leaked: {line:?}");
+        }
+        if let Some(summary) = &deployment.summary {
+            assert!(summary.chars().count() <= deployment::SUMMARY_LIMIT + 1);
+            assert!(!summary.contains(KEY), "the key leaked: {summary:?}");
+        }
+        if let Some(id) = &deployment.id {
+            assert!(id.len() <= job::ID_LIMIT);
+        }
+    }
+    if let Ok(triggered) = Triggered::read(value) {
+        for note in &triggered.notes {
+            assert_one_clean_line(&note.to_string());
+        }
+        if let Some(url) = &triggered.preview_url {
+            assert_eq!(
+                job::plain_http_link(url).as_deref(),
+                Ok(url.as_str()),
+                "{url:?}"
+            );
+            assert!(url.len() <= deployment::PREVIEW_URL_LIMIT);
         }
     }
 }
@@ -151,7 +264,18 @@ pub fn duration(data: &[u8]) {
 }
 
 /// The outputs action.yml declares.
-const OUTPUTS: [&str; 6] = ["status", "pr_link", "job_id", "result", "repository", "ref"];
+const OUTPUTS: [&str; 10] = [
+    "status",
+    "pr_link",
+    "job_id",
+    "result",
+    "repository",
+    "ref",
+    "deployment_id",
+    "deployment_status",
+    "preview_url",
+    "automation_run_id",
+];
 
 /// Output values, separated by 0xFF bytes (never in UTF-8), written to `$GITHUB_OUTPUT` and
 /// read back as the runner reads it: every name and value comes back exactly, and nothing else.
@@ -161,8 +285,8 @@ pub fn github_output(data: &[u8]) {
         .zip(data.split(|&b| b == 0xff))
         .map(|(name, value)| (name, String::from_utf8_lossy(value).into_owned()))
         .collect();
-    let text = outputs::github_output_text(&fields).expect("could not draw a delimiter");
-    let read = runner_outputs(&text).unwrap_or_else(|error| panic!("{error}:\n{text:?}"));
+    let text = report::github_output_text(&fields).expect("could not draw a delimiter");
+    let read = runner::read(&text).unwrap_or_else(|error| panic!("{error}:\n{text:?}"));
     let written: Vec<(String, String)> = fields
         .into_iter()
         .map(|(name, value)| (name.to_owned(), value))
@@ -170,50 +294,36 @@ pub fn github_output(data: &[u8]) {
     assert_eq!(read, written, "{text:?}");
 }
 
-/// The entries of a `$GITHUB_OUTPUT` file, in order, as actions/runner's file-command parser
-/// reads them on Linux: only LF ends a line (a CR stays in the value); blank lines are skipped;
-/// `name=value`, or `name<<DELIMITER` then the lines up to one equal to the delimiter, each of
-/// them ended by LF. Anything else is an error, as it fails the runner's step.
-fn runner_outputs(text: &str) -> Result<Vec<(String, String)>, String> {
-    let mut entries = Vec::new();
-    let mut lines = text
-        .split_inclusive('\n')
-        .map(|line| match line.strip_suffix('\n') {
-            Some(line) => (line, true),
-            None => (line, false),
-        });
-    while let Some((line, _)) = lines.next() {
-        if line.is_empty() {
-            continue;
-        }
-        let equals = line.find('=');
-        let heredoc = line.find("<<");
-        match (equals, heredoc) {
-            (Some(e), h) if h.is_none_or(|h| e < h) => {
-                entries.push((line[..e].to_owned(), line[e + 1..].to_owned()));
-            }
-            (_, Some(h)) => {
-                let (name, delimiter) = (&line[..h], &line[h + 2..]);
-                if name.is_empty() || delimiter.is_empty() {
-                    return Err(format!("invalid entry {line:?}"));
-                }
-                let mut value = Vec::new();
-                loop {
-                    let Some((next, ended)) = lines.next() else {
-                        return Err(format!("delimiter {delimiter:?} not found"));
-                    };
-                    if next == delimiter {
-                        break;
-                    }
-                    if !ended {
-                        return Err("the delimiter has no line break before it".to_owned());
-                    }
-                    value.push(next);
-                }
-                entries.push((name.to_owned(), value.join("\n")));
-            }
-            _ => return Err(format!("invalid line {line:?}")),
+/// Every seed in `fuzz/seeds/<target>/` through the target's entry point: the invariants hold
+/// for them in every test run, not only when the fuzzer runs. A seed directory with no entry
+/// point here is an error, so a new target cannot go unreplayed.
+#[cfg(test)]
+#[test]
+fn every_seed_keeps_the_invariants() {
+    let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds");
+    let mut replayed = 0;
+    for target in std::fs::read_dir(&seeds).unwrap() {
+        let target = target.unwrap();
+        let name = target.file_name().into_string().unwrap();
+        let entry: fn(&[u8]) = match name.as_str() {
+            "answer" => answer,
+            "duration" => duration,
+            "github_output" => github_output,
+            "retry_after" => retry_after,
+            other => panic!("fuzz/seeds/{other} has no entry point in src/fuzzing.rs"),
+        };
+        for seed in std::fs::read_dir(target.path()).unwrap() {
+            let path = seed.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap();
+            // A failed invariant panics; the seed is named in the test's output.
+            eprintln!("{}", path.display());
+            entry(&bytes);
+            replayed += 1;
         }
     }
-    Ok(entries)
+    assert!(
+        replayed >= 4,
+        "only {replayed} seeds found in {}",
+        seeds.display()
+    );
 }

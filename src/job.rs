@@ -81,6 +81,7 @@ pub(crate) enum IdProblem {
     HiddenCharacter,
     DotSegment,
     TooLong,
+    Undecodable,
 }
 
 impl fmt::Display for IdProblem {
@@ -93,6 +94,9 @@ impl fmt::Display for IdProblem {
             // A URL library drops `.` and `..` segments, which would send the request elsewhere.
             IdProblem::DotSegment => "is `.` or `..`, which is not an id",
             IdProblem::TooLong => "is over 256 bytes",
+            IdProblem::Undecodable => {
+                "holds U+FFFD, the mark of a character that could not be decoded"
+            }
         })
     }
 }
@@ -107,16 +111,80 @@ pub(crate) fn check_id(id: &str) -> Result<(), IdProblem> {
         Err(IdProblem::DotSegment)
     } else if id.len() > ID_LIMIT {
         Err(IdProblem::TooLong)
+    } else if id.contains(REPLACEMENT) {
+        Err(IdProblem::Undecodable)
     } else {
         Ok(())
     }
 }
 
-/// Why a `prLink` is not taken as a link to a pull request.
+/// What a character that could not be decoded (a byte that is not UTF-8, a lone UTF-16
+/// surrogate escape) is read as.
+pub(crate) const REPLACEMENT: char = '\u{fffd}';
+
+/// Why a link (`prLink`, `previewUrl`) is not taken as one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PrLinkProblem {
     NotHttpUrl,
     HiddenCharacters,
+    /// `https://github.com@evil.example/...` leads to `evil.example`.
+    Userinfo,
+    /// `https://github.com\\@evil.example/` leads to github.com or evil.example, by reader.
+    Backslash,
+    /// `https://gіthub.com/` (a Cyrillic `і`) reads as github.com and leads to `xn--gthub-...`.
+    HostNotPlain,
+    Undecodable,
+}
+
+/// A link from the server that every reader reads alike, or why it is none. URL readers
+/// disagree where the text is not plain: `https://github.com\\@evil.example/` is github.com to
+/// the url crate and evil.example to curl and Python, and `https:github.com/...` is a path to
+/// some of them. So the text must start `http://` or `https://` and then the host, with no
+/// backslash anywhere and no user name or password (`user@`, even an empty one) before the host,
+/// and the host (and port) written as the URL standard reads it (`xn--` for a name in another
+/// script, no default port, no `0x7f.1` for an address): what a person reads is where it leads.
+pub(crate) fn plain_http_link(link: &str) -> Result<String, PrLinkProblem> {
+    if link.chars().any(|c| c.is_whitespace() || is_hidden(c)) {
+        return Err(PrLinkProblem::HiddenCharacters);
+    }
+    if link.contains(REPLACEMENT) {
+        return Err(PrLinkProblem::Undecodable);
+    }
+    let after_scheme = ["http://", "https://"].into_iter().find_map(|prefix| {
+        link.get(..prefix.len())
+            .filter(|head| head.eq_ignore_ascii_case(prefix))
+            .map(|_| &link[prefix.len()..])
+    });
+    let Some(after_scheme) = after_scheme else {
+        return Err(PrLinkProblem::NotHttpUrl);
+    };
+    if link.contains('\\') {
+        return Err(PrLinkProblem::Backslash);
+    }
+    let authority = after_scheme
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default();
+    if authority.is_empty() {
+        return Err(PrLinkProblem::NotHttpUrl);
+    }
+    if authority.contains('@') {
+        return Err(PrLinkProblem::Userinfo);
+    }
+    let url = url::Url::parse(link)
+        .ok()
+        .filter(|url| matches!(url.scheme(), "http" | "https"));
+    let Some(host) = url.as_ref().and_then(url::Url::host_str) else {
+        return Err(PrLinkProblem::NotHttpUrl);
+    };
+    let read_as = match url.as_ref().and_then(url::Url::port) {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    };
+    if !authority.eq_ignore_ascii_case(&read_as) {
+        return Err(PrLinkProblem::HostNotPlain);
+    }
+    Ok(link.to_owned())
 }
 
 /// Something odd in an answer that did not stop it from being read: said once in the log.
@@ -141,6 +209,12 @@ pub(crate) enum Note {
         sent: String,
         read: String,
     },
+    /// A character in the field could not be decoded: `kept` with U+FFFD in its place, or
+    /// read as absent where a near miss would be taken for something else.
+    Undecodable {
+        field: &'static str,
+        kept: bool,
+    },
 }
 
 impl fmt::Display for Note {
@@ -161,24 +235,60 @@ impl fmt::Display for Note {
                 quoted(sent),
                 read.as_str()
             ),
-            Note::NotAPrLink(PrLinkProblem::NotHttpUrl) => {
-                f.write_str("prLink is not an absolute http(s) URL with a host; read as no PR")
+            Note::NotAPrLink(problem) => not_a_link(f, "prLink", *problem, "no PR"),
+            Note::NotAPreviewUrl(problem) => {
+                not_a_link(f, "previewUrl", *problem, "no preview URL")
             }
-            Note::NotAPrLink(PrLinkProblem::HiddenCharacters) => f.write_str(
-                "prLink holds whitespace, control or invisible characters; read as no PR",
-            ),
             Note::Normalized { sent, read } => write!(
                 f,
                 "status {} read as {read:?} (whitespace or case differs)",
                 quoted(sent)
             ),
-            Note::NotAPreviewUrl(PrLinkProblem::NotHttpUrl) => f.write_str(
-                "previewUrl is not an absolute http(s) URL with a host; read as no preview URL",
-            ),
-            Note::NotAPreviewUrl(PrLinkProblem::HiddenCharacters) => f.write_str(
-                "previewUrl holds whitespace, control or invisible characters; read as no preview URL",
+            Note::Undecodable { field, kept } => write!(
+                f,
+                "field {field} holds a character that could not be decoded (a lone UTF-16 surrogate escape or a byte that is not UTF-8); {}",
+                if *kept {
+                    "read with U+FFFD in its place"
+                } else {
+                    "read as absent"
+                }
             ),
         }
+    }
+}
+
+/// Why the link in `field` is not taken, and what it is read as instead.
+fn not_a_link(
+    f: &mut fmt::Formatter<'_>,
+    field: &str,
+    problem: PrLinkProblem,
+    read_as: &str,
+) -> fmt::Result {
+    match problem {
+        PrLinkProblem::NotHttpUrl => write!(
+            f,
+            "{field} is not written as http:// or https:// and a host; read as {read_as}"
+        ),
+        PrLinkProblem::HiddenCharacters => write!(
+            f,
+            "{field} holds whitespace, control or invisible characters; read as {read_as}"
+        ),
+        PrLinkProblem::Userinfo => write!(
+            f,
+            "{field} holds a user name or password before its host (user@host), so it may lead elsewhere than it seems; read as {read_as}"
+        ),
+        PrLinkProblem::Backslash => write!(
+            f,
+            "{field} holds a backslash, which URL readers take differently (one reads the host another does not); read as {read_as}"
+        ),
+        PrLinkProblem::HostNotPlain => write!(
+            f,
+            "{field}'s host is not written as URL readers read it (letters of another script, a default port, an address in an odd form), so it may lead elsewhere than it seems; read as {read_as}"
+        ),
+        PrLinkProblem::Undecodable => write!(
+            f,
+            "{field} holds a character that could not be decoded (a lone UTF-16 surrogate escape or a byte that is not UTF-8); read as {read_as}"
+        ),
     }
 }
 
@@ -212,8 +322,8 @@ impl Job {
         // Any length: a long status is unknown, and kept short when shown.
         let status = reader
             .string("status", usize::MAX)
-            .map(|text| reader.status(text));
-        let id = reader.string("id", ID_LIMIT);
+            .and_then(|text| reader.status(text));
+        let id = reader.text("id", ID_LIMIT);
         let unusable_id = id.is_none() && object.get("id").is_some_and(|id| !id.is_null());
         let pr_link = reader.pr_link();
         let (repository, git_ref) = reader.source();
@@ -233,16 +343,22 @@ impl Job {
     }
 }
 
-/// Why `link` cannot be shown as a link a person and a later step may follow, if it cannot.
-pub(crate) fn link_problem(link: &str) -> Option<PrLinkProblem> {
-    if link.chars().any(|c| c.is_whitespace() || is_hidden(c)) {
-        Some(PrLinkProblem::HiddenCharacters)
-    } else if url::Url::parse(link).is_ok_and(|url| {
-        matches!(url.scheme(), "http" | "https") && url.host_str().is_some_and(|h| !h.is_empty())
-    }) {
-        None
+/// Why an answer with these notes, and no status, is not a job or a deployment's status:
+/// its status could not be decoded, or it has none.
+pub(crate) fn no_status(notes: &[Note]) -> NotAJob {
+    let undecodable = notes.iter().any(|note| {
+        matches!(
+            note,
+            Note::Undecodable {
+                field: "status",
+                ..
+            }
+        )
+    });
+    if undecodable {
+        NotAJob::UndecodableStatus
     } else {
-        Some(PrLinkProblem::NotHttpUrl)
+        NotAJob::NoStatus
     }
 }
 
@@ -259,8 +375,28 @@ impl Fields<'_> {
         self.string_in(self.object, field, field, limit)
     }
 
+    /// A string field that is shown or compared as it is: a character that could not be
+    /// decoded stays U+FFFD (never equal to what was meant), with a note.
+    pub(crate) fn text(&mut self, field: &'static str, limit: usize) -> Option<String> {
+        self.text_in(self.object, field, field, limit)
+    }
+
+    fn text_in(
+        &mut self,
+        object: &Map<String, Value>,
+        name: &str,
+        field: &'static str,
+        limit: usize,
+    ) -> Option<String> {
+        let text = self.string_in(object, name, field, limit)?;
+        if text.contains(REPLACEMENT) {
+            self.notes.push(Note::Undecodable { field, kept: true });
+        }
+        Some(text)
+    }
+
     /// `field` is how a note names the field; `name` is its key in `object`.
-    pub(crate) fn string_in(
+    fn string_in(
         &mut self,
         object: &Map<String, Value>,
         name: &str,
@@ -285,7 +421,16 @@ impl Fields<'_> {
         }
     }
 
-    fn status(&mut self, sent: String) -> Status {
+    /// A status with a character that could not be decoded is no status: read as unknown, it
+    /// would be waited on until the deadline as if the job were running.
+    fn status(&mut self, sent: String) -> Option<Status> {
+        if sent.contains(REPLACEMENT) {
+            self.notes.push(Note::Undecodable {
+                field: "status",
+                kept: false,
+            });
+            return None;
+        }
         let status = Status::read(&sent);
         if !matches!(status, Status::Other(_)) && status.as_str() != sent {
             self.notes.push(Note::StatusNormalized {
@@ -298,24 +443,25 @@ impl Fields<'_> {
                 limit: STATUS_LIMIT,
             });
         }
-        status
+        Some(status)
     }
 
     /// A link only if a person and a later step can trust it to be what it looks like.
     fn pr_link(&mut self) -> Option<String> {
-        self.link("prLink", Note::NotAPrLink)
+        self.link("prLink", PR_LINK_LIMIT, Note::NotAPrLink)
     }
 
-    /// A link field, under the rules of [`link_problem`]; `note` says why one is not taken.
+    /// A link field, under the rules of [`plain_http_link`]; `note` says why one is not taken.
     pub(crate) fn link(
         &mut self,
         field: &'static str,
+        limit: usize,
         note: fn(PrLinkProblem) -> Note,
     ) -> Option<String> {
-        let link = self.string(field, PR_LINK_LIMIT)?;
-        match link_problem(&link) {
-            None => Some(link),
-            Some(problem) => {
+        let link = self.string(field, limit)?;
+        match plain_http_link(&link) {
+            Ok(link) => Some(link),
+            Err(problem) => {
                 self.notes.push(note(problem));
                 None
             }
@@ -326,8 +472,8 @@ impl Fields<'_> {
         match self.object.get("source") {
             None | Some(Value::Null) => (None, None),
             Some(Value::Object(source)) => (
-                self.string_in(source, "repository", "source.repository", REPOSITORY_LIMIT),
-                self.string_in(source, "ref", "source.ref", REF_LIMIT),
+                self.text_in(source, "repository", "source.repository", REPOSITORY_LIMIT),
+                self.text_in(source, "ref", "source.ref", REF_LIMIT),
             ),
             Some(_) => {
                 self.notes.push(Note::WrongType {

@@ -1,8 +1,9 @@
-//! Waits on one Mintlify agent job and turns its final status into an exit code and CI outputs.
+//! Waits on one Mintlify agent job, deployment or preview (or starts one first) and turns how it
+//! ended into an exit code and CI outputs.
 //!
-//! `main.rs` only hands the process environment to [`run`]; everything else lives here so the
-//! demo and the tests drive exactly the code a CI job runs.
-#![forbid(unsafe_code)]
+//! `main.rs` only hands the process's arguments and environment to [`run_blocking`], which runs
+//! [`run`] on a runtime of its own; everything else lives here so the demo and the tests drive
+//! exactly the code a CI job runs.
 
 mod app;
 mod classify;
@@ -12,7 +13,7 @@ mod deploying;
 mod deployment;
 mod duration;
 mod failure;
-#[cfg(fuzzing)]
+#[cfg(any(fuzzing, test))]
 pub mod fuzzing;
 mod job;
 mod logging;
@@ -20,7 +21,10 @@ mod outcome;
 mod outputs;
 mod poll;
 mod redact;
+mod report;
 mod resource;
+#[cfg(any(fuzzing, test))]
+mod runner;
 mod sanitize;
 mod schedule;
 mod signals;

@@ -19,12 +19,13 @@ pub(crate) enum Exit {
     NoPr = 6,
     Outputs = 7,
     DeploymentFailed = 8,
+    Hangup = 129,
     Interrupted = 130,
     Terminated = 143,
 }
 
 impl Exit {
-    pub(crate) const ALL: [Exit; 11] = [
+    pub(crate) const ALL: [Exit; 12] = [
         Exit::Pass,
         Exit::Failed,
         Exit::Config,
@@ -34,6 +35,7 @@ impl Exit {
         Exit::NoPr,
         Exit::Outputs,
         Exit::DeploymentFailed,
+        Exit::Hangup,
         Exit::Interrupted,
         Exit::Terminated,
     ];
@@ -57,6 +59,7 @@ impl Exit {
             Exit::NoPr => "completed without a PR while MINTLIFY_REQUIRE_PR",
             Exit::Outputs => "the outputs could not be written",
             Exit::DeploymentFailed => "the deployment or preview failed",
+            Exit::Hangup => "hung up by SIGHUP (Unix only)",
             Exit::Interrupted => "interrupted by SIGINT (Ctrl-C on Windows)",
             Exit::Terminated => "terminated by SIGTERM (Ctrl-Break on Windows)",
         }
@@ -109,6 +112,7 @@ impl Outcome {
             Outcome::CompletedWithoutPr => Exit::NoPr,
             Outcome::Cancelled(Signal::Interrupt) => Exit::Interrupted,
             Outcome::Cancelled(Signal::Terminate) => Exit::Terminated,
+            Outcome::Cancelled(Signal::Hangup) => Exit::Hangup,
         }
     }
 
@@ -167,6 +171,7 @@ mod tests {
             (Outcome::CompletedWithoutPr, 6, "no_pr"),
             (Outcome::Cancelled(Signal::Interrupt), 130, "cancelled"),
             (Outcome::Cancelled(Signal::Terminate), 143, "cancelled"),
+            (Outcome::Cancelled(Signal::Hangup), 129, "cancelled"),
             (Outcome::Started, 0, "started"),
             (Outcome::Deployed, 0, "deployed"),
             (Outcome::DeploymentFailed, 8, "deployment_failed"),

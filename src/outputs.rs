@@ -1,243 +1,16 @@
-//! The report of a run, in each form a CI reads: `$GITHUB_OUTPUT`, a dotenv file, the step
-//! summary, an annotation and one JSON line on stdout. Server text is escaped for each place.
+//! Writing the report's files: `$GITHUB_OUTPUT` and the dotenv report together or not at all,
+//! and the step summary. `$GITHUB_OUTPUT` and the summary belong to the runner, which reads what
+//! each step appends: each is opened without blocking and written in one append that a failure
+//! takes back. The dotenv report belongs to this program alone, so it is written whole each run
+//! and put in place by a rename: lines of an earlier run never stay in it. The text itself
+//! comes from [`crate::report`].
 
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use serde_json::json;
-use tracing::warn;
-
-use crate::config::Config;
-use crate::duration::display;
-use crate::failure::Var;
-use crate::job::{self, Job, Status};
-use crate::outcome::{Outcome, Timeout};
-use crate::poll::Progress;
-use crate::sanitize::{json_line, markdown, quoted, untrusted, workflow_data};
-
-/// The most bytes an output value may take, escaped.
-fn output_limit(name: &str) -> usize {
-    match name {
-        "pr_link" | "preview_url" => job::PR_LINK_LIMIT,
-        "repository" => job::REPOSITORY_LIMIT,
-        "job_id" | "deployment_id" | "automation_run_id" => job::ID_LIMIT,
-        _ => 256,
-    }
-}
-
-/// The longest stdout line: the answer as sent when it fits, else only the fields read.
-pub(crate) const STDOUT_LIMIT: usize = 16 * 1024;
-
-pub(crate) struct Report<'a> {
-    pub outcome: &'a Outcome,
-    pub progress: &'a Progress,
-    pub config: &'a Config,
-    pub elapsed: Duration,
-}
-
-impl Report<'_> {
-    fn last(&self) -> Option<&Job> {
-        self.progress.last.as_ref()
-    }
-
-    fn job_id(&self) -> &str {
-        self.progress.job_id.as_deref().unwrap_or_default()
-    }
-
-    pub(crate) fn pr_link(&self) -> Option<&str> {
-        self.last().and_then(|job| job.pr_link.as_deref())
-    }
-
-    /// The outputs, by the names action.yml declares. Server text is bounded where it is read
-    /// and escaped here, so a later step that shows it shows what it is.
-    ///
-    /// Each value is bounded in bytes once escaped, so the whole report stays under GitLab's
-    /// 5,120-byte cap on a dotenv report; a value over its bound is written empty, with a
-    /// warning.
-    pub(crate) fn fields(&self) -> [(&'static str, String); 10] {
-        let last = |field: fn(&Job) -> Option<&str>| {
-            untrusted(self.last().and_then(field).unwrap_or_default())
-        };
-        let fields = [
-            (
-                "status",
-                last(|job| job.status.as_ref().map(Status::as_str)),
-            ),
-            ("pr_link", self.pr_link().unwrap_or_default().to_owned()),
-            ("job_id", untrusted(self.job_id())),
-            ("result", self.outcome.result().to_owned()),
-            ("repository", last(|job| job.repository.as_deref())),
-            ("ref", last(|job| job.git_ref.as_deref())),
-            ("deployment_id", self.deployment_id()),
-            ("deployment_status", self.deployment_status()),
-            (
-                "preview_url",
-                self.preview_url().unwrap_or_default().to_owned(),
-            ),
-            ("automation_run_id", self.automation_run_id()),
-        ];
-        fields.map(|(name, value)| {
-            let limit = output_limit(name);
-            if value.len() > limit {
-                warn!("output {name} is over {limit} bytes once escaped; it is written empty");
-                (name, String::new())
-            } else {
-                (name, value)
-            }
-        })
-    }
-
-    /// The last status seen of what the run waited on last: the deployment once it has one.
-    pub(crate) fn last_status(&self) -> String {
-        let status = match &self.progress.deployment {
-            Some(deployment) => deployment.status_text(),
-            None => self
-                .last()
-                .and_then(|job| job.status.as_ref())
-                .map(Status::as_str),
-        };
-        status.map_or_else(|| "none".to_owned(), untrusted)
-    }
-
-    /// The verdict in one sentence, with what to do when it is not a pass. Server text in it
-    /// is escaped already.
-    pub(crate) fn verdict(&self) -> String {
-        let job = self.progress.label();
-        let who = self.who();
-        let timeout = display(self.config.timeout);
-        match self.outcome {
-            Outcome::Completed => match self.pr_link() {
-                Some(link) => format!("job {job} completed, PR {link}"),
-                None => format!("job {job} completed without a PR (no file changed)"),
-            },
-            Outcome::Failed => format!("job {job} failed: see the job in the Mintlify dashboard"),
-            Outcome::Archived { allowed: true } => {
-                format!(
-                    "job {job} was archived, which {} accepts",
-                    Var::AllowArchived
-                )
-            }
-            Outcome::Archived { allowed: false } => {
-                format!(
-                    "job {job} was archived: set {}=true to accept that",
-                    Var::AllowArchived
-                )
-            }
-            Outcome::Deployed | Outcome::DeploymentFailed => self.deployment_ended(),
-            Outcome::TimedOut(Timeout::Deadline) if self.progress.deployment.is_some() => {
-                self.deployment_timed_out()
-            }
-            Outcome::Started if !self.config.task.is_agent() => self.triggered(),
-            Outcome::TimedOut(Timeout::Deadline) => {
-                let mut seen = format!("last status: {}", self.last_status());
-                if self.progress.stale_until.is_some() {
-                    seen.push_str(", from before the follow-up: the job was not seen active since");
-                }
-                if let Some(trouble) = &self.progress.last_trouble {
-                    seen.push_str(&format!("; last problem: {trouble}"));
-                }
-                format!(
-                    "job {job} has no final status after {timeout} ({seen}): raise {} or check the job in the Mintlify dashboard",
-                    Var::Timeout
-                )
-            }
-            Outcome::TimedOut(Timeout::Unreachable) => format!(
-                "{who}: the API at {url} could not be reached in {timeout} ({}): check {}, DNS, the network and any HTTPS_PROXY from this runner; curl -sS {url} shows the same error",
-                self.progress
-                    .last_trouble
-                    .as_ref()
-                    .map_or_else(|| "no request was answered".to_owned(), ToString::to_string),
-                Var::ApiUrl,
-                url = self.config.api_url,
-            ),
-            Outcome::TimedOut(Timeout::RetryAfter(asked)) => format!(
-                "{who}: the API asked (Retry-After) to wait {} before the next request, past the deadline of {timeout}: run again later, or raise {}",
-                display(*asked),
-                Var::Timeout
-            ),
-            Outcome::ApiError(refusal) => format!("{who}: {refusal}"),
-            Outcome::CompletedWithoutPr => {
-                format!(
-                    "job {job} completed without a PR, and {} asks for one",
-                    Var::RequirePr
-                )
-            }
-            Outcome::Started => format!(
-                "job {job} started ({}); not waiting, as {}=false asks",
-                self.last_status(),
-                Var::Wait
-            ),
-            Outcome::Cancelled(signal) => {
-                let in_flight = match self.progress.start_in_flight {
-                    Some(crate::classify::Start::Create) => format!(
-                        "; the request to create a job was in flight, so a job may or may not exist: check the agent jobs of project {} in the Mintlify dashboard before running this again",
-                        quoted(&self.config.project_id)
-                    ),
-                    Some(crate::classify::Start::FollowUp) => "; the follow-up was in flight, so it may or may not have been sent: check the job in the Mintlify dashboard before sending it again".to_owned(),
-                    Some(start) => format!("; the request to trigger {} was in flight, so it may or may not have started: check the Mintlify dashboard before running this again", start.what()),
-                    None => String::new(),
-                };
-                format!(
-                    "{who}: cancelled by {} (last status: {}){in_flight}",
-                    signal.name(),
-                    self.last_status()
-                )
-            }
-        }
-    }
-
-    /// The answer as sent (decoded and redacted), on one line, when it is small; else the
-    /// fields this gate read from it, so stdout stays bounded.
-    pub(crate) fn stdout_line(&self) -> Option<String> {
-        if let Some(line) = self.deployment_stdout_line() {
-            return Some(line);
-        }
-        let job = self.last()?;
-        let line = json_line(&job.raw);
-        if line.len() <= STDOUT_LIMIT {
-            return Some(line);
-        }
-        warn!(
-            "the answer is over {} KiB: stdout shows only the fields read from it",
-            STDOUT_LIMIT / 1024
-        );
-        Some(json_line(&json!({
-            "id": job.id,
-            "status": job.status.as_ref().map(Status::as_str),
-            "prLink": job.pr_link,
-            "source": {"repository": job.repository, "ref": job.git_ref},
-        })))
-    }
-
-    /// The summary table; `result` is what the `result` output says, or that none was written.
-    pub(crate) fn summary(&self, result: &str) -> String {
-        if !self.config.task.is_agent() {
-            return self.deployment_summary(result);
-        }
-        let deployment = if self.progress.deployment.is_some() {
-            self.deployment_table()
-        } else {
-            String::new()
-        };
-        let job = format!(
-            "### Mintlify agent: {result}\n\n| job | status | PR | elapsed | polls |\n| --- | --- | --- | --- | --- |\n| {} | {} | {} | {} | {} |\n",
-            markdown(self.job_id()),
-            markdown(&self.last_status()),
-            markdown(self.pr_link().unwrap_or("none")),
-            display(self.elapsed),
-            self.progress.polls
-        );
-        job + &deployment
-    }
-}
-
-/// The verdict as one workflow command, so it shows on the run's summary page.
-pub(crate) fn annotation(success: bool, text: &str) -> String {
-    let level = if success { "notice" } else { "error" };
-    format!("::{level}::{}", workflow_data(&untrusted(text)))
-}
+use crate::report;
+use crate::sanitize::quoted;
 
 /// Why an output could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -255,7 +28,7 @@ pub(crate) enum OutputError {
         source: std::io::Error,
     },
     #[error("could not draw a random delimiter: {0}")]
-    Delimiter(getrandom::Error),
+    Delimiter(#[from] getrandom::Error),
 }
 
 fn shown(path: &Path) -> String {
@@ -301,8 +74,9 @@ fn append(path: &Path, mut file: File, text: &str) -> Result<(), OutputError> {
     Ok(())
 }
 
-/// Writes `$GITHUB_OUTPUT` and the dotenv report, all or none as far as can be known: both
-/// are opened before either is written.
+/// Writes `$GITHUB_OUTPUT` and the dotenv report, all or none as far as can be known: the new
+/// report is written beside the old one first, the outputs appended next, and the report put
+/// in place last; a failure at any step takes back the steps before it.
 pub(crate) fn write_outputs(
     github_output: Option<&Path>,
     dotenv: Option<&Path>,
@@ -312,17 +86,25 @@ pub(crate) fn write_outputs(
         .map(|path| open_to_append(path).map(|file| (path, file)))
         .transpose()?;
     let dotenv = dotenv
-        .map(|path| open_to_append(path).map(|file| (path, file)))
+        .map(|path| Replacement::write(path, &report::dotenv_text(fields)))
         .transpose()?;
     let mut written = None;
     if let Some((path, file)) = github_output {
         let start = file.metadata().map(|m| m.len()).unwrap_or_default();
         let rollback = file.try_clone().map(|file| (file, start));
-        append(path, file, &github_output_text(fields)?)?;
+        let appended = report::github_output_text(fields)
+            .map_err(OutputError::from)
+            .and_then(|text| append(path, file, &text));
+        if let Err(error) = appended {
+            if let Some(dotenv) = dotenv {
+                dotenv.discard();
+            }
+            return Err(error);
+        }
         written = rollback.ok();
     }
-    if let Some((path, file)) = dotenv
-        && let Err(error) = append(path, file, &dotenv_text(fields))
+    if let Some(dotenv) = dotenv
+        && let Err(error) = dotenv.put_in_place()
     {
         // Exit 7 says the outputs were not written: take back the ones that were.
         if let Some((file, start)) = written {
@@ -333,49 +115,78 @@ pub(crate) fn write_outputs(
     Ok(())
 }
 
-/// `name<<DELIMITER` entries with a fresh random delimiter that no value contains, so no server
-/// text can end a value early and forge another entry.
-pub(crate) fn github_output_text(fields: &[(&str, String)]) -> Result<String, OutputError> {
-    let mut text = String::new();
-    for (name, value) in fields {
-        let delimiter = loop {
-            let delimiter = random_delimiter().map_err(OutputError::Delimiter)?;
-            if !value.contains(&delimiter) {
-                break delimiter;
-            }
+/// A file's new text, written whole beside it under a name of its own, until it replaces it.
+struct Replacement {
+    written: PathBuf,
+    /// The file itself: the target of a symbolic link, so the link stays.
+    target: PathBuf,
+    /// The path as the user gave it, for messages.
+    shown: PathBuf,
+}
+
+impl Replacement {
+    fn write(path: &Path, text: &str) -> Result<Replacement, OutputError> {
+        let open = |source| OutputError::Open {
+            path: path.to_owned(),
+            source,
         };
-        text.push_str(&format!("{name}<<{delimiter}\n{value}\n{delimiter}\n"));
-    }
-    Ok(text)
-}
-
-fn random_delimiter() -> Result<String, getrandom::Error> {
-    let mut bytes = [0u8; 16];
-    getrandom::getrandom(&mut bytes)?;
-    Ok(bytes
-        .iter()
-        .fold(String::from("ghadelimiter_"), |mut s, b| {
-            s.push_str(&format!("{b:02x}"));
-            s
-        }))
-}
-
-/// A dotenv report (GitLab's `artifacts: reports: dotenv`): one `KEY=value` a line, so a line
-/// break in a value is removed, with a warning, rather than let it start another entry.
-pub(crate) fn dotenv_text(fields: &[(&str, String)]) -> String {
-    let mut text = String::new();
-    for (name, value) in fields {
-        let key = name.to_ascii_uppercase();
-        let single_line: String = value
-            .chars()
-            .filter(|c| !matches!(c, '\n' | '\r'))
-            .collect();
-        if single_line.len() != value.len() {
-            warn!("{key}: line breaks removed from the value for the dotenv report");
+        let (target, permissions) = match std::fs::metadata(path) {
+            // A FIFO or a device is no report this program may replace.
+            Ok(metadata) if !metadata.is_file() => {
+                return Err(OutputError::NotAFile {
+                    path: path.to_owned(),
+                });
+            }
+            Ok(metadata) => (
+                std::fs::canonicalize(path).map_err(open)?,
+                Some(metadata.permissions()),
+            ),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => (path.to_owned(), None),
+            Err(error) => return Err(open(error)),
+        };
+        let mut name = target.file_name().unwrap_or_default().to_owned();
+        let mut tag = [0u8; 8];
+        getrandom::getrandom(&mut tag)?;
+        name.push(format!(".{:016x}.tmp", u64::from_ne_bytes(tag)));
+        let written = target.with_file_name(name);
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&written)
+            .map_err(open)?;
+        let replacement = Replacement {
+            written,
+            target,
+            shown: path.to_owned(),
+        };
+        let filled = append(path, file, text).and_then(|()| match permissions {
+            Some(permissions) => {
+                std::fs::set_permissions(&replacement.written, permissions).map_err(open)
+            }
+            None => Ok(()),
+        });
+        match filled {
+            Ok(()) => Ok(replacement),
+            Err(error) => {
+                replacement.discard();
+                Err(error)
+            }
         }
-        text.push_str(&format!("{key}={single_line}\n"));
     }
-    text
+
+    fn put_in_place(self) -> Result<(), OutputError> {
+        std::fs::rename(&self.written, &self.target).map_err(|source| {
+            let _ = std::fs::remove_file(&self.written);
+            OutputError::Write {
+                path: self.shown,
+                source,
+            }
+        })
+    }
+
+    fn discard(self) {
+        let _ = std::fs::remove_file(&self.written);
+    }
 }
 
 pub(crate) fn write_summary(path: &Path, summary: &str) -> Result<(), OutputError> {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::time::{Instant, sleep_until, timeout_at};
 use tracing::{debug, info, warn};
 
-use crate::classify::{Failure, NotAJob, Refusal, Start, Trouble};
+use crate::classify::{Failure, NotAJob, Origin, Refusal, Start, Trouble};
 use crate::deploying::Watched;
 use crate::deployment::AutomationRun;
 use crate::duration;
@@ -181,11 +181,21 @@ impl Progress {
         status.map_or_else(|| "no status yet".to_owned(), untrusted)
     }
 
-    /// Whether this run created the job moments ago.
-    pub(crate) fn just_created(&self) -> bool {
-        self.created_at
-            .and_then(|at| at.checked_add(CREATED_NOT_FOUND_GRACE))
-            .is_some_and(|until| Instant::now() < until)
+    /// Whether this run created the job, and how long ago.
+    pub(crate) fn origin(&self) -> Origin {
+        origin(self.created_at)
+    }
+}
+
+/// Where what is asked about came from, by when this run started it (a job it created, a
+/// deployment it triggered), which decides what a 404 on it means.
+pub(crate) fn origin(started_at: Option<Instant>) -> Origin {
+    let Some(at) = started_at else {
+        return Origin::Given;
+    };
+    match at.checked_add(CREATED_NOT_FOUND_GRACE) {
+        Some(until) if Instant::now() < until => Origin::CreatedMomentsAgo,
+        _ => Origin::Created,
     }
 }
 
@@ -265,7 +275,8 @@ pub(crate) async fn repeat<A, T>(
             Purpose::Poll => {
                 progress.polls += 1;
                 let Ok(answer) = timeout_at(settings.deadline, send(progress)).await else {
-                    progress.last_trouble = Some(Trouble::Deadline);
+                    // A poll cut off by the deadline says less than the failure before it.
+                    progress.last_trouble.get_or_insert(Trouble::Deadline);
                     return Err(Ending::TimedOut(TimedOut::Deadline));
                 };
                 answer
@@ -290,7 +301,7 @@ pub(crate) async fn repeat<A, T>(
             Err(Failure::Transient(failure)) => {
                 progress.reached |= failure.reached;
                 progress.connect_failed |= !failure.reached;
-                if let Trouble::NotAJob(reason) = &failure.trouble {
+                if let Trouble::NotAJob(reason) | Trouble::NotAStatus(reason) = &failure.trouble {
                     progress.not_a_job = Some(reason.clone());
                 }
                 let what = match purpose {
@@ -308,6 +319,12 @@ pub(crate) async fn repeat<A, T>(
         };
         let wait = next_wait(&mut schedule, retry_after, settings.deadline)
             .map_err(|asked| Ending::TimedOut(TimedOut::RetryAfter(asked)))?;
+        // A trigger refused for its rate is sent again no sooner than its published limit
+        // allows, when the server did not say when.
+        let wait = match (purpose, &progress.last_trouble) {
+            (Purpose::Start(start), Some(Trouble::RateLimited)) => wait.max(start.spacing()),
+            _ => wait,
+        };
         let now = Instant::now();
         if now.duration_since(last_heartbeat) >= HEARTBEAT {
             info!(

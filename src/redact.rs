@@ -10,6 +10,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::sanitize::is_hidden;
+
 pub(crate) const REDACTED: &str = "<redacted>";
 
 /// The shortest run of the key's characters that counts as the key: long enough that no
@@ -92,18 +94,33 @@ impl Redactor {
     }
 }
 
-/// Replaces every run of the text covered by windows of the key (ASCII case ignored).
+/// Replaces every run of the text covered by windows of the key (ASCII case ignored), also
+/// where hidden characters (zero-width, default-ignorable, control) split the key into pieces
+/// shorter than a window: a reader sees the key whole, and so may a program that drops them.
+/// A run's hidden characters go with it.
 fn replace_runs<'a>(text: &'a str, windows: &HashSet<Vec<u8>>) -> Cow<'a, str> {
     let Some(width) = windows.iter().next().map(Vec::len) else {
         return Cow::Borrowed(text);
     };
-    let lower = text.as_bytes().to_ascii_lowercase();
+    // The text without its hidden characters, and where each of its bytes is in the text.
+    let mut seen = Vec::with_capacity(text.len());
+    let mut at_in_text = Vec::with_capacity(text.len() + 1);
+    for (at, c) in text.char_indices() {
+        if !is_hidden(c) {
+            let mut buffer = [0u8; 4];
+            for (offset, byte) in c.encode_utf8(&mut buffer).bytes().enumerate() {
+                seen.push(byte.to_ascii_lowercase());
+                at_in_text.push(at + offset);
+            }
+        }
+    }
     let mut covered: Vec<(usize, usize)> = Vec::new();
-    for (at, window) in lower.windows(width).enumerate() {
+    for (at, window) in seen.windows(width).enumerate() {
         if windows.contains(window) {
+            let (start, end) = (at_in_text[at], at_in_text[at + width - 1] + 1);
             match covered.last_mut() {
-                Some((_, end)) if *end >= at => *end = at + width,
-                _ => covered.push((at, at + width)),
+                Some((_, last_end)) if *last_end >= start => *last_end = end,
+                _ => covered.push((start, end)),
             }
         }
     }
@@ -227,6 +244,30 @@ mod tests {
         ] {
             assert_eq!(redactor.text(echo), shown, "{echo}");
         }
+    }
+
+    #[test]
+    fn a_key_split_by_hidden_characters_is_replaced_whole() {
+        let redactor = Redactor::new("mint_secretkey12345678");
+        for (echo, shown) in [
+            (
+                "ref mint_se\u{200b}cretke\u{200b}y123456\u{200b}78 x",
+                "ref <redacted> x",
+            ),
+            (
+                "a mint\u{034F}_secr\u{3164}etkey1\u{FE0F}2345678",
+                "a <redacted>",
+            ),
+            ("secre\u{1b}tkey\n1234", "<redacted>"),
+            ("se\u{200b}cret ke\u{200b}y", "se\u{200b}cret ke\u{200b}y"),
+            ("\u{200b}é secretkey1 é", "\u{200b}é <redacted> é"),
+        ] {
+            assert_eq!(redactor.text(echo), shown, "{echo:?}");
+        }
+        assert_eq!(
+            redactor.text("bad \\u006dint_se\\u200bcretke\\u200by12"),
+            "bad <redacted>"
+        );
     }
 
     #[test]

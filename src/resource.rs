@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::deployment::{AutomationRun, Deployment, Triggered};
 use crate::failure::NotAJob;
-use crate::job::Job;
+use crate::job::{Job, no_status};
 
 /// What an answer is about, as messages name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,8 +53,8 @@ pub(crate) trait Reading: Sized {
     const SUBJECT: Subject;
     fn read(raw: Value) -> Result<Self, NotAJob>;
     fn identity(&self) -> Identity<'_>;
-    /// Whether it carries a status, which the answer to a read must.
-    fn has_status(&self) -> bool;
+    /// Why it is no answer to a read, which must carry a status: `None` when it has one.
+    fn no_status(&self) -> Option<NotAJob>;
 }
 
 impl Reading for Job {
@@ -68,8 +68,8 @@ impl Reading for Job {
         Identity::of(self.id.as_deref(), self.unusable_id)
     }
 
-    fn has_status(&self) -> bool {
-        self.status.is_some()
+    fn no_status(&self) -> Option<NotAJob> {
+        self.status.is_none().then(|| no_status(&self.notes))
     }
 }
 
@@ -84,8 +84,8 @@ impl Reading for Deployment {
         Identity::of(self.id.as_deref(), self.unusable_id)
     }
 
-    fn has_status(&self) -> bool {
-        self.status.is_some()
+    fn no_status(&self) -> Option<NotAJob> {
+        self.status.is_none().then(|| no_status(&self.notes))
     }
 }
 
@@ -100,8 +100,8 @@ impl Reading for Triggered {
         Identity::of(self.status_id.as_deref(), self.unusable_id)
     }
 
-    fn has_status(&self) -> bool {
-        false
+    fn no_status(&self) -> Option<NotAJob> {
+        Some(NotAJob::NoStatus)
     }
 }
 
@@ -116,7 +116,7 @@ impl Reading for AutomationRun {
         Identity::of(self.instance_id.as_deref(), self.unusable_id)
     }
 
-    fn has_status(&self) -> bool {
-        false
+    fn no_status(&self) -> Option<NotAJob> {
+        Some(NotAJob::NoStatus)
     }
 }

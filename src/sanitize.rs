@@ -57,10 +57,16 @@ pub(crate) fn json_line(value: &serde_json::Value) -> String {
     out.replace("##[", "##\\u005b")
 }
 
-/// Control characters, line and paragraph separators, and Unicode's format characters
-/// (category Cf: bidirectional controls, zero-width spaces and joiners, the BOM, tags...).
+/// Control characters, line and paragraph separators, Unicode's format characters (category
+/// Cf: bidirectional controls, zero-width spaces and joiners, the BOM, tags...), the code
+/// points Unicode says to render as nothing, and the blanks that render as nothing though
+/// Unicode does not say so.
 pub(crate) fn is_hidden(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') || is_format(c)
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}')
+        || is_format(c)
+        || is_default_ignorable(c)
+        || is_blank_glyph(c)
 }
 
 /// The characters of Unicode's general category Cf (Unicode 15).
@@ -87,6 +93,38 @@ fn is_format(c: char) -> bool {
         | '\u{1D173}'..='\u{1D17A}'
         | '\u{E0001}'
         | '\u{E0020}'..='\u{E007F}')
+}
+
+/// Unicode's `Default_Ignorable_Code_Point` property (DerivedCoreProperties.txt, Unicode 15.1),
+/// the code points a renderer shows as nothing when it cannot otherwise show them: besides Cf,
+/// the combining grapheme joiner U+034F, the Hangul fillers, the Khmer inherent vowels, the
+/// variation selectors and the unassigned ranges kept for more of them.
+fn is_default_ignorable(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}'
+        | '\u{034F}'
+        | '\u{061C}'
+        | '\u{115F}'..='\u{1160}'
+        | '\u{17B4}'..='\u{17B5}'
+        | '\u{180B}'..='\u{180F}'
+        | '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}'
+        | '\u{3164}'
+        | '\u{FE00}'..='\u{FE0F}'
+        | '\u{FEFF}'
+        | '\u{FFA0}'
+        | '\u{FFF0}'..='\u{FFF8}'
+        | '\u{1BCA0}'..='\u{1BCA3}'
+        | '\u{1D173}'..='\u{1D17A}'
+        | '\u{E0000}'..='\u{E0FFF}')
+}
+
+/// Characters that are not default-ignorable yet are drawn as nothing (or as nothing a reader
+/// takes for text): the Braille pattern blank U+2800, and U+FFFC, the object replacement
+/// character, which stands for an embedded object that is not there.
+fn is_blank_glyph(c: char) -> bool {
+    matches!(c, '\u{2800}' | '\u{FFFC}')
 }
 
 /// The first `limit` characters, with `…` when something was cut.
@@ -150,6 +188,31 @@ mod tests {
         );
         assert_eq!(quoted("a\u{1b}[2K"), "\"a\\u{1b}[2K\"");
         assert!(!is_hidden('é') && !is_hidden(' ') && !is_hidden('中'));
+    }
+
+    #[test]
+    fn what_renders_as_nothing_is_hidden_too() {
+        for c in [
+            '\u{034F}',
+            '\u{115F}',
+            '\u{1160}',
+            '\u{3164}',
+            '\u{FFA0}',
+            '\u{17B4}',
+            '\u{17B5}',
+            '\u{FE00}',
+            '\u{FE0F}',
+            '\u{E0100}',
+            '\u{E01EF}',
+            '\u{2800}',
+            '\u{FFFC}',
+        ] {
+            assert!(is_hidden(c), "{c:?}");
+        }
+        assert_eq!(untrusted("a\u{034F}b\u{3164}"), "a\\u{34f}b\\u{3164}");
+        for c in ['\u{2801}', '\u{3163}', '\u{FE10}', '\u{1161}', '\u{FFFD}'] {
+            assert!(!is_hidden(c), "{c:?}");
+        }
     }
 
     #[test]

@@ -15,6 +15,9 @@ const ACTION: &str = include_str!("../action.yml");
 const README: &str = include_str!("../README.md");
 /// The prefix of the run step's variable for an input: `GATE_INPUT_X` becomes `MINTLIFY_X`.
 const INPUT_PREFIX: &str = "GATE_INPUT_";
+/// The one input that is the action's own, not a setting of the binary: the install step's
+/// token for the download, which defaults to the job's token.
+const TOKEN_INPUT: &str = "github_token";
 
 fn action() -> Yaml {
     YamlLoader::load_from_str(ACTION)
@@ -61,8 +64,21 @@ fn variables_the_binary_reads() -> BTreeSet<String> {
 #[test]
 fn every_input_reaches_a_variable_the_binary_reads() {
     let action = action();
-    let inputs = keys(&action["inputs"]);
+    let mut inputs = keys(&action["inputs"]);
+    assert!(
+        inputs.remove(TOKEN_INPUT),
+        "the action takes a github_token"
+    );
+    assert_eq!(
+        str_of(&action["inputs"][TOKEN_INPUT]["default"]),
+        "${{ github.token }}"
+    );
+    assert_eq!(
+        str_of(&step(&action, "install")["env"]["GATE_GITHUB_TOKEN"]),
+        "${{ inputs.github_token }}"
+    );
     let env = &step(&action, "gate")["env"];
+    let script = str_of(&step(&action, "gate")["run"]);
     let read = variables_the_binary_reads();
     assert!(inputs.len() >= 10, "{inputs:?}");
     for input in &inputs {
@@ -100,6 +116,12 @@ fn every_input_reaches_a_variable_the_binary_reads() {
             mapped.insert(input.to_owned()),
             "input {input} is mapped twice"
         );
+        assert!(
+            script
+                .split_whitespace()
+                .any(|word| word == setting || word == format!("{setting};")),
+            "the gate step's list of settings leaves out {setting}, so input {input} is dropped"
+        );
     }
     assert_eq!(
         mapped, inputs,
@@ -108,7 +130,7 @@ fn every_input_reaches_a_variable_the_binary_reads() {
 }
 
 #[test]
-fn the_action_is_composite_on_bash_and_expands_no_expression_in_a_script() {
+fn the_action_is_composite_on_sh_and_expands_no_expression_in_a_script() {
     let action = action();
     assert_eq!(str_of(&action["runs"]["using"]), "composite");
     let steps = action["runs"]["steps"].as_vec().unwrap();
@@ -116,8 +138,8 @@ fn the_action_is_composite_on_bash_and_expands_no_expression_in_a_script() {
     for step in steps {
         assert_eq!(
             str_of(&step["shell"]),
-            "bash",
-            "bash runs on every runner, Git Bash on Windows"
+            "sh",
+            "sh runs on every runner (Git's on Windows) and in every container, bash does not"
         );
         let script = str_of(&step["run"]);
         assert!(

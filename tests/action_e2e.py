@@ -49,8 +49,10 @@ SUPPORTED = {
     ("macOS", "X64"): "mintlify-agent-gate-macos-x64",
     ("macOS", "ARM64"): "mintlify-agent-gate-macos-arm64",
     ("Windows", "X64"): "mintlify-agent-gate-windows-x64.exe",
+    ("Windows", "ARM64"): "mintlify-agent-gate-windows-x64.exe",  # under Windows' x64 emulation
 }
-EXPRESSION = re.compile(r"^\$\{\{ (inputs\.([a-z_]+)|steps\.([a-z_]+)\.outputs\.([a-z_]+)) \}\}$")
+EXPRESSION = re.compile(r"^\$\{\{ (inputs\.([a-z_]+)|steps\.([a-z_]+)\.outputs\.([a-z_]+)|github\.token) \}\}$")
+GITHUB_TOKEN = "ghs_e2e_job_token"  # the job's github.token, as the runner evaluates it
 
 
 def build_gate(directory):
@@ -69,6 +71,9 @@ def build_gate(directory):
     raise AssertionError("cargo built no executable")
 
 
+# A port of src/runner.rs, the Rust model of the runner's reading that every Rust test and the
+# fuzz targets use. It must stay separate: this harness plays the runner itself, in Python, for
+# the composite action's bash steps, with no Rust test binary to call; keep the two in step.
 def parse_github_output(text):
     """$GITHUB_OUTPUT as the Linux runner reads it: `name=value`, or `name<<DELIMITER` blocks."""
     outputs, lines = {}, iter(text.split("\n"))
@@ -99,16 +104,20 @@ def evaluate(value, inputs, steps):
         return value
     match = EXPRESSION.match(value)
     assert match, f"the simulated runner does not evaluate {value!r}"
+    if match.group(1) == "github.token":
+        return GITHUB_TOKEN
     if match.group(2):
         return inputs[match.group(2)]
     return steps.get(match.group(3), {}).get(match.group(4), "")
 
 
 class Served:
-    """A loopback HTTP server for files under a directory, counting the paths requested."""
+    """A loopback HTTP server for files under a directory, recording each request's path and
+    Authorization header. `answers` maps a path to a list of canned answers, used in turn
+    before the file is served: (status, headers, body)."""
 
     def __init__(self, root):
-        self.requests = []
+        self.requests, self.authorizations, self.answers = [], [], {}
         served = self
 
         class Handler(http.server.SimpleHTTPRequestHandler):
@@ -117,6 +126,21 @@ class Served:
 
             def do_GET(self):
                 served.requests.append(self.path)
+                served.authorizations.append(self.headers.get("Authorization"))
+                canned = served.answers.get(self.path)
+                if canned:
+                    status, headers, body = canned.pop(0)
+                    self.send_response(status)
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    if callable(body):
+                        self.end_headers()
+                        body(self.wfile)
+                        return
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
                 super().do_GET()
 
             def log_message(self, *args):
@@ -174,26 +198,36 @@ class ActionTest(unittest.TestCase):
         self.assets.mkdir(parents=True)
         for name in ASSETS:
             shutil.copy(self.gate, self.assets / name)
-        pin = subprocess.run(
-            [sys.executable, str(ROOT / ".github/scripts/pin_release.py"), str(self.assets), REPOSITORY, TAG,
-             str(self.action_path / "release-pins.txt")], capture_output=True, text=True)
-        self.assertEqual(pin.returncode, 0, pin.stderr)
+        # $GITHUB_SERVER_URL (a GitHub Enterprise Server, or github.com) and the server the
+        # release was published on, both serving the release unless a test says otherwise.
         self.site = Served(str(self.tmp / "site"))
         self.addCleanup(self.site.close)
+        self.origin = Served(str(self.tmp / "site"))
+        self.addCleanup(self.origin.close)
+        pin = subprocess.run(
+            [sys.executable, str(ROOT / ".github/scripts/pin_release.py"), str(self.assets), REPOSITORY, TAG,
+             str(self.action_path / "release-pins.txt"), self.origin.url], capture_output=True, text=True)
+        self.assertEqual(pin.returncode, 0, pin.stderr)
         self.tool_cache = self.tmp / "_tool"
         self.workspace = self.tmp / "workspace"
         self.workspace.mkdir()
         self.bin = self.tmp / "bin"  # tools put on PATH by a test
         self.bin.mkdir()
 
-    def run_action(self, with_=None, env=None, runner_os="Linux", runner_arch=HOST_ARCH, path=None):
-        """Every step of the composite action, in order, stopping at the first that fails."""
+    # The shell that `shell: sh` finds; ActionOnBashTest below runs every test with bash as sh.
+    SH = "sh"
+
+    def run_action(self, with_=None, env=None, runner_os="Linux", runner_arch=HOST_ARCH, path=None, sh=None):
+        """Every step of the composite action, in order, stopping at the first that fails.
+        `sh` is the shell that `shell: sh` finds: dash here, bash in sh mode on macOS and in Git
+        for Windows."""
         with_ = {"api_key": KEY, "project_id": "proj_e2e", "job_id": "job_e2e", "api_url": self.api_url,
                  "poll_initial": "100ms", "timeout": "30s", **(with_ or {})}
         declared = ACTION["inputs"]
         unknown = set(with_) - set(declared)
         self.assertFalse(unknown, f"inputs not declared by action.yml: {unknown}")
-        inputs = {name: str(with_.get(name, spec.get("default", ""))) for name, spec in declared.items()}
+        inputs = {name: evaluate(with_.get(name, spec.get("default", "")), {}, {}) if name not in with_ else
+                  str(with_[name]) for name, spec in declared.items()}
         temp = self.tmp / "_temp"
         temp.mkdir(exist_ok=True)
         base = {
@@ -201,6 +235,7 @@ class ActionTest(unittest.TestCase):
             "HOME": str(self.tmp),
             "GITHUB_ACTIONS": "true",
             "GITHUB_SERVER_URL": self.site.url,
+            "GITHUB_API_URL": f"{self.site.url}/api/v3",  # as on a GitHub Enterprise Server
             "GITHUB_WORKSPACE": str(self.workspace),
             "GITHUB_ACTION_PATH": str(self.action_path),
             "RUNNER_OS": runner_os,
@@ -211,7 +246,7 @@ class ActionTest(unittest.TestCase):
         }
         steps, results = {}, []
         for number, step in enumerate(ACTION["runs"]["steps"]):
-            self.assertEqual(step.get("shell"), "bash", f"step {step.get('id')} must run on bash on every OS")
+            self.assertEqual(step.get("shell"), "sh", f"step {step.get('id')} must run on sh, as in any container")
             output = temp / f"set_output_{number}"
             output.write_text("")
             script = temp / f"step_{number}.sh"
@@ -220,8 +255,8 @@ class ActionTest(unittest.TestCase):
             for key, value in (step.get("env") or {}).items():
                 process_env[key] = evaluate(value, inputs, steps)
             started = time.monotonic()
-            run = subprocess.run(["bash", "--noprofile", "--norc", "-e", "-o", "pipefail", str(script)],
-                                 cwd=self.workspace, env=process_env, capture_output=True, text=True, timeout=60)
+            run = subprocess.run([sh or self.SH, "-e", str(script)],  # the runner's arguments for `shell: sh`
+                                 cwd=self.workspace, env=process_env, capture_output=True, text=True, timeout=90)
             seconds = time.monotonic() - started
             outputs = parse_github_output(output.read_text())
             steps[step["id"]] = outputs
@@ -233,8 +268,25 @@ class ActionTest(unittest.TestCase):
         self.assertNotIn(KEY, result.log, "the API key was printed")
         return result
 
-    def downloads(self):
-        return [p for p in self.site.requests if "/releases/download/" in p]
+    def downloads(self, site=None):
+        return [p for p in (site or self.site).requests if "/releases/download/" in p]
+
+    def path_without(self, *names):
+        """A PATH holding every program of this one but those named."""
+        tools = pathlib.Path(tempfile.mkdtemp(prefix="tools-without-", dir=self.tmp))
+        for directory in os.environ["PATH"].split(os.pathsep):
+            if not os.path.isdir(directory):
+                continue
+            for entry in os.listdir(directory):
+                link = tools / entry
+                if entry in names or link.exists() or link.is_symlink():
+                    continue
+                link.symlink_to(os.path.join(directory, entry))
+        return str(tools)
+
+    def leftovers(self):
+        """Files a run left behind in the tool cache besides the binary and its marker."""
+        return [p for p in self.tool_cache.rglob("*") if p.name.startswith(".mintlify-agent-gate")]
 
     def test_a_release_runs_the_verified_binary_with_the_inputs_then_uses_the_cache(self):
         first = self.run_action(with_={"require_pr": "true", "job_id": "job_with"},
@@ -285,8 +337,12 @@ class ActionTest(unittest.TestCase):
             self.assertEqual(run.code, 0, run.log)
             self.assertEqual(self.downloads()[-1], f"/{REPOSITORY}/releases/download/{TAG}/{asset}")
             exe = ".exe" if runner_os == "Windows" else ""
-            self.assertTrue(run.step("install").outputs["path"].endswith(
-                f"/mintlify-agent-gate/1.2.3/{runner_arch.lower()}/mintlify-agent-gate{exe}"))
+            arch = "arm64" if "arm64" in asset else "x64"
+            self.assertTrue((self.tool_cache / "mintlify-agent-gate" / "1.2.3" / arch / f"mintlify-agent-gate{exe}").is_file())
+            # What runs is a private copy in RUNNER_TEMP, not the shared file.
+            private = pathlib.Path(run.step("install").outputs["path"])
+            self.assertEqual(private.parent.parent, self.tmp / "_temp")
+            self.assertEqual(private.name, f"mintlify-agent-gate{exe}")
         self.assertEqual(len(self.downloads()), len(SUPPORTED))
 
     def test_a_tampered_asset_is_refused_before_it_runs(self):
@@ -298,11 +354,11 @@ class ActionTest(unittest.TestCase):
         self.assertEqual(run.code, 1, run.log)
         self.assertEqual([s.name for s in run.steps], ["install"], "the gate step ran after a bad download")
         self.assertRegex(run.step("install").stdout,
-                         r"::error title=mintlify-agent-gate::.* has SHA-256 [0-9a-f]{64}, but release v1\.2\.3 "
-                         r"pins [0-9a-f]{64} for .*: refusing to run it\.")
+                         r"::error title=mintlify-agent-gate::Could not download .* refusing to run anything: .*"
+                         r"SHA-256 [0-9a-f]{64}, but release v1\.2\.3 pins [0-9a-f]{64} for ")
         self.assertFalse(ran.exists(), "the tampered binary was run")
         self.assertEqual([p for p in self.tool_cache.rglob("*") if p.is_file()], [], "a bad binary was cached")
-        self.assertEqual(list((self.tmp / "_temp").glob("*.download")), [])
+        self.assertEqual(list((self.tmp / "_temp").glob("mintlify-agent-gate*")), [], "a private copy stayed")
 
     def test_a_changed_binary_in_the_tool_cache_is_downloaded_again(self):
         self.assertEqual(self.run_action().code, 0)
@@ -316,23 +372,18 @@ class ActionTest(unittest.TestCase):
         self.assertEqual(len(self.downloads()), 2)
 
     def test_an_unsupported_os_or_arch_gets_a_clear_message(self):
-        for runner_os, runner_arch in [("Linux", "ARM"), ("Linux", "X86"), ("Windows", "ARM64"), ("FreeBSD", "X64")]:
+        for runner_os, runner_arch in [("Linux", "ARM"), ("Linux", "X86"), ("Windows", "X86"), ("FreeBSD", "X64")]:
             run = self.run_action(runner_os=runner_os, runner_arch=runner_arch)
             self.assertEqual(run.code, 1, run.log)
             self.assertIn(
                 f"::error title=mintlify-agent-gate::mintlify-agent-gate has no binary for a {runner_os} {runner_arch} "
-                "runner. It runs on Linux X64 and ARM64, macOS X64 and ARM64, and Windows X64 runners",
+                "runner. It runs on Linux X64 and ARM64, macOS X64 and ARM64, and Windows X64 and ARM64 runners",
                 run.step("install").stdout)
         self.assertEqual(self.downloads(), [])
 
     def test_not_a_release_builds_from_source_with_cargo_or_says_cargo_is_missing(self):
         (self.action_path / "release-pins.txt").unlink()
-        # No cargo on PATH: only the directories of bash and the coreutils the step may use.
-        tools = self.tmp / "tools"
-        tools.mkdir()
-        for tool in ["bash", "cut", "cat"]:
-            (tools / tool).symlink_to(shutil.which(tool))
-        run = self.run_action(path=str(tools))
+        run = self.run_action(path=self.path_without("cargo"))
         self.assertEqual(run.code, 1, run.log)
         self.assertIn("::error title=mintlify-agent-gate::This ref of mintlify-agent-gate is not a release, so the gate "
                       "has to be built from source, and there is no cargo on this runner.", run.step("install").stdout)
@@ -342,19 +393,332 @@ class ActionTest(unittest.TestCase):
         cargo = self.bin / "cargo"
         cargo.write_text(
             "#!/bin/sh\n"
-            f"echo \"$@\" >> '{calls}'\n"
-            "while [ $# -gt 0 ]; do [ \"$1\" = --target-dir ] && target=$2; shift; done\n"
-            "mkdir -p \"$target/release\"\n"
-            f"cp '{self.gate}' \"$target/release/mintlify-agent-gate\"\n")
+            f"echo \"$(pwd) $*\" >> '{calls}'\n"
+            "while [ $# -gt 0 ]; do\n"
+            "  [ \"$1\" = --target-dir ] && dir=$2; [ \"$1\" = --target ] && triple=$2; shift\n"
+            "done\n"
+            "mkdir -p \"$dir/$triple/release\"\n"
+            f"cp '{self.gate}' \"$dir/$triple/release/mintlify-agent-gate\"\n")
         cargo.chmod(0o755)
-        run = self.run_action()
+        # The caller's cargo settings, which would put the binary elsewhere, do not apply.
+        (self.workspace / ".cargo").mkdir()
+        (self.workspace / ".cargo" / "config.toml").write_text('[build]\ntarget = "wasm32-unknown-unknown"\n')
+        host = subprocess.run(["rustc", "-vV"], capture_output=True, text=True, check=True).stdout
+        host = re.search(r"^host: (\S+)$", host, re.M).group(1)
+        rustup_home = os.environ.get("RUSTUP_HOME", os.path.expanduser("~/.rustup"))
+        run = self.run_action(env={"CARGO_BUILD_TARGET": "wasm32-unknown-unknown", "RUSTUP_HOME": rustup_home})
         self.assertEqual(run.code, 0, run.log)
         self.assertIn("This ref of mintlify-agent-gate is not a release: building the gate from source with cargo",
                       run.step("install").stdout)
-        self.assertEqual(calls.read_text().split()[:5],
-                         ["build", "--release", "--locked", "--manifest-path", f"{self.action_path}/Cargo.toml"])
+        self.assertEqual(calls.read_text().split(), [
+            str(self.action_path), "build", "--release", "--locked", "--manifest-path", f"{self.action_path}/Cargo.toml",
+            "--target", host, "--target-dir", str(self.tmp / "_temp" / "mintlify-agent-gate-build")])
         self.assertEqual(run.outputs["result"], "completed")
         self.assertEqual(self.downloads(), [])
+
+
+    def asset_path(self):
+        return f"/{REPOSITORY}/releases/download/{TAG}/{SUPPORTED[('Linux', HOST_ARCH)]}"
+
+    def cached(self):
+        return self.tool_cache / "mintlify-agent-gate" / "1.2.3" / HOST_ARCH.lower() / "mintlify-agent-gate"
+
+    def test_a_server_without_the_release_falls_back_to_its_origin_and_the_token_goes_to_its_own_host_only(self):
+        self.site.answers[self.asset_path()] = [(404, {}, b"Not Found")]
+        run = self.run_action()
+        self.assertEqual(run.code, 0, run.log)
+        self.assertEqual(self.downloads(), [self.asset_path()])
+        self.assertEqual(self.downloads(self.origin), [self.asset_path()])
+        # The server answered 404 to the web download, and to the API's route for a token.
+        self.assertEqual(self.site.requests, [self.asset_path(), f"/api/v3/repos/{REPOSITORY}/releases/tags/{TAG}"])
+        self.assertEqual(self.site.authorizations, [f"token {GITHUB_TOKEN}"] * 2)
+        self.assertEqual(self.origin.authorizations, [None], "the server's token went to another host")
+        self.assertNotIn(GITHUB_TOKEN, run.log)
+        self.assertEqual(list((self.tmp / "_temp").rglob("token")), [], "the token stayed on disk")
+        # A token given as the input replaces the job's.
+        self.cached().unlink()
+        self.assertEqual(self.run_action(with_={"github_token": "ghp_given"}).code, 0)
+        self.assertEqual(self.site.authorizations[-1], "token ghp_given")
+
+    def test_a_sign_in_page_is_recognised_and_named(self):
+        page = b"<!DOCTYPE html><html><body>Sign in to GitHub</body></html>"
+        for home, origin in [
+            ((302, {"Location": "/login?return_to=%2Facme"}, b""), (200, {"Content-Type": "text/html"}, page)),
+            ((200, {"Content-Type": "application/octet-stream"}, page), (401, {}, b"")),
+        ]:
+            self.site.answers[self.asset_path()] = [home]
+            self.origin.answers[self.asset_path()] = [origin]
+            run = self.run_action()
+            self.assertEqual(run.code, 1, run.log)
+            out = run.step("install").stdout
+            self.assertIn("Sign-in required: pass a token that can read acme/mintlify-agent-gate as github_token", out)
+            self.assertNotIn("report it to the action's maintainers", out)
+            self.assertEqual(self.leftovers(), [])
+            self.assertFalse(self.cached().exists())
+
+    def test_with_a_token_a_private_release_comes_through_the_api_and_storage_gets_no_token(self):
+        # The web download asks for a sign-in (a private repository, or a server in private
+        # mode); the API, with the token, names the asset and redirects to storage elsewhere.
+        self.site.answers[self.asset_path()] = [(302, {"Location": "/login?return_to=x"}, b"")]
+        release = f"/api/v3/repos/{REPOSITORY}/releases/tags/{TAG}"
+        asset_api = f"/api/v3/repos/{REPOSITORY}/releases/assets/42"
+        listing = json.dumps({"url": f"{self.site.url}/api/v3/repos/{REPOSITORY}/releases/1", "name": TAG, "assets": [
+            {"url": f"{self.site.url}/api/v3/repos/{REPOSITORY}/releases/assets/41", "id": 41,
+             "name": SUPPORTED[("Linux", HOST_ARCH)] + ".sig", "uploader": {"login": "bot", "url": "x"}},
+            {"url": f"{self.site.url}{asset_api}", "id": 42, "name": SUPPORTED[("Linux", HOST_ARCH)],
+             "uploader": {"login": "bot", "url": f"{self.site.url}/api/v3/users/bot"}},
+        ]}, indent=2).encode()
+        self.site.answers[release] = [(200, {"Content-Type": "application/json"}, listing)]
+        self.site.answers[asset_api] = [(302, {"Location": f"{self.origin.url}/storage/blob"}, b"")]
+        (self.tmp / "site" / "storage").mkdir()
+        shutil.copy(self.gate, self.tmp / "site" / "storage" / "blob")
+        run = self.run_action()
+        self.assertEqual(run.code, 0, run.log)
+        self.assertEqual(self.site.requests, [self.asset_path(), release, asset_api])
+        self.assertEqual(self.site.authorizations, [f"token {GITHUB_TOKEN}"] * 3)
+        self.assertEqual((self.origin.requests, self.origin.authorizations), (["/storage/blob"], [None]))
+        # Without a token there is no API route: the sign-in is named.
+        self.cached().unlink()
+        self.site.answers[self.asset_path()] = [(302, {"Location": "/login?return_to=x"}, b"")]
+        self.origin.answers[self.asset_path()] = [(404, {}, b"Not Found")]
+        run = self.run_action(with_={"github_token": ""})
+        self.assertEqual(run.code, 1, run.log)
+        self.assertIn("Sign-in required", run.step("install").stdout)
+        self.assertNotIn(release, self.site.requests[3:])
+
+    def test_redirects_are_followed_to_https_only_and_never_carry_the_token(self):
+        target = f"/{REPOSITORY}/elsewhere"
+        self.site.answers[self.asset_path()] = [(302, {"Location": f"{self.origin.url}{target}"}, b"")]
+        shutil.copy(self.gate, self.tmp / "site" / REPOSITORY / "elsewhere")
+        run = self.run_action()
+        self.assertEqual(run.code, 0, run.log)  # http is allowed to a loopback host only
+        self.assertEqual(self.site.authorizations, [f"token {GITHUB_TOKEN}"])
+        self.assertEqual((self.origin.requests, self.origin.authorizations), ([target], [None]))
+        for location in ["http://example.invalid/x", "ftp://example.invalid/x", "file:///etc/passwd"]:
+            self.cached().unlink(missing_ok=True)
+            self.site.answers[self.asset_path()] = [(302, {"Location": location}, b"")]
+            self.origin.answers[self.asset_path()] = [(302, {"Location": location}, b"")]
+            run = self.run_action()
+            self.assertEqual(run.code, 1, run.log)
+            self.assertIn(f"redirected to {location}, which is not https", run.step("install").stdout)
+
+    def test_transient_failures_are_retried_and_a_refused_connection_moves_to_the_next_source(self):
+        self.site.answers[self.asset_path()] = [(503, {}, b"busy"), (429, {}, b"slow down")]
+        run = self.run_action()
+        self.assertEqual(run.code, 0, run.log)
+        self.assertEqual(self.downloads(), [self.asset_path()] * 3)
+        self.assertIn("failed (HTTP 503", run.step("install").stdout)
+        self.assertEqual(self.downloads(self.origin), [])
+        # Nothing listens at $GITHUB_SERVER_URL: three tries, then the release's own server.
+        self.cached().unlink()
+        self.site.close()
+        run = self.run_action()
+        self.assertEqual(run.code, 0, run.log)
+        self.assertEqual(run.step("install").stdout.count("trying again"), 2)
+        self.assertEqual(len(self.downloads(self.origin)), 1)
+
+    def test_a_download_over_the_size_limit_is_cut_off_and_nothing_is_left(self):
+        def endless(out):
+            chunk = b"\0" * (1 << 20)
+            try:
+                for _ in range(80):
+                    out.write(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+        for site in (self.site, self.origin):
+            site.answers[self.asset_path()] = [(200, {"Content-Type": "application/octet-stream"}, endless)]
+        run = self.run_action()
+        self.assertEqual(run.code, 1, run.log)
+        self.assertIn("larger than 67108864 bytes", run.step("install").stdout)
+        self.assertEqual(self.leftovers(), [])
+        self.assertEqual(list((self.tmp / "_temp").glob("mintlify-agent-gate*")), [])
+
+    def test_python_downloads_when_there_is_no_curl_and_checks_each_redirect(self):
+        without = self.path_without("curl", "wget")
+        self.site.answers[self.asset_path()] = [(302, {"Location": f"{self.origin.url}/elsewhere"}, b"")]
+        shutil.copy(self.gate, self.tmp / "site" / "elsewhere")
+        run = self.run_action(path=without)
+        self.assertEqual(run.code, 0, run.log)
+        self.assertEqual(self.site.authorizations, [f"token {GITHUB_TOKEN}"])
+        self.assertEqual((self.origin.requests, self.origin.authorizations), (["/elsewhere"], [None]))
+        self.cached().unlink()
+        for site in (self.site, self.origin):
+            site.answers[self.asset_path()] = [(302, {"Location": "/login?return_to=x"}, b"")]
+        run = self.run_action(path=without)
+        self.assertEqual(run.code, 1, run.log)
+        self.assertIn("Sign-in required", run.step("install").stdout)
+        for site in (self.site, self.origin):
+            site.answers[self.asset_path()] = [(302, {"Location": "ftp://example.invalid/x"}, b"")]
+        run = self.run_action(path=without)
+        self.assertEqual(run.code, 1, run.log)
+        self.assertIn("redirected to ftp://example.invalid/x, which is not https", run.step("install").stdout)
+        self.assertEqual(self.leftovers(), [])
+
+    def test_wget_downloads_when_there_is_no_curl_and_says_why_it_failed(self):
+        run = self.run_action(path=self.path_without("curl", "python3"))
+        self.assertEqual(run.code, 0, run.log)
+        self.assertEqual(self.site.authorizations, [None], "the token is sent by curl only")
+        self.cached().unlink()
+        for site in (self.site, self.origin):
+            site.answers[self.asset_path()] = [(404, {}, b"Not Found")]
+        run = self.run_action(path=self.path_without("curl", "python3"))
+        self.assertEqual(run.code, 1, run.log)
+        self.assertIn("404", run.step("install").stdout)
+
+    @unittest.skipUnless(shutil.which("busybox"), "BusyBox is not installed")
+    def test_an_alpine_like_container_with_busybox_alone_works(self):
+        # sh, wget, sha256sum and every other tool from BusyBox, as in an alpine container.
+        tools = pathlib.Path(tempfile.mkdtemp(prefix="busybox-", dir=self.tmp))
+        busybox = shutil.which("busybox")
+        applets = subprocess.run([busybox, "--list"], capture_output=True, text=True, check=True).stdout.split()
+        for applet in applets:
+            (tools / applet).symlink_to(busybox)
+        self.assertFalse((tools / "curl").exists())
+        run = self.run_action(path=str(tools), sh=str(tools / "sh"))
+        self.assertEqual(run.code, 0, run.log)
+        self.assertEqual(run.outputs["result"], "completed")
+        self.assertTrue(self.cached().is_file())
+        for site in (self.site, self.origin):
+            site.answers[self.asset_path()] = [(302, {"Location": "/login?return_to=x"}, b"")]
+        self.cached().unlink()
+        run = self.run_action(path=str(tools), sh=str(tools / "sh"))
+        self.assertEqual(run.code, 1, run.log)
+        self.assertIn("Sign-in required", run.step("install").stdout)
+
+    def test_a_missing_downloader_or_hasher_is_named_in_one_line(self):
+        run = self.run_action(path=self.path_without("curl", "wget", "python3"))
+        self.assertEqual(run.code, 1, run.log)
+        self.assertIn("Neither curl, wget nor python3 is on this runner, so the gate cannot be downloaded: install curl",
+                      run.step("install").stdout)
+        run = self.run_action(path=self.path_without("sha256sum", "shasum", "openssl", "python3"))
+        self.assertEqual(run.code, 1, run.log)
+        self.assertIn("Nothing on this runner computes a SHA-256", run.step("install").stdout)
+        for hasher in [("sha256sum",), ("sha256sum", "shasum"), ("sha256sum", "shasum", "openssl")]:
+            self.tool_cache = self.tmp / ("_tool_" + "_".join(hasher))
+            run = self.run_action(path=self.path_without(*hasher))
+            self.assertEqual(run.code, 0, run.log)
+
+    def test_parallel_jobs_sharing_a_tool_cache_and_a_temp_on_another_filesystem_all_pass(self):
+        # Twelve install steps at once, one tool cache on this disk, one RUNNER_TEMP for all on
+        # a tmpfs where there is one (as self-hosted runners sharing a cache may have).
+        shm = pathlib.Path("/dev/shm")
+        temp = pathlib.Path(tempfile.mkdtemp(dir=shm if shm.is_dir() else self.tmp))
+        self.addCleanup(shutil.rmtree, temp, True)
+        step = next(s for s in ACTION["runs"]["steps"] if s["id"] == "install")
+        script = self.tmp / "install.sh"
+        script.write_text(step["run"])
+        runs = []
+        for number in range(12):
+            output = self.tmp / f"output_{number}"
+            output.write_text("")
+            env = {"PATH": os.environ["PATH"], "HOME": str(self.tmp), "GITHUB_OUTPUT": str(output),
+                   "GITHUB_SERVER_URL": self.site.url, "GITHUB_ACTION_PATH": str(self.action_path),
+                   "RUNNER_OS": "Linux", "RUNNER_ARCH": HOST_ARCH, "RUNNER_TEMP": str(temp),
+                   "RUNNER_TOOL_CACHE": str(self.tool_cache), "GATE_GITHUB_TOKEN": ""}
+            runs.append((output, subprocess.Popen([self.SH, "-e", str(script)], env=env, stdout=subprocess.PIPE,
+                                                  stderr=subprocess.STDOUT, text=True)))
+        want = hashlib.sha256(self.gate_bytes()).hexdigest()
+        paths = set()
+        for output, process in runs:
+            log = process.communicate(timeout=120)[0]
+            self.assertEqual(process.returncode, 0, log)
+            path = parse_github_output(output.read_text())["path"]
+            self.assertEqual(hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest(), want)
+            self.assertTrue(os.access(path, os.X_OK))
+            paths.add(path)
+        self.assertEqual(len(paths), 12, "two jobs were given the same private copy")
+        self.assertEqual(hashlib.sha256(self.cached().read_bytes()).hexdigest(), want)
+        self.assertEqual(self.leftovers(), [])
+
+    def gate_bytes(self):
+        return pathlib.Path(self.gate).read_bytes()
+
+    def test_a_cache_without_execute_bit_or_with_a_directory_in_place_is_repaired(self):
+        self.assertEqual(self.run_action().code, 0)
+        self.cached().chmod(0o644)
+        run = self.run_action()
+        self.assertEqual(run.code, 0, run.log)
+        self.assertIn("from the tool cache", run.step("install").stdout)
+        self.cached().unlink()
+        self.cached().mkdir()
+        (self.cached() / "inside").write_text("x")
+        run = self.run_action()
+        self.assertEqual(run.code, 0, run.log)
+        self.assertTrue(self.cached().is_file())
+        self.assertEqual(self.leftovers(), [])
+
+    def test_an_odd_tool_cache_a_newline_or_one_that_cannot_be_written(self):
+        self.tool_cache = self.tmp / "tool\ncache"
+        run = self.run_action()
+        self.assertEqual(run.code, 0, run.log)
+        self.assertTrue(self.cached().is_file())
+        self.assertEqual(run.outputs["result"], "completed")
+        blocker = self.tmp / "not-a-directory"
+        blocker.write_text("")
+        self.tool_cache = blocker / "cache"
+        run = self.run_action()
+        self.assertEqual(run.code, 0, run.log)
+        self.assertIn("cannot be written to: keeping the gate in RUNNER_TEMP", run.step("install").stdout)
+
+    def test_release_pins_two_hashes_for_one_asset_are_refused_and_case_is_ignored(self):
+        pins = self.action_path / "release-pins.txt"
+        text = pins.read_text()
+        asset = SUPPORTED[("Linux", HOST_ARCH)]
+        line = next(l for l in text.splitlines() if l.endswith(" " + asset))
+        digest = line.split()[1]
+        pins.write_text(text.replace(digest, digest.upper()))
+        run = self.run_action()
+        self.assertEqual(run.code, 0, run.log)
+        pins.write_text(text + f"sha256 {'0' * 64} {asset}\n")
+        run = self.run_action()
+        self.assertEqual(run.code, 1, run.log)
+        self.assertIn(f"gives {asset} two different SHA-256", run.step("install").stdout)
+
+    def test_the_jobs_environment_cannot_trace_the_key_or_fake_the_checksum(self):
+        asset = self.assets / SUPPORTED[("Linux", HOST_ARCH)]
+        want = hashlib.sha256(asset.read_bytes()).hexdigest()
+        ran = self.tmp / "tampered-binary-ran"
+        asset.write_text(f"#!/bin/sh\ntouch '{ran}'\n")
+        bash_env = self.tmp / "bash_env"
+        bash_env.write_text("set -x\nGATE_INPUT_API_URL=http://127.0.0.1:9/\n")
+        fake = f"() {{ echo '{want}  -'; }}"
+        hostile = {"BASH_ENV": str(bash_env), "SHELLOPTS": "xtrace", "ENV": str(bash_env),
+                   "BASH_FUNC_sha256sum%%": fake, "BASH_FUNC_command%%": "() { \"$@\"; }"}
+        bash_as_sh = self.tmp / "bash-as-sh"
+        bash_as_sh.mkdir()
+        (bash_as_sh / "sh").symlink_to(shutil.which("bash"))
+        for sh in ["sh", str(bash_as_sh / "sh")]:
+            run = self.run_action(env=hostile, sh=sh)
+            self.assertEqual(run.code, 1, run.log)
+            self.assertIn("but release v1.2.3 pins", run.step("install").stdout)
+            self.assertFalse(ran.exists())
+        # With a good asset, the gate step runs with tracing off (run_action checks the key).
+        shutil.copy(self.gate, asset)
+        for sh in ["sh", str(bash_as_sh / "sh")]:
+            run = self.run_action(env=hostile, sh=sh)
+            self.assertEqual(run.code, 0, run.log)
+
+    def test_only_the_actions_own_inputs_are_passed_on_and_a_long_prompt_is_refused(self):
+        dotenv = self.tmp / "stray.env"
+        run = self.run_action(env={"GATE_INPUT_DOTENV": str(dotenv)})
+        self.assertEqual(run.code, 0, run.log)
+        self.assertFalse(dotenv.exists(), "a GATE_INPUT_* of the job's env reached the gate")
+        run = self.run_action(with_={"prompt": "x" * 32001})
+        self.assertEqual(run.code, 2, run.log)
+        self.assertIn("The prompt input is 32001 bytes long, over the 32000 that an input can carry on every runner: "
+                      "write the prompt to a file in an earlier step and pass its path as prompt_file instead.",
+                      run.step("gate").stdout)
+
+
+class ActionOnBashTest(ActionTest):
+    """Every test again with bash started as sh, the `sh` of macOS and of Git for Windows (dash
+    is Ubuntu's), which reads SHELLOPTS and imports exported functions."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.SH = os.path.join(cls.built.name, "sh")
+        os.symlink(shutil.which("bash"), cls.SH)
 
 
 if __name__ == "__main__":

@@ -198,9 +198,9 @@ async fn still_in_progress_at_the_deadline_is_a_timeout() {
         .env("MINTLIFY_DEPLOYMENT_ID", "st_1")
         .env("MINTLIFY_TIMEOUT", "300ms")
         .run();
-    run.assert_code(4).assert_logged(
-        "deployment st_1 has no final status after 300ms (last status: in_progress)",
-    );
+    // A read in flight at the deadline adds it as the last problem: the message goes on.
+    run.assert_code(4)
+        .assert_logged("deployment st_1 has no final status after 300ms (last status: in_progress");
     let outputs = run.outputs();
     assert_eq!(outputs["result"], "timeout");
     assert_eq!(outputs["deployment_status"], "in_progress");
@@ -209,11 +209,12 @@ async fn still_in_progress_at_the_deadline_is_a_timeout() {
 #[tokio::test]
 async fn an_automation_is_triggered_once_and_not_waited_on() {
     let server = MockServer::start().await;
-    let answer = json!({ "schemaId": "auto_1", "instanceId": "run_9", "jobId": "job_77" });
+    let answer = json!({ "schemaId": 5, "instanceId": "run_9", "jobId": "job_77" });
     script(&server, "POST", AUTOMATION_PATH, [accepted(answer)]).await;
     let run = gate(&server).env("MINTLIFY_AUTOMATION_ID", "auto_1").run();
     run.assert_code(0)
-        .assert_logged("Mintlify documents no way to read a run's status");
+        .assert_logged("Mintlify documents no way to read a run's status")
+        .assert_logged("automation \"auto_1\": field schemaId is not a string; read as absent");
     assert_eq!(
         all_requests(&server).await,
         [format!("POST {AUTOMATION_PATH}")]
@@ -265,8 +266,19 @@ async fn the_agent_then_its_preview_share_one_run() {
         [status("queued"), status("success")],
     )
     .await;
-    let run = Gate::new(&server.uri()).arg("--preview").run();
+    let gate = Gate::new(&server.uri()).arg("--preview");
+    let summary = gate.path("summary");
+    let run = gate.env("GITHUB_STEP_SUMMARY", &summary).run();
     run.assert_code(0);
+    // Each table counts its own reads: two of the job, two of the preview's status.
+    let summary = run.file("summary").unwrap();
+    for row in ["| job\\_1 | completed |", "| st\\_1 | success |"] {
+        let line = summary.lines().find(|line| line.starts_with(row));
+        assert!(
+            line.is_some_and(|line| line.ends_with("| 2 |")),
+            "{summary}"
+        );
+    }
     let posts = received(&server, "POST", PREVIEW_PATH).await;
     assert_eq!(posts.len(), 1);
     let body: serde_json::Value = serde_json::from_slice(&posts[0].body).unwrap();
@@ -333,20 +345,24 @@ async fn a_failed_job_builds_no_preview() {
 
 #[tokio::test]
 async fn one_timeout_covers_the_agent_and_its_preview() {
-    let server = api([ok(job("completed", Some(PR_LINK)))]).await;
+    // The job answers after 1 s and the preview's status after 1 s more, so a deadline of
+    // 1.5 s for the whole run cuts off the first read of the status: nothing is seen of it. A
+    // deadline of its own for the preview would have let that read answer `in_progress`.
+    let second = Duration::from_secs(1);
+    let completed = ok(job("completed", Some(PR_LINK))).set_delay(second);
+    let server = api([completed]).await;
     script(&server, "POST", PREVIEW_PATH, [preview_triggered()]).await;
-    script(&server, "GET", STATUS_PATH, [status("in_progress")]).await;
-    let started = Instant::now();
+    let building = status("in_progress").set_delay(second);
+    script(&server, "GET", STATUS_PATH, [building]).await;
     let run = Gate::new(&server.uri())
         .arg("--preview")
-        .env("MINTLIFY_TIMEOUT", "400ms")
+        .env("MINTLIFY_TIMEOUT", "1500ms")
         .run();
-    run.assert_code(4).assert_logged(
-        "deployment st_1 has no final status after 400ms (last status: in_progress)",
-    );
-    // Generous: a second deadline would take at least 800 ms.
-    assert!(started.elapsed() < Duration::from_secs(5));
-    assert_eq!(run.outputs()["status"], "completed");
+    run.assert_code(4).assert_logged("after 1.5s");
+    let outputs = run.outputs();
+    assert_eq!(outputs["status"], "completed");
+    assert_eq!(outputs["deployment_status"], "");
+    assert_eq!(outputs["result"], "timeout");
 }
 
 #[tokio::test]
@@ -461,7 +477,7 @@ async fn a_preview_url_that_is_not_a_link_is_not_reported() {
     script(&server, "POST", PREVIEW_PATH, [answer]).await;
     let run = gate(&server).env("MINTLIFY_PREVIEW_BRANCH", "main").run();
     run.assert_code(0).assert_logged(
-        "previewUrl is not an absolute http(s) URL with a host; read as no preview URL",
+        "previewUrl is not written as http:// or https:// and a host; read as no preview URL",
     );
     assert_eq!(run.outputs()["preview_url"], "");
     assert!(!run.stderr.contains("javascript:"), "{}", run.stderr);
@@ -528,9 +544,22 @@ async fn a_trigger_answered_without_a_status_id_stops() {
     .await;
     let run = gate(&server).env("MINTLIFY_DEPLOY", "true").run();
     run.assert_code(5).assert_logged(
-        "a production deployment was triggered (HTTP 202), but the statusId in the answer is not a string of 1 to 256 bytes",
+        "the API answered that a production deployment was triggered (HTTP 202), but the statusId in the answer is not a string of 1 to 256 bytes",
     );
     assert_eq!(all_requests(&server).await, [format!("POST {UPDATE_PATH}")]);
+    for (setting, value, path) in [
+        ("MINTLIFY_PREVIEW_BRANCH", "main", PREVIEW_PATH),
+        ("MINTLIFY_AUTOMATION_ID", "auto_1", AUTOMATION_PATH),
+    ] {
+        let server = MockServer::start().await;
+        let garbled = ResponseTemplate::new(202).set_body_string("<html>queued</html>");
+        script(&server, "POST", path, [garbled]).await;
+        let run = gate(&server).env(setting, value).run();
+        run.assert_code(5).assert_logged(
+            "was triggered (HTTP 202), but the answer cannot be read: the answer is not JSON",
+        );
+        assert_eq!(count(&server, "POST", path).await, 1);
+    }
 }
 
 #[tokio::test]
@@ -571,4 +600,101 @@ async fn a_preview_refused_with_403_names_the_plan() {
         .run()
         .assert_code(5)
         .assert_logged("the API refused the key (HTTP 401)");
+    let server = deployment([ResponseTemplate::new(403)]).await;
+    gate(&server)
+        .env("MINTLIFY_DEPLOYMENT_ID", "st_1")
+        .run()
+        .assert_code(5)
+        .assert_logged(
+            "need a Pro or Enterprise plan and an admin key (mint_...) of this organization",
+        );
+    assert_eq!(count(&server, "GET", STATUS_PATH).await, 1);
+}
+
+// Windows answers a connect to a port nobody listens on only after about a second of retries,
+// longer than this run lasts.
+#[cfg_attr(
+    windows,
+    ignore = "Windows retries a refused connect for about a second"
+)]
+#[tokio::test]
+async fn a_trigger_that_never_connects_is_retried_until_the_deadline() {
+    let refusing = refusing();
+    let run = Gate::new(&refusing.url)
+        .env("MINTLIFY_JOB_ID", "")
+        .env("MINTLIFY_DEPLOY", "true")
+        .env("MINTLIFY_TIMEOUT", "1s")
+        .run();
+    run.assert_code(4)
+        .assert_logged("triggering a production deployment: the request failed")
+        .assert_logged("the production deployment: the API at http://127.0.0.1:")
+        .assert_logged("could not be reached in 1.0s");
+    assert!(
+        run.stderr.matches("trying again").count() >= 2,
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.outputs()["result"], "timeout");
+}
+
+#[tokio::test]
+async fn a_job_whose_branch_is_unusable_builds_no_preview() {
+    for git_ref in [serde_json::Value::Null, "main\n::error::x".into()] {
+        let mut completed = job("completed", Some(PR_LINK));
+        completed["source"]["ref"] = git_ref;
+        let server = api([ok(completed)]).await;
+        let run = Gate::new(&server.uri()).arg("--preview").run();
+        run.assert_code(5)
+            .assert_logged("the preview of the agent's branch: the job completed with a PR, but its answer names no usable branch");
+        assert_eq!(count(&server, "POST", PREVIEW_PATH).await, 0);
+        assert_eq!(run.outputs()["pr_link"], PR_LINK);
+    }
+}
+
+#[tokio::test]
+async fn a_trigger_rate_limited_until_the_deadline_is_a_timeout_that_says_so() {
+    // Without Retry-After, a preview waits out its published rate (12 s), past this deadline:
+    // the run sleeps to the deadline with no request in flight, and says it never got through.
+    let server = MockServer::start().await;
+    script(&server, "POST", PREVIEW_PATH, [ResponseTemplate::new(429)]).await;
+    let run = gate(&server)
+        .env("MINTLIFY_PREVIEW_BRANCH", "main")
+        .env("MINTLIFY_TIMEOUT", "300ms")
+        .run();
+    run.assert_code(4).assert_logged(
+        "the preview of branch \"main\" was not triggered before the deadline of 300ms; last problem: the API is rate limiting (HTTP 429)",
+    );
+    assert_eq!(count(&server, "POST", PREVIEW_PATH).await, 1);
+    assert_eq!(run.outputs()["deployment_id"], "");
+}
+
+#[tokio::test]
+async fn a_trigger_redirected_may_have_been_queued() {
+    let server = MockServer::start().await;
+    let moved = ResponseTemplate::new(307).insert_header("location", "https://elsewhere.example/x");
+    script(&server, "POST", UPDATE_PATH, [moved]).await;
+    let run = gate(&server).env("MINTLIFY_DEPLOY", "true").run();
+    run.assert_code(5).assert_logged(
+        "the request to trigger a production deployment was answered with a redirect (HTTP 307) to https://elsewhere.example/x, which is not followed",
+    );
+    assert_eq!(count(&server, "POST", UPDATE_PATH).await, 1);
+}
+
+#[tokio::test]
+async fn a_status_given_twice_is_never_taken() {
+    let server = MockServer::start().await;
+    let twice = ResponseTemplate::new(200)
+        .set_body_string(r#"{"_id":"st_1","status":"in_progress","status":"success"}"#);
+    script(&server, "GET", STATUS_PATH, [twice]).await;
+    let run = gate(&server)
+        .env("MINTLIFY_DEPLOYMENT_ID", "st_1")
+        .env("MINTLIFY_TIMEOUT", "300ms")
+        .run();
+    run.assert_code(5).assert_logged(
+        "never with a deployment's status (the answer gives status twice, so what it says depends on the reader)",
+    );
+    run.assert_logged("so it is not a deployment's status; trying again");
+    assert!(!run.stderr.contains("not a job"), "{}", run.stderr);
+    assert_eq!(run.outputs()["deployment_status"], "");
+    assert!(count(&server, "GET", STATUS_PATH).await >= 2);
 }

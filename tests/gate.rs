@@ -111,6 +111,11 @@ async fn bad_configuration_exits_2_before_any_request_and_writes_nothing() {
         ("MINTLIFY_API_KEY", "mint_dsc_assistant"),
         ("MINTLIFY_POLL_MAX", "1m"),
         ("MINTLIFY_REQUIRE_PR", "sure"),
+        // A key's kind is read in any case; durations are read one way only.
+        ("MINTLIFY_API_KEY", "MINT_DSC_ASSISTANT"),
+        ("MINTLIFY_TIMEOUT", "1h1h"),
+        ("MINTLIFY_TIMEOUT", "1m60s"),
+        ("MINTLIFY_REQUEST_TIMEOUT", "1ms1000s"),
     ] {
         let run = Gate::new(&server.uri()).env(name, value).run();
         run.assert_code(2);
@@ -399,6 +404,52 @@ async fn a_dotenv_report_is_written_for_other_ci() {
                     REPOSITORY=https://github.com/acme/docs\nREF=main\\nRESULT=completed\n\
                     DEPLOYMENT_ID=\nDEPLOYMENT_STATUS=\nPREVIEW_URL=\nAUTOMATION_RUN_ID=\n";
     assert_eq!(dotenv, expected);
+}
+
+#[tokio::test]
+async fn the_dotenv_report_is_written_whole_each_run_and_outputs_still_appended() {
+    let server = finished_api().await;
+    let gate = Gate::new(&server.uri());
+    let dotenv = gate.path("gate.env");
+    std::fs::write(&dotenv, "STATUS=failed\nSTALE=from an earlier run\n").unwrap();
+    let output = gate.path("output");
+    std::fs::write(&output, "earlier=step\n").unwrap();
+    let run = gate.env("MINTLIFY_DOTENV", &dotenv).run();
+    run.assert_code(0);
+    let report = run.file("gate.env").unwrap();
+    assert!(report.starts_with("STATUS=completed\n"), "{report}");
+    assert!(
+        !report.contains("STALE") && !report.contains("failed"),
+        "{report}"
+    );
+    assert!(run.file("output").unwrap().starts_with("earlier=step\n"));
+    assert_eq!(run.outputs()["status"], "completed");
+    // Nothing is left beside the report.
+    let names: Vec<_> = std::fs::read_dir(run.dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .filter(|name| name.to_string_lossy().contains(".tmp"))
+        .collect();
+    assert!(names.is_empty(), "{names:?}");
+}
+
+#[tokio::test]
+async fn a_dotenv_report_in_the_runners_output_file_is_refused() {
+    let server = finished_api().await;
+    // The same file by another name, before and after the runner made it.
+    for (dotenv, made) in [("output", false), ("./sub/../output", true)] {
+        let gate = Gate::new(&server.uri()).current_dir();
+        let output = gate.path("output");
+        if made {
+            std::fs::create_dir(gate.path("sub")).unwrap();
+            std::fs::write(&output, "").unwrap();
+        }
+        let run = gate.env("MINTLIFY_DOTENV", dotenv).run();
+        run.assert_code(2);
+        run.assert_logged("MINTLIFY_DOTENV (or --dotenv) names the same file as GITHUB_OUTPUT");
+        assert_eq!(run.file("output").unwrap_or_default(), "", "{dotenv}");
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
 }
 
 #[tokio::test]

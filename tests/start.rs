@@ -388,3 +388,137 @@ async fn a_prompt_file_that_is_a_fifo_is_refused_at_once() {
     run.assert_code(2);
     run.assert_logged("is not a regular file");
 }
+
+#[tokio::test]
+async fn a_flag_after_prompt_is_refused_not_sent_as_the_prompt() {
+    let server = creating([created()]).await;
+    for (args, var) in [
+        (["--prompt", "--job-id=job_42"], "MINTLIFY_PROMPT"),
+        (["--prompt", "--require-pr"], "MINTLIFY_PROMPT"),
+        (["--prompt", "-h"], "MINTLIFY_PROMPT"),
+        (["--prompt", "--"], "MINTLIFY_PROMPT"),
+        (["--timeout", "-5s"], "MINTLIFY_TIMEOUT"),
+    ] {
+        let run = Gate::new(&server.uri())
+            .env("MINTLIFY_JOB_ID", "")
+            .env("MINTLIFY_PROMPT", "Document the API")
+            .args(&args)
+            .run();
+        run.assert_code(2);
+        run.assert_logged(&format!(
+            "{} is followed by \"{}\", which is taken for a flag, not its value",
+            args[0], args[1]
+        ));
+        run.assert_logged(&format!("as {}={}, or in {var}", args[0], args[1]));
+        assert!(run.stdout.is_empty(), "{}", run.stdout);
+        assert_eq!(run.file("output"), None);
+    }
+    // `--` after a follow-up's job id is no prompt either; nor is a lone `-`, however given.
+    for args in [
+        &["--job-id", "job_42", "--prompt", "--"][..],
+        &["--prompt", "-"][..],
+        &["--prompt=-"][..],
+    ] {
+        let run = Gate::new(&server.uri())
+            .env("MINTLIFY_JOB_ID", "")
+            .args(args)
+            .run();
+        run.assert_code(2);
+        assert_eq!(run.file("output"), None);
+    }
+    let run = Gate::new(&server.uri())
+        .env("MINTLIFY_JOB_ID", "")
+        .args(&["--prompt", "-"])
+        .run();
+    run.assert_logged("is a lone -, which is no prompt");
+    assert!(server.received_requests().await.unwrap().is_empty());
+    // Given after `=`, the same text is the prompt.
+    let run = Gate::new(&server.uri())
+        .env("MINTLIFY_JOB_ID", "")
+        .arg("--prompt=--require-pr")
+        .run();
+    run.assert_code(0);
+    let posts = received(&server, "POST", CREATE_PATH).await;
+    assert_eq!(sent_prompt(&posts[0]), "--require-pr");
+}
+
+#[tokio::test]
+async fn a_prompt_of_only_a_bom_or_invisible_characters_starts_nothing() {
+    let server = creating([created()]).await;
+    for text in [
+        "\u{feff}",
+        "\u{feff}\r\n",
+        "\u{200b}\u{200d} \u{2060}",
+        // Default-ignorable but not format characters, and blanks drawn as nothing.
+        "\u{034F}\u{115F}\u{1160}\u{3164}\u{FFA0}\u{17B4}\u{17B5}\u{FE0F}\u{E0100}\u{2800}",
+    ] {
+        let gate = Gate::new(&server.uri()).env("MINTLIFY_JOB_ID", "");
+        let file = gate.path("prompt.md");
+        std::fs::write(&file, text).unwrap();
+        let run = gate.env("MINTLIFY_PROMPT_FILE", &file).run();
+        run.assert_code(2);
+        run.assert_logged("is empty: write what the agent should do");
+        let run = gate_with_prompt(&server, text).run();
+        run.assert_code(2);
+        run.assert_logged("MINTLIFY_PROMPT=");
+        run.assert_logged("is empty or blank");
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+    // A file saved with a BOM sends the text after it.
+    let gate = Gate::new(&server.uri()).env("MINTLIFY_JOB_ID", "");
+    let file = gate.path("prompt.md");
+    std::fs::write(&file, "\u{feff}Document the API").unwrap();
+    gate.env("MINTLIFY_PROMPT_FILE", &file).run().assert_code(0);
+    let posts = received(&server, "POST", CREATE_PATH).await;
+    assert_eq!(sent_prompt(&posts[0]), "Document the API");
+}
+
+#[tokio::test]
+async fn a_create_answered_with_a_redirect_says_a_job_may_exist_and_is_not_sent_again() {
+    for status in [303, 307] {
+        let redirect =
+            ResponseTemplate::new(status).insert_header("Location", "/v2/agent/proj_1/job/job_new");
+        let server = creating([redirect, created()]).await;
+        let run = gate_with_prompt(&server, "Go").run();
+        run.assert_code(5);
+        assert_eq!(received(&server, "POST", CREATE_PATH).await.len(), 1);
+        run.assert_logged(&format!(
+            "the request to create a job was answered with a redirect (HTTP {status})"
+        ));
+        run.assert_logged("the job may have been created all the same: check the agent jobs of project \"proj_1\" in the Mintlify dashboard before running this again");
+        assert_eq!(run.outputs()["result"], "api_error");
+    }
+    // A follow-up too.
+    let server = api([ok(job("active", None))]).await;
+    script(
+        &server,
+        "POST",
+        MESSAGE_PATH,
+        [ResponseTemplate::new(303).insert_header("Location", "/elsewhere")],
+    )
+    .await;
+    let run = Gate::new(&server.uri()).env("MINTLIFY_PROMPT", "Go").run();
+    run.assert_code(5);
+    run.assert_logged(
+        "it may have been delivered all the same: check the job in the Mintlify dashboard",
+    );
+}
+
+#[tokio::test]
+async fn a_create_answered_201_with_an_empty_body_says_the_server_answered_created() {
+    let server = creating([ResponseTemplate::new(201)]).await;
+    let run = gate_with_prompt(&server, "Go").run();
+    run.assert_code(5);
+    assert_eq!(received(&server, "POST", CREATE_PATH).await.len(), 1);
+    run.assert_logged("the API answered that the job was created (HTTP 201), but the id in the answer cannot be read: the answer is empty");
+}
+
+#[tokio::test]
+async fn a_lone_surrogate_escape_in_a_create_answer_hides_nothing() {
+    let body = r#"{"id":"job_new","status":"active","model":"cut \ud83c"}"#;
+    let created = ResponseTemplate::new(201).set_body_raw(body, "application/json");
+    let server = creating([created]).await;
+    let run = gate_with_prompt(&server, "Go").run();
+    run.assert_code(0);
+    assert_eq!(run.outputs()["job_id"], "job_new");
+}

@@ -4,7 +4,7 @@
 mod common;
 
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use wiremock::matchers::method;
@@ -68,7 +68,7 @@ async fn an_output_path_that_is_a_fifo_fails_fast_with_exit_7_and_an_error_annot
     for variable in ["GITHUB_OUTPUT", "MINTLIFY_DOTENV"] {
         let gate = Gate::new(&server.uri()).env("GITHUB_ACTIONS", "true");
         let fifo = gate.fifo("fifo");
-        let started = Instant::now();
+        let started = std::time::Instant::now();
         let run = gate.env(variable, &fifo).run();
         run.assert_code(7);
         assert!(started.elapsed() < Duration::from_secs(10));
@@ -495,4 +495,164 @@ async fn an_output_path_that_is_not_utf8_is_used_as_it_is() {
     run.assert_code(0);
     let written = std::fs::read_to_string(&raw).expect("nothing at the path as given");
     assert_eq!(parse_github_output(&written)["result"], "completed");
+}
+
+#[tokio::test]
+async fn a_lone_surrogate_escape_hides_no_status() {
+    // What Node's JSON.stringify writes for a string cut inside an emoji.
+    let body = format!(
+        r#"{{"id":"job_1","status":"completed","prLink":"{PR_LINK}","model":"cut \ud83c","x":["\udf89"]}}"#
+    );
+    let server = api([ResponseTemplate::new(200).set_body_raw(body, "application/json")]).await;
+    let run = Gate::new(&server.uri()).run();
+    run.assert_code(0);
+    assert_eq!(run.outputs()["pr_link"], PR_LINK);
+    assert!(
+        !run.stderr.contains("could not be decoded"),
+        "{}",
+        run.stderr
+    );
+
+    // In a field that is read: the link is no PR, with one warning, and the status still holds.
+    let body = format!(r#"{{"id":"job_1","status":"completed","prLink":"{PR_LINK}\ud83c"}}"#);
+    let server = api([ResponseTemplate::new(200).set_body_raw(body, "application/json")]).await;
+    let run = Gate::new(&server.uri())
+        .env("MINTLIFY_REQUIRE_PR", "true")
+        .run();
+    run.assert_code(6);
+    assert_eq!(run.outputs()["pr_link"], "");
+    assert_eq!(
+        run.stderr.matches("could not be decoded").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn a_status_with_a_lone_surrogate_is_no_status_and_never_a_timeout() {
+    let body = r#"{"id":"job_1","status":"completed\ud83c"}"#;
+    let server = api([ResponseTemplate::new(200).set_body_raw(body, "application/json")]).await;
+    let run = Gate::new(&server.uri()).env("MINTLIFY_TIMEOUT", "1s").run();
+    // Exit 4 would read as "slow", and some CI lets a timeout pass.
+    run.assert_code(5);
+    run.assert_logged(
+        "never with a job (the answer's status holds a character that could not be decoded",
+    );
+    assert_eq!(run.outputs()["result"], "api_error");
+}
+
+#[tokio::test]
+async fn a_pr_link_with_userinfo_is_no_pr() {
+    for link in [
+        "https://github.com@evil.example/acme/docs/pull/7",
+        "https://user:pw@github.com/acme/docs/pull/7",
+    ] {
+        let server = api([ok(job("completed", Some(link)))]).await;
+        let run = Gate::new(&server.uri())
+            .env("MINTLIFY_REQUIRE_PR", "true")
+            .run();
+        run.assert_code(6);
+        assert_eq!(run.outputs()["pr_link"], "", "{link}");
+        run.assert_logged("prLink holds a user name or password before its host");
+    }
+}
+
+#[tokio::test]
+async fn a_pr_link_that_url_readers_read_differently_is_no_pr() {
+    for link in [
+        "https://github.com\\@evil.example/acme/docs/pull/7",
+        "https://@evil.example/acme/docs/pull/7",
+        "https://:@evil.example/acme/docs/pull/7",
+        "https:github.com/acme/docs/pull/7",
+        "https:/github.com/acme/docs/pull/7",
+        "https:///github.com/acme/docs/pull/7",
+        "https://github.com/acme/docs/pull/7\u{034F}",
+        "https://github.com/acme/docs/pull/7\u{3164}",
+        "https://github.com/acme/docs/pull/7\u{115F}",
+        "https://github.com/acme/docs/pull/7\u{FFFC}",
+    ] {
+        let server = api([ok(job("completed", Some(link)))]).await;
+        let gate = Gate::new(&server.uri()).env("MINTLIFY_REQUIRE_PR", "true");
+        let dotenv = gate.path("gate.env");
+        let run = gate.env("MINTLIFY_DOTENV", &dotenv).run();
+        run.assert_code(6);
+        assert_eq!(run.outputs()["pr_link"], "", "{link:?}");
+        run.assert_logged("read as no PR");
+        assert!(!run.file("gate.env").unwrap().contains("evil"), "{link:?}");
+    }
+    // A host that reads as one and leads to another.
+    let link = "https://g\u{0456}thub.com/acme/docs/pull/7";
+    let server = api([ok(job("completed", Some(link)))]).await;
+    let run = Gate::new(&server.uri())
+        .env("MINTLIFY_REQUIRE_PR", "true")
+        .run();
+    run.assert_code(6);
+    run.assert_logged("prLink's host is not written as URL readers read it");
+}
+
+/// The text with the characters no one sees taken out, as a reader (or a program) takes it.
+fn as_read(text: &str) -> String {
+    text.chars()
+        .filter(|c| !matches!(c, '\u{200b}' | '\u{034F}' | '\u{2060}'))
+        .collect::<String>()
+        .replace("\\u200b", "")
+        .replace("\\u034f", "")
+        .replace("\\u{200b}", "")
+        .replace("\\u{34f}", "")
+}
+
+#[tokio::test]
+async fn a_key_split_by_invisible_characters_is_redacted_in_every_sink() {
+    let secret = &KEY["mint_".len()..];
+    let split = format!(
+        "mint_{}\u{200b}{}\u{034F}{}\u{2060}{}",
+        &secret[..5],
+        &secret[5..10],
+        &secret[10..15],
+        &secret[15..]
+    );
+    let mut answer = job("completed", Some(PR_LINK));
+    answer["source"] = serde_json::json!({ "repository": "acme/docs", "ref": split });
+    answer["note"] = serde_json::json!(format!("key {split} seen"));
+    let server = api([ok(answer)]).await;
+    let gate = Gate::new(&server.uri()).env("GITHUB_ACTIONS", "true");
+    let dotenv = gate.path("gate.env");
+    let run = gate.env("MINTLIFY_DOTENV", &dotenv).run();
+    run.assert_code(0);
+    assert_eq!(run.outputs()["ref"], "<redacted>");
+    let dotenv = run.file("gate.env").unwrap();
+    for (sink, text) in [
+        ("stdout", &run.stdout),
+        ("stderr", &run.stderr),
+        ("dotenv", &dotenv),
+    ] {
+        let read = as_read(text);
+        assert!(!read.contains(&secret[4..]), "the key is in {sink}: {text}");
+    }
+}
+
+#[tokio::test]
+async fn characters_drawn_as_nothing_never_reach_an_output_raw() {
+    let mut answer = job("completed", Some(PR_LINK));
+    answer["source"] = serde_json::json!({ "repository": "acme/\u{034F}docs\u{3164}\u{2800}", "ref": "main\u{FE0F}" });
+    let server = api([ok(answer)]).await;
+    let gate = Gate::new(&server.uri());
+    let dotenv = gate.path("gate.env");
+    let run = gate.env("MINTLIFY_DOTENV", &dotenv).run();
+    run.assert_code(0);
+    let outputs = run.outputs();
+    let dotenv = run.file("gate.env").unwrap();
+    for (sink, text) in [
+        ("repository", &outputs["repository"]),
+        ("ref", &outputs["ref"]),
+        ("dotenv", &dotenv),
+        ("stdout", &run.stdout),
+    ] {
+        assert!(
+            !text.contains(['\u{034F}', '\u{3164}', '\u{2800}', '\u{FE0F}']),
+            "{sink}: {text:?}"
+        );
+    }
+    assert_eq!(outputs["repository"], "acme/\\u{34f}docs\\u{3164}\\u{2800}");
 }

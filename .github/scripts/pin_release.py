@@ -3,11 +3,12 @@
 
 Checks that the assets directory holds exactly the binaries the action downloads, writes their
 SHA256SUMS beside them (uploaded with the release), and writes release-pins.txt, which the
-action's install step reads: the repository and tag to download from (under
-$GITHUB_SERVER_URL) and the SHA-256 each binary must have. On main there is no
+action's install step reads: the repository and tag to download from, the server the release
+is published on (tried after $GITHUB_SERVER_URL, for a GitHub Enterprise Server that has no
+copy of the release) and the SHA-256 each binary must have. On main there is no
 release-pins.txt, and the action builds from source. Usage:
 
-    pin_release.py ASSETS_DIR OWNER/REPO vX.Y.Z PINS_FILE
+    pin_release.py ASSETS_DIR OWNER/REPO vX.Y.Z PINS_FILE [SERVER_URL]
 """
 
 import hashlib
@@ -26,6 +27,8 @@ ASSETS = (
 )
 SUMS = "SHA256SUMS"
 REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+# https, or http to a loopback host (a test's own server); no path, no trailing slash.
+SERVER = re.compile(r"^(https://[A-Za-z0-9.-]+(:[0-9]+)?|http://(127\.[0-9.]+|localhost|\[::1\])(:[0-9]+)?)$")
 TAG = re.compile(r"^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?$")
 
 
@@ -55,16 +58,19 @@ def sums(assets_dir):
     return found
 
 
-def pins_text(repository, tag, found):
+def pins_text(repository, tag, found, server="https://github.com"):
     """The text of release-pins.txt."""
-    if not REPOSITORY.match(repository):
+    if not SERVER.fullmatch(server):
+        raise ValueError(f"{server!r} is not a server URL like https://github.com")
+    if not REPOSITORY.fullmatch(repository):
         raise ValueError(f"{repository!r} is not OWNER/REPO")
-    if not TAG.match(tag):
+    if not TAG.fullmatch(tag):
         raise ValueError(f"{tag!r} is not a version tag like v1.2.3")
     lines = [
         f"# Written by .github/scripts/pin_release.py for {tag}; the action's install step reads it.",
         f"repository {repository}",
         f"tag {tag}",
+        f"server {server}",
     ]
     lines += [f"sha256 {found[name]} {name}" for name in ASSETS]
     return "\n".join(lines) + "\n"
@@ -79,15 +85,16 @@ def write_whole(path, text):
 
 
 def main(argv):
-    if len(argv) != 5:
+    if len(argv) not in (5, 6):
         print("usage: " + __doc__.strip().splitlines()[-1].strip(), file=sys.stderr)
         return 2
-    assets_dir, repository, tag, pins_file = argv[1:]
+    assets_dir, repository, tag, pins_file = argv[1:5]
+    server = argv[5] if len(argv) == 6 else "https://github.com"
     try:
         if os.path.exists(pins_file):
             raise ValueError(f"{pins_file} exists: this commit is already pinned to a release")
         found = sums(assets_dir)
-        text = pins_text(repository, tag, found)
+        text = pins_text(repository, tag, found, server)
     except (ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

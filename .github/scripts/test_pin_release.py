@@ -37,6 +37,7 @@ class PinTest(unittest.TestCase):
         lines = pathlib.Path(self.pins).read_text(encoding="utf-8").splitlines()
         self.assertIn("repository acme/mintlify-agent-gate", lines)
         self.assertIn("tag v1.2.3", lines)
+        self.assertIn("server https://github.com", lines)
         sums_file = pathlib.Path(self.assets, "SHA256SUMS").read_text(encoding="utf-8").splitlines()
         self.assertEqual(len(sums_file), len(ASSETS))
         for name in ASSETS:
@@ -75,15 +76,26 @@ class PinTest(unittest.TestCase):
         for repository in ["acme", "acme/gate/x", "acme/gate\ntag v9.9.9", ""]:
             with self.assertRaises(ValueError, msg=repository):
                 pins_text(repository, "v1.2.3", found)
-        for tag in ["1.2.3", "v1", "v1.2", "v01.2.3", "v1.2.3 extra", "v1.2.3\nsha256 x y", ""]:
+        for tag in ["1.2.3", "v1.2.3\n", "v1", "v1.2", "v01.2.3", "v1.2.3 extra", "v1.2.3\nsha256 x y", ""]:
             with self.assertRaises(ValueError, msg=tag):
                 pins_text("acme/gate", tag, found)
         self.assertIn("tag v1.2.3-rc.1\n", pins_text("acme/gate", "v1.2.3-rc.1", found))
 
+    def test_the_server_is_https_or_a_loopback_http_and_nothing_else(self):
+        found = sums(self.assets)
+        for server in ["https://ghes.example.com", "https://github.com", "http://127.0.0.1:8080", "http://localhost"]:
+            self.assertIn(f"\nserver {server}\n", pins_text("acme/gate", "v1.2.3", found, server))
+        for server in ["http://github.com", "https://github.com\n", "https://github.com/", "https://x/y", "ftp://h", "https://h\ntag v9.9.9", ""]:
+            with self.assertRaises(ValueError, msg=server):
+                pins_text("acme/gate", "v1.2.3", found, server)
+        run = self.pin(self.assets, "acme/gate", "v1.2.3", self.pins, "https://ghes.example.com")
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertIn("server https://ghes.example.com\n", pathlib.Path(self.pins).read_text(encoding="utf-8"))
+
     def test_usage(self):
         run = self.pin("only-one-argument")
         self.assertEqual(run.returncode, 2)
-        self.assertIn("usage: pin_release.py ASSETS_DIR OWNER/REPO vX.Y.Z PINS_FILE", run.stderr)
+        self.assertIn("usage: pin_release.py ASSETS_DIR OWNER/REPO vX.Y.Z PINS_FILE [SERVER_URL]", run.stderr)
 
 
 if __name__ == "__main__":

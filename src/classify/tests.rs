@@ -5,19 +5,19 @@ const TARGET: Target<'static> = Target {
     call: Call::Read,
     project_id: "proj",
     job_id: Some("job_1"),
-    just_created: false,
+    origin: Origin::Given,
 };
 const CREATE: Target<'static> = Target {
     call: Call::Start(Start::Create),
     project_id: "proj",
     job_id: None,
-    just_created: false,
+    origin: Origin::Given,
 };
 const FOLLOW_UP: Target<'static> = Target {
     call: Call::Start(Start::FollowUp),
     project_id: "proj",
     job_id: Some("job_1"),
-    just_created: false,
+    origin: Origin::Given,
 };
 
 fn answer(status: u16, body: &str) -> Answer {
@@ -157,7 +157,7 @@ fn the_key_is_redacted_after_decoding_json_escapes() {
 #[test]
 fn a_404_right_after_a_create_is_retried() {
     let fresh = Target {
-        just_created: true,
+        origin: Origin::CreatedMomentsAgo,
         ..TARGET
     };
     let result = classify(answer(404, ""), fresh);
@@ -313,12 +313,34 @@ fn a_start_is_retried_only_when_it_certainly_did_not_happen() {
             let refused = refusal(classify(answer(status, ""), target));
             assert!(uncertain(refused.clone()), "HTTP {status}: {refused:?}");
         }
+        // A created job whose answer is lost is a job all the same; a follow-up's may not be.
+        let unread = |refused: Refusal| match target.call {
+            Call::Start(Start::Create) => {
+                matches!(refused, Refusal::CreatedWithoutId { status: 201, .. })
+            }
+            _ => uncertain(refused),
+        };
         let cut = Answer {
             body: Body::Unread(NotAJob::BrokeOff("reset".into())),
             ..answer(201, "")
         };
-        assert!(uncertain(refusal(classify(cut, target))));
-        assert!(uncertain(refusal(classify(answer(201, "<html>"), target))));
+        assert!(unread(refusal(classify(cut, target))));
+        assert!(unread(refusal(classify(answer(201, "<html>"), target))));
+        // Not a client error, so not a certain refusal: redirects and odd statuses too.
+        for status in [301, 302, 303, 307, 308, 600, 999] {
+            let refused = refusal(classify(answer(status, ""), target));
+            assert!(
+                matches!(
+                    refused,
+                    Refusal::CreateRedirected { .. } | Refusal::FollowUpRedirected { .. }
+                ) || uncertain(refused.clone()),
+                "HTTP {status}: {refused:?}"
+            );
+            assert!(
+                refused.to_string().contains("Mintlify dashboard before"),
+                "HTTP {status}: {refused}"
+            );
+        }
         assert_eq!(
             refusal(classify(
                 answer(400, r#"{"error":"prompt is required"}"#),
@@ -389,4 +411,172 @@ fn a_404_on_create_names_the_project() {
             words: Words::default()
         }
     );
+}
+
+#[test]
+fn a_start_answered_with_a_redirect_says_it_may_have_happened() {
+    let see_other = |target| {
+        let answer = Answer {
+            location: Some("/v2/agent/proj/job/job_9".into()),
+            ..answer(303, "")
+        };
+        refusal(classify(answer, target))
+    };
+    assert_eq!(
+        see_other(CREATE),
+        Refusal::CreateRedirected {
+            project_id: "proj".into(),
+            status: 303,
+            location: "/v2/agent/proj/job/job_9".into()
+        }
+    );
+    for target in [CREATE, FOLLOW_UP] {
+        let message = see_other(target).to_string();
+        let dashboard = message.find("Mintlify dashboard").unwrap();
+        let url = message.find("MINTLIFY_API_URL").unwrap();
+        assert!(dashboard < url, "{message}");
+        assert!(message.contains("may have been"), "{message}");
+    }
+    // A read did nothing: the redirect only says the URL is wrong.
+    assert!(matches!(
+        see_other(TARGET),
+        Refusal::Redirect { status: 303, .. }
+    ));
+}
+
+#[test]
+fn a_create_answered_201_with_an_empty_body_says_the_server_answered_created() {
+    for body in ["", " \r\n", "\u{feff}"] {
+        let refused = refusal(classify(answer(201, body), CREATE));
+        assert_eq!(
+            refused,
+            Refusal::CreatedWithoutId {
+                status: 201,
+                problem: "cannot be read: the answer is empty".into()
+            }
+        );
+        let message = refused.to_string();
+        assert!(
+            message.contains("created (HTTP 201)") && message.contains("the answer is empty"),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn a_404_after_the_create_grace_names_no_setting_the_user_never_set() {
+    let created = Target {
+        origin: Origin::Created,
+        ..TARGET
+    };
+    let refused = refusal(classify(
+        answer(404, r#"{"error":"Job not found"}"#),
+        created,
+    ));
+    assert_eq!(
+        refused,
+        Refusal::CreatedNotReadable {
+            job_id: "job_1".into(),
+            words: words("Job not found")
+        }
+    );
+    let message = refused.to_string();
+    assert!(message.contains("created by this run"), "{message}");
+    assert!(!message.contains("check MINTLIFY_JOB_ID"), "{message}");
+}
+
+#[test]
+fn a_lone_surrogate_escape_reads_as_u_fffd_and_hides_nothing() {
+    let read = |body: &str| classify(answer(200, body), TARGET);
+    // In a field nobody reads: the answer is read as if it were not there.
+    for body in [
+        r#"{"id":"job_1","status":"completed","model":"cut \ud83c"}"#,
+        r#"{"id":"job_1","status":"completed","model":"\udf89 \ud83c\u0041 \ud83c\ud83c\udf89"}"#,
+        r#"{"id":"job_1","status":"completed","x\ud800":["\udbff"]}"#,
+    ] {
+        let job = read(body).unwrap();
+        assert_eq!(job.status, Some(crate::job::Status::Completed), "{body}");
+        assert_eq!(job.notes, [], "{body}");
+    }
+    let job =
+        read(r#"{"status":"active","model":"\udf89 \ud83c\u0041 \ud83c\ud83c\udf89"}"#).unwrap();
+    assert_eq!(job.raw["model"], "\u{fffd} \u{fffd}A \u{fffd}\u{1f389}");
+    // An escaped backslash before `u` starts no escape; a whole pair is left alone.
+    let job = read(r#"{"status":"active","model":"\\ud83c \ud83c\udf89"}"#).unwrap();
+    assert_eq!(job.raw["model"], "\\ud83c \u{1f389}");
+    // A create's answer is read the same way.
+    let job = classify(
+        answer(201, r#"{"id":"job_9","status":"active","model":"\ud83c"}"#),
+        CREATE,
+    )
+    .unwrap();
+    assert_eq!(job.id.as_deref(), Some("job_9"));
+    // Decoded first, redacted after: an escaped key beside a lone surrogate is still caught.
+    let job = read(r#"{"status":"active","x":"\ud83c\u006dint_k3y"}"#).unwrap();
+    assert_eq!(job.raw["x"], "\u{fffd}<redacted>");
+}
+
+#[test]
+fn a_lone_surrogate_in_a_field_that_is_read_is_never_taken_for_what_was_meant() {
+    // In the id: not the id asked about, and no id to poll after a create.
+    assert!(matches!(
+        refusal(classify(
+            answer(200, r#"{"id":"job_1\ud83c","status":"completed"}"#),
+            TARGET
+        )),
+        Refusal::OtherJob { .. }
+    ));
+    let refused = refusal(classify(
+        answer(201, r#"{"id":"job_\ud83c","status":"active"}"#),
+        CREATE,
+    ));
+    assert!(
+        matches!(&refused, Refusal::CreatedWithoutId { problem, .. } if problem.contains("U+FFFD")),
+        "{refused:?}"
+    );
+    // In the status: no status, so no job (a read is tried again), not one still running.
+    let result = classify(answer(200, r#"{"status":"completed\ud83c"}"#), TARGET);
+    assert!(
+        matches!(
+            &result,
+            Err(Failure::Transient(Transient {
+                trouble: Trouble::NotAJob(NotAJob::UndecodableStatus),
+                ..
+            }))
+        ),
+        "{result:?}"
+    );
+}
+
+proptest::proptest! {
+    // The same cases on every run, and no regression file written into the repository.
+    #![proptest_config(proptest::test_runner::Config {
+        cases: 512,
+        failure_persistence: None,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x5eed_d83c),
+        ..proptest::test_runner::Config::default()
+    })]
+
+    /// Any UTF-16 text written as `\uXXXX` escapes, surrogates paired or not, reads as the
+    /// standard library's lossy decoding of it; text with no lone surrogate is left as it is.
+    #[test]
+    fn lone_surrogates_read_as_lossy_utf16_does(
+        units in proptest::collection::vec(
+            proptest::prop_oneof![0xD7F0u16..0xE010, proptest::num::u16::ANY],
+            0..12,
+        ),
+        backslashes in 0usize..3,
+    ) {
+        let mut escapes = String::new();
+        for unit in &units {
+            escapes.push_str(&format!("\\u{unit:04x}"));
+        }
+        // Escaped backslashes before the escapes must not shift where escapes start.
+        let json = format!(r#"["{}{escapes}"]"#, "\\\\".repeat(backslashes));
+        let value: Value = serde_json::from_str(&lone_surrogates_replaced(&json)).unwrap();
+        let expected = format!("{}{}", "\\".repeat(backslashes), String::from_utf16_lossy(&units));
+        proptest::prop_assert_eq!(value[0].as_str(), Some(expected.as_str()));
+        let plain = serde_json::to_string(&expected).unwrap();
+        proptest::prop_assert!(matches!(lone_surrogates_replaced(&plain), Cow::Borrowed(_)));
+    }
 }

@@ -1,18 +1,22 @@
 //! The one typed definition of every setting but the key: its flag, its variable, its type,
-//! its default and its help line. clap reads the command line and then the environment (a
-//! flag wins), checks each value with the parsers below, and writes `--help` from the same
-//! definition, with the exit codes from [`Exit`].
+//! its default and its help line. [`Flags::parse`] takes each setting from its flag, else its
+//! variable, else its default, checks each value with the parsers below, and names where a
+//! refused one came from; clap writes `--help` from the same definition, with the exit codes
+//! from [`Exit`].
 
+use std::ffi::{OsStr, OsString};
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::ValueParser;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::parser::ValueSource;
 use clap::{FromArgMatches as _, Parser, ValueHint};
 use reqwest::Url;
 use tracing::level_filters::LevelFilter;
 
-use super::{ConfigError, Setting};
+use super::{ConfigError, Setting, is_blank, without_bom};
 use crate::duration;
 use crate::job::{IdProblem, check_id};
 use crate::outcome::Exit;
@@ -21,7 +25,8 @@ use crate::outcome::Exit;
 /// Anything longer is a typo, and would overflow the clock if it were huge.
 pub(crate) const DURATION_MAX: Duration = Duration::from_hours(120);
 
-/// Waits on a Mintlify agent job and turns its final status into an exit code and CI outputs.
+/// Waits on a Mintlify agent job, deployment or preview, and turns how it ended into an exit
+/// code and CI outputs.
 // Each switch is a setting of its own, as the user gives it: not a state to fold into an enum.
 #[allow(clippy::struct_excessive_bools)]
 #[derive(Parser, Debug)]
@@ -42,7 +47,7 @@ pub(crate) struct Flags {
     pub(crate) job_id: Option<String>,
 
     /// Start the agent: create a job with this prompt, or send it to the job as a follow-up
-    #[arg(long, env = "MINTLIFY_PROMPT", value_name = "TEXT", value_parser = text,
+    #[arg(long, env = "MINTLIFY_PROMPT", value_name = "TEXT", value_parser = prompt,
           allow_hyphen_values = true)]
     pub(crate) prompt: Option<String>,
 
@@ -50,7 +55,7 @@ pub(crate) struct Flags {
     #[arg(long, env = "MINTLIFY_PROMPT_FILE", value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub(crate) prompt_file: Option<PathBuf>,
 
-    /// false: start the agent, write the outputs and exit 0 without waiting
+    /// false: start the agent or trigger the deployment, write the outputs and exit 0 without waiting
     #[arg(long, env = "MINTLIFY_WAIT", value_name = "BOOL", default_value = "true",
           num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = boolean)]
     pub(crate) wait: bool,
@@ -125,25 +130,6 @@ pub(crate) enum Parsed {
 }
 
 impl Flags {
-    /// The definition, with each variable's value from `env` (the process environment in a
-    /// run, a map in tests) standing in as the setting's default, which a flag still beats.
-    /// An empty variable counts as unset: GitHub passes an empty string for every input nobody
-    /// set.
-    pub(crate) fn command(env: &dyn Fn(&str) -> Option<std::ffi::OsString>) -> clap::Command {
-        Flags::command_for_help().mut_args(|arg| {
-            let value = arg
-                .get_env()
-                .and_then(|var| env(&var.to_string_lossy()))
-                .filter(|value| !value.is_empty());
-            // clap's own reading of the process would bypass `env`.
-            let arg = arg.env(None);
-            match value {
-                Some(value) => arg.default_value(value),
-                None => arg,
-            }
-        })
-    }
-
     /// The definition as `--help` shows it.
     pub(crate) fn command_for_help() -> clap::Command {
         <Flags as clap::CommandFactory>::command().mut_args(|arg| arg.hide_env_values(true))
@@ -151,9 +137,7 @@ impl Flags {
 
     /// A variable that is not UTF-8 is refused by its name (clap would call it an argument),
     /// except a path, which is used as the system gives it.
-    pub(crate) fn check_text(
-        env: &dyn Fn(&str) -> Option<std::ffi::OsString>,
-    ) -> Result<(), ConfigError> {
+    pub(crate) fn check_text(env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), ConfigError> {
         for arg in Flags::command_for_help().get_arguments() {
             let Some(var) = arg.get_env().map(|var| var.to_string_lossy().into_owned()) else {
                 continue;
@@ -166,19 +150,134 @@ impl Flags {
         Ok(())
     }
 
+    /// Each setting from its flag, else from its variable in `env` (the process environment
+    /// in a run, a map in tests), else its default. An empty variable counts as unset: GitHub
+    /// passes an empty string for every input nobody set.
+    ///
+    /// clap first reads the command line with every value as given, so that a value its
+    /// parser refuses does not come back as an error that names its argument only in text.
+    /// Then the values are parsed together into [`Flags`], defaults filling the rest, each by
+    /// its setting's own parser; a value refused is found again alone, where its source is
+    /// known.
     pub(crate) fn parse(
-        command: clap::Command,
-        args: &[std::ffi::OsString],
+        args: &[OsString],
+        env: &dyn Fn(&str) -> Option<OsString>,
     ) -> Result<Parsed, ConfigError> {
-        let args = std::iter::once("mintlify-agent-gate".into()).chain(args.iter().cloned());
-        let matches = match command.try_get_matches_from(args.clone()) {
+        flag_as_value(args)?;
+        let definition = Flags::command_for_help();
+        // clap's own reading of the process would bypass `env`.
+        let mut parser = definition
+            .clone()
+            .no_binary_name(true)
+            .mut_args(|arg| arg.env(None));
+        let as_given = match parser
+            .clone()
+            .mut_args(|arg| arg.value_parser(ValueParser::os_string()))
+            .try_get_matches_from(args)
+        {
             Ok(matches) => matches,
-            Err(error) => return refusal(&error, &args.collect::<Vec<_>>()),
+            Err(error) => return refusal(&error, args),
         };
-        Flags::from_arg_matches(&matches)
-            .map(|flags| Parsed::Run(Box::new(flags)))
-            .map_err(|error| ConfigError::Usage(first_line(&error)))
+        // A refusal names the first bad flag on the command line, then the first bad variable.
+        let mut settings: Vec<_> = definition.get_arguments().collect();
+        settings.sort_by_key(|arg| {
+            let id = arg.get_id().as_str();
+            (as_given.value_source(id) == Some(ValueSource::CommandLine))
+                .then(|| as_given.index_of(id))
+                .flatten()
+                .unwrap_or(usize::MAX)
+        });
+        let mut resolved = Vec::new();
+        for arg in settings {
+            let (Some(long), Some((setting, value))) = (arg.get_long(), given(arg, &as_given, env))
+            else {
+                continue;
+            };
+            let mut assignment = OsString::from(format!("--{long}="));
+            assignment.push(&value);
+            resolved.push((setting, value, assignment));
+        }
+        let usage = |error: clap::Error| ConfigError::Usage(first_line(&error));
+        let matches = match parser.try_get_matches_from_mut(resolved.iter().map(|(.., a)| a)) {
+            Ok(matches) => matches,
+            // Which value it was: parsed alone, each names itself by construction.
+            Err(error) => {
+                let mut alone = parser.mut_args(|arg| arg.default_value(None));
+                for (setting, value, assignment) in resolved {
+                    if let Err(error) = alone.try_get_matches_from_mut([assignment]) {
+                        return Err(invalid(&error, setting, &value));
+                    }
+                }
+                return Err(usage(error));
+            }
+        };
+        let flags = Flags::from_arg_matches(&matches).map_err(usage)?;
+        Ok(Parsed::Run(Box::new(flags)))
     }
+}
+
+/// Where `arg`'s value comes from, and the value, unless its default applies.
+fn given(
+    arg: &clap::Arg,
+    as_given: &clap::ArgMatches,
+    env: &dyn Fn(&str) -> Option<OsString>,
+) -> Option<(Setting, OsString)> {
+    let id = arg.get_id().as_str();
+    if as_given.value_source(id) == Some(ValueSource::CommandLine) {
+        let value = as_given.get_raw(id)?.next()?.to_owned();
+        return Some((Setting::Flag(format!("--{}", arg.get_long()?)), value));
+    }
+    let var = arg.get_env()?.to_string_lossy().into_owned();
+    let value = env(&var).filter(|value| !value.is_empty())?;
+    Some((Setting::Variable(var), value))
+}
+
+/// `setting`'s value refused by its parser, or clap's own words for what no parser said.
+fn invalid(error: &clap::Error, setting: Setting, value: &OsStr) -> ConfigError {
+    match std::error::Error::source(error).and_then(|source| source.downcast_ref::<ValueProblem>())
+    {
+        Some(problem) => ConfigError::Invalid {
+            setting,
+            value: value.to_string_lossy().into_owned(),
+            problem: problem.clone(),
+        },
+        None => ConfigError::Usage(first_line(error)),
+    }
+}
+
+/// `--prompt --job-id=job_42` would start a new job whose prompt is `--job-id=job_42`, and
+/// `--prompt --require-pr` would drop the requirement unseen (the prompt lets a value start
+/// with `-`, for `- update the list`, `---`): a flag's value given apart from it is never a
+/// flag, nor `--`, which ends the flags. Any other flag's value given apart from it never starts
+/// with `-` (`--timeout -5s` would be an unknown flag `-5`). One that really starts like that
+/// goes after `=` or in the variable.
+fn flag_as_value(args: &[OsString]) -> Result<(), ConfigError> {
+    let command = Flags::command_for_help();
+    for pair in args.windows(2) {
+        let (flag, next) = (pair[0].to_string_lossy(), pair[1].to_string_lossy());
+        let takes_value = named(&command, &flag)
+            .filter(|arg| arg.get_action().takes_values() && !arg.is_require_equals_set());
+        if let Some(arg) = takes_value
+            && (looks_like_a_flag(&next)
+                || (!arg.is_allow_hyphen_values_set() && next.starts_with('-')))
+        {
+            return Err(ConfigError::FlagAsValue {
+                flag: flag.into_owned(),
+                next: next.into_owned(),
+                var: arg
+                    .get_env()
+                    .map(|var| var.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `-h`, `--job-id=x`: a dash or two, then a letter; or `--` alone.
+fn looks_like_a_flag(text: &str) -> bool {
+    let name = text.strip_prefix("--").or_else(|| text.strip_prefix('-'));
+    text == "--" || name.is_some_and(|name| name.starts_with(|c: char| c.is_ascii_alphabetic()))
 }
 
 /// `--help` ends with what is not a flag: the key, and the exit codes, from [`Exit`].
@@ -192,54 +291,15 @@ fn footer() -> String {
     text
 }
 
-/// A clap error as one line that names the setting, or the text `--help` asked for.
-fn refusal(error: &clap::Error, args: &[std::ffi::OsString]) -> Result<Parsed, ConfigError> {
-    let command = Flags::command_for_help();
+/// A clap error about the command line as one line, or the text `--help` asked for.
+fn refusal(error: &clap::Error, args: &[OsString]) -> Result<Parsed, ConfigError> {
     match error.kind() {
-        // The help as defined, not with the environment's values as defaults.
         ErrorKind::DisplayHelp => {
             let help = Flags::command_for_help().render_help().to_string();
             return Ok(Parsed::Print(help));
         }
         ErrorKind::DisplayVersion => return Ok(Parsed::Print(error.render().to_string())),
         _ => {}
-    }
-    let invalid = (error.kind() == ErrorKind::ValueValidation)
-        .then(|| {
-            let Some(ContextValue::String(arg)) = error.get(ContextKind::InvalidArg) else {
-                return None;
-            };
-            // `--timeout <DURATION>`, `--require-pr[=<BOOL>]`: the flag is what comes first.
-            let flag = arg.split([' ', '[', '=']).next()?;
-            let var = command
-                .get_arguments()
-                .find(|a| a.get_long().is_some_and(|long| flag == format!("--{long}")))?
-                .get_env()?
-                .to_string_lossy()
-                .into_owned();
-            let Some(ContextValue::String(value)) = error.get(ContextKind::InvalidValue) else {
-                return None;
-            };
-            let problem = std::error::Error::source(error)?
-                .downcast_ref::<ValueProblem>()?
-                .clone();
-            let given_as_flag = args.iter().any(|a| {
-                let a = a.to_string_lossy();
-                a == flag || a.starts_with(&format!("{flag}="))
-            });
-            Some(ConfigError::Invalid {
-                setting: if given_as_flag {
-                    Setting::Flag(flag.to_owned())
-                } else {
-                    Setting::Variable(var)
-                },
-                value: value.clone(),
-                problem,
-            })
-        })
-        .flatten();
-    if let Some(refusal) = invalid {
-        return Err(refusal);
     }
     if error.kind() == ErrorKind::UnknownArgument
         && let Some(ContextValue::String(unexpected)) = error.get(ContextKind::InvalidArg)
@@ -248,13 +308,16 @@ fn refusal(error: &clap::Error, args: &[std::ffi::OsString]) -> Result<Parsed, C
         if unexpected.starts_with("mint_") {
             return Err(ConfigError::KeyAsArgument);
         }
-        // `--wait false`: a boolean flag takes its value after `=`.
+        // `--wait false`: a switch takes its value after `=`.
         let before = args
             .iter()
             .map(|a| a.to_string_lossy())
             .take_while(|a| a.as_ref() != unexpected.as_str())
             .last();
-        if let Some(flag) = before.filter(|flag| BOOLEANS.contains(&flag.as_ref())) {
+        let command = Flags::command_for_help();
+        let is_switch =
+            |flag: &str| named(&command, flag).is_some_and(clap::Arg::is_require_equals_set);
+        if let Some(flag) = before.filter(|flag| is_switch(flag)) {
             return Err(ConfigError::Usage(format!(
                 "{flag} is a switch that takes its value after =, as {flag}={}; see --help",
                 crate::sanitize::untrusted(&crate::sanitize::truncated(unexpected, 20))
@@ -264,14 +327,13 @@ fn refusal(error: &clap::Error, args: &[std::ffi::OsString]) -> Result<Parsed, C
     Err(ConfigError::Usage(first_line(error)))
 }
 
-/// The flags that are switches.
-const BOOLEANS: [&str; 5] = [
-    "--wait",
-    "--allow-archived",
-    "--require-pr",
-    "--preview",
-    "--deploy",
-];
+/// The setting a `--name` flag names.
+fn named<'a>(command: &'a clap::Command, flag: &str) -> Option<&'a clap::Arg> {
+    let long = flag.strip_prefix("--")?;
+    command
+        .get_arguments()
+        .find(|arg| arg.get_long() == Some(long))
+}
 
 /// clap's message without its `error: ` and the lines of usage after it.
 fn first_line(error: &clap::Error) -> String {
@@ -283,7 +345,9 @@ fn first_line(error: &clap::Error) -> String {
 /// Why a value cannot serve.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum ValueProblem {
-    #[error("is not a duration: write it as 90, 90s, 15m, 1h30m or 500ms")]
+    #[error(
+        "is not a duration: write 90, 90s, 15m, 1h or 500ms, or units largest first, each once, each part after the first below the unit above it (1h30m, 2m30s, 1s500ms)"
+    )]
     NotADuration,
     #[error("is zero: give a positive duration")]
     Zero,
@@ -293,8 +357,15 @@ pub(crate) enum ValueProblem {
     NotABoolean,
     #[error("is not a log level: use error, warn, info, debug or trace")]
     NotALogLevel,
-    #[error("is empty or blank: give a value, or leave the setting out")]
+    #[error(
+        "is empty or blank (only whitespace or invisible characters): give a value, or leave the setting out"
+    )]
     Blank,
+    /// `-` stands for standard input to many tools; this program reads no prompt from it.
+    #[error(
+        "is a lone -, which is no prompt (standard input is not read): give the text, or its file in --prompt-file"
+    )]
+    LoneDash,
     #[error("{0}: give the bare id")]
     Id(IdProblem),
     #[error("is not a URL: give a base URL such as https://api.mintlify.com")]
@@ -343,9 +414,13 @@ fn log_level(text: &str) -> Result<LevelFilter, ValueProblem> {
     }
 }
 
-fn text(text: &str) -> Result<String, ValueProblem> {
-    if text.trim().is_empty() {
+/// The prompt, without a leading byte order mark (a value pasted from a file may carry one).
+fn prompt(text: &str) -> Result<String, ValueProblem> {
+    let text = without_bom(text);
+    if is_blank(text) {
         Err(ValueProblem::Blank)
+    } else if text.trim() == "-" {
+        Err(ValueProblem::LoneDash)
     } else {
         Ok(text.to_owned())
     }
@@ -365,14 +440,10 @@ fn branch(text: &str) -> Result<String, ValueProblem> {
     let branch = text.trim();
     if branch.is_empty() {
         Err(ValueProblem::Blank)
-    } else if branch.len() > crate::job::REF_LIMIT
-        || branch
-            .chars()
-            .any(|c| c.is_whitespace() || crate::sanitize::is_hidden(c))
-    {
-        Err(ValueProblem::NotABranch)
-    } else {
+    } else if crate::deployment::is_branch(branch) {
         Ok(branch.to_owned())
+    } else {
+        Err(ValueProblem::NotABranch)
     }
 }
 

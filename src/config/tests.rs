@@ -249,6 +249,10 @@ fn durations_are_checked() {
     ] {
         assert_eq!(invalid(var, "0"), ValueProblem::Zero);
         assert_eq!(invalid(var, "soon"), ValueProblem::NotADuration);
+        // Parts that could be typos are refused, not added up, and the refusal says the forms.
+        for typo in ["1h1h", "1m60s", "1ms1000s"] {
+            assert_eq!(invalid(var, typo), ValueProblem::NotADuration);
+        }
     }
     assert_eq!(
         refused(&[], &[("MINTLIFY_POLL_MAX", "11s")]),
@@ -387,6 +391,69 @@ fn a_value_after_a_switch_and_a_key_as_an_argument_are_explained() {
     );
     let config = parse(&["--prompt", "- update the docs"], &[]).unwrap();
     assert!(matches!(config.task, Task::FollowUp { prompt, .. } if prompt == "- update the docs"));
+}
+
+/// Which flags are switches comes from the definition, not from a list beside it.
+#[test]
+fn every_switch_explains_a_value_given_apart() {
+    let switches: Vec<String> = Flags::command_for_help()
+        .get_arguments()
+        .filter(|arg| arg.is_require_equals_set())
+        .filter_map(|arg| arg.get_long().map(|long| format!("--{long}")))
+        .collect();
+    assert!(switches.len() >= 3, "{switches:?}");
+    for switch in switches {
+        let message = refusal(&[switch.as_str(), "no"], &[]);
+        assert!(
+            message.starts_with(&format!(
+                "{switch} is a switch that takes its value after ="
+            )),
+            "{message}"
+        );
+    }
+    assert!(!refusal(&["--timeout", "5s", "no"], &[]).contains("is a switch"));
+}
+
+/// With several bad values, the refusal names the first bad flag in the order given, then the
+/// first bad variable.
+#[test]
+fn the_first_bad_value_is_named_by_where_it_came_from() {
+    let bad_variables = [("MINTLIFY_POLL_MAX", "soon"), ("MINTLIFY_LOG", "loud")];
+    let first = |args: &[&str], pairs: &[(&str, &str)]| match refused(args, pairs) {
+        ConfigError::Invalid { setting, value, .. } => (setting, value),
+        other => panic!("{args:?}: {other:?}"),
+    };
+    assert_eq!(
+        first(&["--timeout=never", "--job-id", ".."], &bad_variables),
+        (Setting::Flag("--timeout".into()), "never".into())
+    );
+    assert_eq!(
+        first(&["--job-id", "..", "--timeout=never"], &bad_variables),
+        (Setting::Flag("--job-id".into()), "..".into())
+    );
+    assert_eq!(
+        first(&[], &bad_variables),
+        (Setting::Variable("MINTLIFY_POLL_MAX".into()), "soon".into())
+    );
+    assert_eq!(
+        first(&["--poll-max=5s"], &bad_variables),
+        (Setting::Variable("MINTLIFY_LOG".into()), "loud".into())
+    );
+    // The command line's form is read whole before any value is checked: a mistake in it,
+    // or `--help`, comes first wherever it stands.
+    assert!(matches!(
+        refused(&["--timeout=never", "--bogus"], &[]),
+        ConfigError::Usage(message) if message.contains("'--bogus'")
+    ));
+    let args = ["--timeout=never", "--help"].map(OsString::from);
+    assert!(matches!(
+        Command::parse(&args, &env_with(&[])),
+        Ok(Command::Print(help)) if help.contains("Exit codes:")
+    ));
+    // A value holding `=` or starting with `-` reaches its parser whole.
+    let config = parse(&["--prompt=--x=1", "--log=DEBUG"], &[]).unwrap();
+    assert!(matches!(config.task, Task::FollowUp { prompt, .. } if prompt == "--x=1"));
+    assert_eq!(config.log_level, LevelFilter::DEBUG);
 }
 
 #[cfg(unix)]
@@ -621,4 +688,311 @@ fn not_waiting_needs_something_to_start() {
         ConfigError::WaitWithoutPrompt
     );
     assert_eq!(invalid("MINTLIFY_WAIT", "later"), ValueProblem::NotABoolean);
+    assert_eq!(invalid("MINTLIFY_PROMPT", " - "), ValueProblem::LoneDash);
+}
+
+#[test]
+fn a_flag_is_never_taken_as_the_value_of_the_flag_before_it() {
+    let pairs = [("MINTLIFY_JOB_ID", "")];
+    for (args, flag, next) in [
+        (
+            &["--prompt", "--job-id=job_42"][..],
+            "--prompt",
+            "--job-id=job_42",
+        ),
+        (
+            &["--prompt", "--require-pr"][..],
+            "--prompt",
+            "--require-pr",
+        ),
+        (&["--prompt", "-h"][..], "--prompt", "-h"),
+        (&["--timeout", "--prompt=x"][..], "--timeout", "--prompt=x"),
+        (&["--prompt", "--"][..], "--prompt", "--"),
+        (
+            &["--job-id", "job_42", "--prompt", "--"][..],
+            "--prompt",
+            "--",
+        ),
+        (&["--timeout", "-5s"][..], "--timeout", "-5s"),
+        (&["--job-id", "-1"][..], "--job-id", "-1"),
+    ] {
+        let error = refused(args, &pairs);
+        assert!(
+            matches!(&error, ConfigError::FlagAsValue { flag: f, next: n, .. } if f == flag && n == next),
+            "{args:?}: {error:?}"
+        );
+        let message = error.to_string();
+        assert!(
+            message.contains(&format!("{flag}={next}")) && message.contains("MINTLIFY_"),
+            "{message}"
+        );
+    }
+    // A value that really starts with `-` is given after `=`, or in the variable.
+    for (args, pairs) in [
+        (&["--prompt=--job-id=job_42"][..], &pairs[..]),
+        (
+            &[][..],
+            &[("MINTLIFY_JOB_ID", ""), ("MINTLIFY_PROMPT", "-h")][..],
+        ),
+    ] {
+        let config = parse(args, pairs).unwrap();
+        assert!(
+            matches!(&config.task, Task::Create { prompt } if prompt.starts_with('-')),
+            "{:?}",
+            config.task
+        );
+    }
+    let config = parse(&["--prompt=-h"], &pairs).unwrap();
+    assert_eq!(
+        config.task,
+        Task::Create {
+            prompt: "-h".into()
+        }
+    );
+    // Text that starts with a dash but is no flag stays a value.
+    for text in ["- update the list", "---", "-5 lines"] {
+        let config = parse(&["--prompt", text], &pairs).unwrap();
+        assert_eq!(
+            config.task,
+            Task::Create {
+                prompt: text.into()
+            }
+        );
+    }
+}
+
+#[test]
+fn a_prompt_of_only_invisible_characters_is_empty_and_a_bom_is_no_part_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for invisible in [
+        "\u{feff}",
+        "\u{feff}\r\n",
+        "\u{200b}\u{2060} \u{200d}",
+        "\u{feff}\u{feff}",
+    ] {
+        let file = dir.path().join("prompt.md");
+        std::fs::write(&file, invisible).unwrap();
+        let file = file.to_str().unwrap();
+        assert_eq!(
+            refused(
+                &[],
+                &[("MINTLIFY_JOB_ID", ""), ("MINTLIFY_PROMPT_FILE", file)]
+            ),
+            ConfigError::PromptEmpty,
+            "{invisible:?}"
+        );
+        assert_eq!(
+            invalid("MINTLIFY_PROMPT", invisible),
+            ValueProblem::Blank,
+            "{invisible:?}"
+        );
+    }
+    // PowerShell 5's `>` writes UTF-16 with a byte order mark, even for an empty line.
+    let utf16 = dir.path().join("utf16.md");
+    std::fs::write(&utf16, b"\xff\xfe\r\0\n\0").unwrap();
+    let message = refusal(
+        &[],
+        &[
+            ("MINTLIFY_JOB_ID", ""),
+            ("MINTLIFY_PROMPT_FILE", utf16.to_str().unwrap()),
+        ],
+    );
+    assert!(message.contains("is UTF-16 text"), "{message}");
+    let file = dir.path().join("notepad.md");
+    std::fs::write(&file, "\u{feff}Document the API").unwrap();
+    for pairs in [
+        [("MINTLIFY_PROMPT_FILE", file.to_str().unwrap())],
+        [("MINTLIFY_PROMPT", "\u{feff}Document the API")],
+    ] {
+        let config = parse(&[], &[&pairs[..], &[("MINTLIFY_JOB_ID", "")]].concat()).unwrap();
+        assert_eq!(
+            config.task,
+            Task::Create {
+                prompt: "Document the API".into()
+            }
+        );
+    }
+}
+
+#[test]
+fn keys_of_the_wrong_type_are_refused_in_capitals_too() {
+    for (key, kind) in [
+        ("MINT_DSC_secretvalue", "assistant key"),
+        ("Mint_Us_secretvalue", "index key"),
+    ] {
+        let message = refusal(&[], &[("MINTLIFY_API_KEY", key)]);
+        assert!(message.contains(kind), "{message}");
+        assert!(!message.contains("secretvalue"), "{message}");
+    }
+}
+
+#[test]
+fn a_proxy_the_client_would_ignore_or_cannot_speak_is_refused_by_name() {
+    let refused_proxy = |pairs: &[(&str, &str)]| match refused(&[], pairs) {
+        ConfigError::Proxy { name, problem, .. } => (name, problem),
+        other => panic!("{pairs:?}: {other:?}"),
+    };
+    assert_eq!(
+        refused_proxy(&[("https_proxy", "http://[::1")]),
+        ("https_proxy", ProxyProblem::Unparseable)
+    );
+    assert_eq!(
+        refused_proxy(&[("all_proxy", "gopher://proxy:70")]),
+        ("all_proxy", ProxyProblem::Unparseable)
+    );
+    assert_eq!(
+        refused_proxy(&[("ALL_PROXY", "socks5://proxy:1080")]),
+        ("ALL_PROXY", ProxyProblem::Socks)
+    );
+    // A password in the value is not repeated.
+    for port in ["99999", "65536", "-1", "0", "80x"] {
+        assert_eq!(
+            refused_proxy(&[("HTTPS_PROXY", &format!("http://127.0.0.1:{port}"))]),
+            ("HTTPS_PROXY", ProxyProblem::Port),
+            "{port}"
+        );
+    }
+    assert_eq!(
+        refused_proxy(&[("HTTPS_PROXY", "http://u:p@[::1]:70000/")]),
+        ("HTTPS_PROXY", ProxyProblem::Port)
+    );
+    assert_eq!(
+        refused_proxy(&[("HTTPS_PROXY", "SOCKS5://proxy:1080")]),
+        ("HTTPS_PROXY", ProxyProblem::Socks)
+    );
+    let message = refusal(&[], &[("HTTPS_PROXY", "socks5://me:hunter2@proxy:1080")]);
+    assert!(message.contains("\"socks5://***@proxy:1080\""), "{message}");
+    for fine in [
+        &[("HTTPS_PROXY", "proxy.corp:3128")][..],
+        &[("HTTPS_PROXY", "http://[::1]:65535")],
+        &[("HTTPS_PROXY", "HTTP://proxy.corp:3128")],
+        &[("HTTPS_PROXY", "http://me:pw@proxy.corp:3128")],
+        // HTTPS_PROXY wins over ALL_PROXY, and NO_PROXY keeps the API off a SOCKS one.
+        &[
+            ("HTTPS_PROXY", "http://proxy:3128"),
+            ("ALL_PROXY", "socks5://proxy:1080"),
+        ],
+        &[
+            ("ALL_PROXY", "socks5://proxy:1080"),
+            ("NO_PROXY", "mintlify.com"),
+        ],
+        // Set but empty, as reqwest reads it: no proxy, and the lower-case name is not read.
+        &[("HTTPS_PROXY", ""), ("https_proxy", "http://[::1")],
+        // Plain http to this machine uses no proxy at all.
+        &[
+            ("HTTPS_PROXY", "http://[::1"),
+            ("MINTLIFY_API_URL", "http://127.0.0.1:9"),
+        ],
+        // Nor does a CGI request, whose Proxy header would become HTTP_PROXY.
+        &[
+            ("HTTPS_PROXY", "socks5://proxy:1080"),
+            ("REQUEST_METHOD", "GET"),
+        ],
+    ] {
+        assert!(parse(&[], fine).is_ok(), "{fine:?}");
+    }
+}
+
+#[test]
+fn the_ca_bundle_is_read_whole_through_the_given_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(Vec::new())
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let path = dir.path().join("bundle.pem");
+    std::fs::write(&path, format!("{}{}", "#\n".repeat(40_000), cert.pem())).unwrap();
+    let config = parse(&[], &[("SSL_CERT_FILE", path.to_str().unwrap())]).unwrap();
+    assert_eq!(config.roots.bundle, Some(vec![cert.der().clone()]));
+    let marker_only = dir.path().join("marker.pem");
+    std::fs::write(
+        &marker_only,
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    assert!(matches!(
+        refused(&[], &[("SSL_CERT_FILE", marker_only.to_str().unwrap())]),
+        ConfigError::CaBundle {
+            problem: FileProblem::NoCertificate,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn each_deployment_setting_chooses_what_the_run_is_about() {
+    /// Flags, variables, and the task they choose.
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], Task);
+    let no_job = ("MINTLIFY_JOB_ID", "");
+    let cases: [Case<'_>; 4] = [
+        (&["--deploy"], &[no_job], Task::Deploy(Deploy::Production)),
+        (
+            &[],
+            &[no_job, ("MINTLIFY_PREVIEW_BRANCH", " docs/new\n")],
+            Task::Deploy(Deploy::Preview {
+                branch: "docs/new".into(),
+            }),
+        ),
+        (
+            &["--deployment-id", "st_1"],
+            &[no_job],
+            Task::WatchDeployment {
+                deployment_id: "st_1".into(),
+            },
+        ),
+        (
+            &[],
+            &[no_job, ("MINTLIFY_AUTOMATION_ID", "auto_1")],
+            Task::Automation {
+                automation_id: "auto_1".into(),
+            },
+        ),
+    ];
+    for (args, pairs, task) in cases {
+        let config = parse(args, pairs).unwrap();
+        assert_eq!(config.task, task);
+        assert!(!config.preview);
+    }
+    let config = parse(&["--preview"], &[]).unwrap();
+    assert!(config.preview && config.task.is_agent());
+    // A deployment setting set to nothing or to false chooses nothing.
+    let config = parse(&["--deploy=false"], &[("MINTLIFY_DEPLOYMENT_ID", "")]).unwrap();
+    assert_eq!(config.task.job_id(), Some("job_1"));
+}
+
+#[test]
+fn two_subjects_or_a_preview_without_an_agent_job_are_refused() {
+    assert_eq!(
+        refused(&["--automation-id=a"], &[("MINTLIFY_DEPLOY", "yes")]),
+        ConfigError::SeveralSubjects(vec![
+            "the agent job (MINTLIFY_JOB_ID, MINTLIFY_PROMPT, MINTLIFY_PROMPT_FILE)",
+            "MINTLIFY_DEPLOY",
+            "MINTLIFY_AUTOMATION_ID",
+        ])
+    );
+    let no_job = ("MINTLIFY_JOB_ID", "");
+    assert_eq!(
+        refused(&["--preview"], &[no_job]),
+        ConfigError::PreviewWithoutAgent
+    );
+    assert_eq!(
+        refused(&["--preview", "--deployment-id=st_1"], &[no_job]),
+        ConfigError::PreviewWithoutAgent
+    );
+    assert_eq!(
+        refused(&["--preview", "--wait=false", "--prompt=x"], &[]),
+        ConfigError::PreviewWithoutWaiting
+    );
+    assert_eq!(
+        refused(&["--deployment-id=st_1", "--wait=false"], &[no_job]),
+        ConfigError::WaitWithoutTrigger
+    );
+    assert!(matches!(
+        refused(&["--preview-branch", "a b"], &[no_job]),
+        ConfigError::Invalid {
+            problem: ValueProblem::NotABranch,
+            ..
+        }
+    ));
 }

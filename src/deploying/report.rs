@@ -6,12 +6,12 @@ use serde_json::json;
 use tracing::warn;
 
 use crate::config::Task;
-use crate::deploying::Deploy;
+use crate::deploying::{Deploy, Watched};
 use crate::deployment::DeployStatus;
 use crate::duration::display;
 use crate::failure::Var;
 use crate::outcome::Outcome;
-use crate::outputs::{Report, STDOUT_LIMIT};
+use crate::report::{Report, STDOUT_LIMIT};
 use crate::sanitize::{json_line, markdown, quoted, untrusted};
 
 impl Report<'_> {
@@ -26,8 +26,28 @@ impl Report<'_> {
             (None, Task::Automation { automation_id }) => {
                 format!("automation {}", quoted(automation_id))
             }
+            (None, _) if self.preview_pending() => "the preview of the agent's branch".to_owned(),
             (None, _) => format!("job {}", self.progress.label()),
         }
+    }
+
+    /// The agent job completed with a PR and its preview was to follow, but did not start.
+    pub(crate) fn preview_pending(&self) -> bool {
+        self.config.preview
+            && self.progress.deployment.is_none()
+            && self.pr_link().is_some()
+            && self
+                .progress
+                .last
+                .as_ref()
+                .and_then(|job| job.status.as_ref())
+                == Some(&crate::job::Status::Completed)
+    }
+
+    /// How many of the run's polls read the deployment's status.
+    pub(crate) fn deployment_polls(&self) -> u32 {
+        let deployment = self.progress.deployment.as_ref();
+        deployment.map_or(0, |d| d.polls(self.progress.polls))
     }
 
     pub(crate) fn deployment_id(&self) -> String {
@@ -36,8 +56,8 @@ impl Report<'_> {
     }
 
     pub(crate) fn deployment_status(&self) -> String {
-        let status = self.progress.deployment.as_ref().and_then(|d| d.status());
-        untrusted(status.map(DeployStatus::as_str).unwrap_or_default())
+        let status = self.progress.deployment.as_ref();
+        untrusted(status.and_then(Watched::status_text).unwrap_or_default())
     }
 
     /// Read as a link only under the rules of a PR link, so it is written as it is.
@@ -90,22 +110,26 @@ impl Report<'_> {
         if !logs.is_empty() {
             why.push_str(&format!("; last log lines: {}", logs.join(" | ")));
         }
-        format!(
-            "{agent}{who} failed: {why}: see the deployment in the Mintlify dashboard{}",
-            self.preview_at()
-        )
+        format!("{agent}{who} failed: {why}: see the deployment in the Mintlify dashboard")
     }
 
     pub(crate) fn deployment_timed_out(&self) -> String {
-        let mut seen = format!("last status: {}", self.last_status());
-        if let Some(trouble) = &self.progress.last_trouble {
-            seen.push_str(&format!("; last problem: {trouble}"));
+        let problem = self
+            .progress
+            .last_trouble
+            .as_ref()
+            .map(|trouble| format!("; last problem: {trouble}"))
+            .unwrap_or_default();
+        let (agent, who, timeout) = (self.agent_and(), self.who(), display(self.config.timeout));
+        if self.progress.deployment.is_none() {
+            return format!(
+                "{agent}{who} was not triggered before the deadline of {timeout}{problem}: raise {} or run it again later",
+                Var::Timeout
+            );
         }
         format!(
-            "{}{} has no final status after {} ({seen}): raise {} or check the deployment in the Mintlify dashboard",
-            self.agent_and(),
-            self.who(),
-            display(self.config.timeout),
+            "{agent}{who} has no final status after {timeout} (last status: {}{problem}): raise {} or check the deployment in the Mintlify dashboard",
+            self.last_status(),
             Var::Timeout
         )
     }
@@ -186,7 +210,7 @@ impl Report<'_> {
             markdown(&self.last_status()),
             markdown(self.preview_url().unwrap_or("none")),
             display(self.elapsed),
-            self.progress.polls
+            self.deployment_polls()
         );
         let last = deployment.and_then(|d| d.last.as_ref());
         if *self.outcome == Outcome::DeploymentFailed

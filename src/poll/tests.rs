@@ -333,3 +333,13 @@ async fn a_heartbeat_about_once_a_minute_keeps_the_log_alive() {
         heartbeats[0]
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_job_this_run_created_stays_its_own_after_the_grace() {
+    let mut progress = Progress::new(Some("job_1"));
+    assert_eq!(progress.origin(), Origin::Given);
+    progress.created_at = Some(Instant::now());
+    assert_eq!(progress.origin(), Origin::CreatedMomentsAgo);
+    tokio::time::advance(CREATED_NOT_FOUND_GRACE).await;
+    assert_eq!(progress.origin(), Origin::Created);
+}

@@ -2,6 +2,9 @@
 //! runner's own reading of `$GITHUB_OUTPUT`, and a scan of everything a run wrote for the key.
 #![allow(dead_code)] // each test file uses its own part of these helpers
 
+#[path = "../../src/runner.rs"]
+mod runner;
+
 use std::collections::{HashMap, VecDeque};
 use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
@@ -324,46 +327,13 @@ impl Run {
     }
 }
 
-/// The runner's file-command parser (actions/runner, `FileCommandManager`, as built for Linux
-/// and macOS): only LF ends a line, so a CR stays in the value (on Windows a CRLF ends a line
-/// too; the gate writes LF and escapes every CR and LF in a value, so both read it alike); `name=value` lines, and `name<<DELIMITER` blocks that end at a line equal to the
-/// delimiter. A later entry for a name wins. An unterminated block is an error, as it is for
-/// the runner.
+/// `$GITHUB_OUTPUT` as the runner reads it, by name (a later entry for a name wins), failing
+/// the test where the runner would fail the step.
 pub(crate) fn parse_github_output(text: &str) -> HashMap<String, String> {
-    let mut outputs = HashMap::new();
-    let mut lines = text.split('\n');
-    while let Some(line) = lines.next() {
-        if line.is_empty() {
-            continue;
-        }
-        let equals = line.find('=');
-        let heredoc = line.find("<<");
-        match (equals, heredoc) {
-            (Some(e), h) if h.is_none_or(|h| e < h) => {
-                outputs.insert(line[..e].to_owned(), line[e + 1..].to_owned());
-            }
-            (_, Some(h)) => {
-                let (name, delimiter) = (&line[..h], &line[h + 2..]);
-                assert!(
-                    !name.is_empty() && !delimiter.is_empty(),
-                    "invalid entry {line:?}"
-                );
-                let mut value = Vec::new();
-                loop {
-                    let next = lines
-                        .next()
-                        .unwrap_or_else(|| panic!("delimiter {delimiter} not found"));
-                    if next == delimiter {
-                        break;
-                    }
-                    value.push(next);
-                }
-                outputs.insert(name.to_owned(), value.join("\n"));
-            }
-            _ => panic!("invalid line {line:?}"),
-        }
-    }
-    outputs
+    runner::read(text)
+        .unwrap_or_else(|error| panic!("the runner would refuse $GITHUB_OUTPUT: {error}:\n{text}"))
+        .into_iter()
+        .collect()
 }
 
 /// Server text as the gate shows it to a person: control and invisible characters as visible
