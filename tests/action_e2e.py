@@ -299,6 +299,10 @@ class ActionTest(unittest.TestCase):
             "result": "completed",
             "repository": "https://github.com/acme/docs",
             "ref": "main",
+            "deployment_id": "",  # the outputs of a deployment, empty for a job
+            "deployment_status": "",
+            "preview_url": "",
+            "automation_run_id": "",
         })
         asset = SUPPORTED[("Linux", HOST_ARCH)]
         self.assertEqual(self.downloads(), [f"/{REPOSITORY}/releases/download/{TAG}/{asset}"])
