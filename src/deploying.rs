@@ -8,7 +8,8 @@ use tracing::{debug, info, warn};
 use crate::classify::{Failure, Origin, Start};
 use crate::client::Client;
 use crate::deployment::{DeployStatus, Deployment};
-use crate::poll::{Ending, PollSettings, Progress, Purpose, TimedOut, repeat, send_until_answered};
+use crate::outcome::Timeout;
+use crate::poll::{Ending, PollSettings, Progress, Purpose, repeat, send_until_answered};
 use crate::sanitize::{quoted, untrusted};
 
 /// What a run deploys.
@@ -97,7 +98,7 @@ pub(crate) async fn trigger(
     // A request sent with no time left would be cut off at once, and look as if it may have
     // arrived: after a job that ended at the deadline, nothing is sent.
     if Instant::now() >= deadline {
-        return Err(Ending::TimedOut(TimedOut::Deadline));
+        return Err(Ending::TimedOut(Timeout::Deadline));
     }
     let start = deploy.start();
     let send = async |_: &Progress| match deploy {

@@ -16,6 +16,7 @@ use crate::deploying::Watched;
 use crate::deployment::AutomationRun;
 use crate::duration;
 use crate::job::{Final, Job, Status};
+use crate::outcome::{Outcome, Timeout};
 use crate::sanitize::{quoted, untrusted};
 use crate::schedule::Schedule;
 
@@ -199,19 +200,59 @@ pub(crate) fn origin(started_at: Option<Instant>) -> Origin {
     }
 }
 
+/// How the loop ended. A timeout here is [`Timeout::Deadline`] or [`Timeout::RetryAfter`]:
+/// whether the API was unreachable is decided from the whole run, in [`outcome_of`].
 #[derive(Debug)]
 pub(crate) enum Ending {
     Final(Job, Final),
-    TimedOut(TimedOut),
+    TimedOut(Timeout),
     Refused(Refusal),
 }
 
-/// Why the run stopped waiting before the job ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum TimedOut {
-    Deadline,
-    /// The server asked, with `Retry-After`, for a wait that ends past the deadline.
-    RetryAfter(Duration),
+/// What a final status counts as: the settings that decide it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Judging {
+    pub allow_archived: bool,
+    pub require_pr: bool,
+}
+
+/// The verdict of a run that ended as `ending` after seeing `progress`.
+pub(crate) fn outcome_of(ending: Ending, judging: Judging, progress: &Progress) -> Outcome {
+    match ending {
+        Ending::Final(job, status) => Outcome::of_final(
+            status,
+            job.pr_link.is_some(),
+            judging.allow_archived,
+            judging.require_pr,
+        ),
+        // Only failures to connect say the API is unreachable: a request cut off in flight
+        // by the deadline says nothing either way.
+        Ending::TimedOut(Timeout::Deadline) if !progress.reached && progress.connect_failed => {
+            Outcome::TimedOut(Timeout::Unreachable)
+        }
+        // Answers that were never a deployment's status say nothing about it: an API error, as
+        // for a job below.
+        Ending::TimedOut(Timeout::Deadline) if progress.deployment.is_some() => {
+            match (&progress.deployment, &progress.not_a_job) {
+                (Some(watched), Some(reason)) if !watched.read_one => {
+                    Outcome::ApiError(Refusal::NeverAStatus {
+                        reason: reason.clone(),
+                    })
+                }
+                _ => Outcome::TimedOut(Timeout::Deadline),
+            }
+        }
+        // Answers that were never a job say nothing about the job: not a timeout, which a
+        // pipeline may let pass (GitLab's `allow_failure: exit_codes: [4]`), but an API error.
+        Ending::TimedOut(Timeout::Deadline) if !progress.read_a_job => match &progress.not_a_job {
+            Some(reason) => Outcome::ApiError(Refusal::NeverAJob {
+                reason: reason.clone(),
+            }),
+            None => Outcome::TimedOut(Timeout::Deadline),
+        },
+        Ending::TimedOut(timeout) => Outcome::TimedOut(timeout),
+        Ending::Refused(refusal) => Outcome::ApiError(refusal),
+    }
 }
 
 /// What one request is for.
@@ -277,7 +318,7 @@ pub(crate) async fn repeat<A, T>(
                 let Ok(answer) = timeout_at(settings.deadline, send(progress)).await else {
                     // A poll cut off by the deadline says less than the failure before it.
                     progress.last_trouble.get_or_insert(Trouble::Deadline);
-                    return Err(Ending::TimedOut(TimedOut::Deadline));
+                    return Err(Ending::TimedOut(Timeout::Deadline));
                 };
                 answer
             }
@@ -318,7 +359,7 @@ pub(crate) async fn repeat<A, T>(
             }
         };
         let wait = next_wait(&mut schedule, retry_after, settings.deadline)
-            .map_err(|asked| Ending::TimedOut(TimedOut::RetryAfter(asked)))?;
+            .map_err(|asked| Ending::TimedOut(Timeout::RetryAfter(asked)))?;
         // A trigger refused for its rate is sent again no sooner than its published limit
         // allows, when the server did not say when.
         let wait = match (purpose, &progress.last_trouble) {
@@ -337,7 +378,7 @@ pub(crate) async fn repeat<A, T>(
             last_heartbeat = now;
         }
         if !pause(wait, settings.deadline).await {
-            return Err(Ending::TimedOut(TimedOut::Deadline));
+            return Err(Ending::TimedOut(Timeout::Deadline));
         }
     }
 }
