@@ -7,10 +7,11 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tracing::{error, info, warn};
 
-use crate::classify::{Refusal, Start};
+use crate::classify::Start;
 use crate::client::Client;
 use crate::config::{Command, Config, Task};
 use crate::deploying::{self, Deploy, Watched};
+use crate::failure::Refusal;
 use crate::job::{Final, Job, Status};
 use crate::logging::{self, Console};
 use crate::outcome::{Exit, Outcome, Timeout};

@@ -5,9 +5,10 @@
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
-use crate::classify::{Failure, Origin, Start};
+use crate::classify::{Origin, Start};
 use crate::client::Client;
 use crate::deployment::{DeployStatus, Deployment};
+use crate::failure::Failure;
 use crate::outcome::Timeout;
 use crate::poll::{Ending, PollSettings, Progress, Purpose, repeat, send_until_answered};
 use crate::sanitize::{quoted, untrusted};

@@ -11,10 +11,11 @@ use std::time::Duration;
 use tokio::time::{Instant, sleep_until, timeout_at};
 use tracing::{debug, info, warn};
 
-use crate::classify::{Failure, NotAJob, Origin, Refusal, Start, Trouble};
+use crate::classify::{Origin, Start};
 use crate::deploying::Watched;
 use crate::deployment::AutomationRun;
 use crate::duration;
+use crate::failure::{Failure, NotAJob, Refusal, Trouble};
 use crate::job::{Final, Job, Status};
 use crate::outcome::{Outcome, Timeout};
 use crate::sanitize::{quoted, untrusted};

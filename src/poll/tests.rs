@@ -5,8 +5,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 
 use super::*;
-use crate::classify::{Refusal, Trouble};
-use crate::failure::Transient;
+use crate::failure::{Refusal, Transient, Trouble};
 
 enum Step {
     Answer(Result<Job, Failure>),
