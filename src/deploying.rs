@@ -5,12 +5,12 @@
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
-use crate::classify::{Origin, Start};
+use crate::classify::{Call, Origin, Start};
 use crate::client::Client;
 use crate::deployment::{DeployStatus, Deployment};
 use crate::failure::Failure;
 use crate::outcome::Timeout;
-use crate::poll::{Ending, PollSettings, Progress, Purpose, repeat, send_until_answered};
+use crate::poll::{Ending, PollSettings, Progress, repeat, send_until_answered};
 use crate::sanitize::{quoted, untrusted};
 
 /// What a run deploys.
@@ -193,7 +193,7 @@ async fn poll(
         observe(progress, deployment);
         ended
     };
-    repeat(fetch, finished, Purpose::Poll, settings, progress).await
+    repeat(fetch, finished, Call::Read, settings, progress).await
 }
 
 /// Logs what changed, and keeps the answer as the last seen.

@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::time::{Instant, sleep_until, timeout_at};
 use tracing::{debug, info, warn};
 
-use crate::classify::{Origin, Start};
+use crate::classify::{Call, Origin, Start};
 use crate::deploying::Watched;
 use crate::deployment::AutomationRun;
 use crate::duration;
@@ -256,17 +256,6 @@ pub(crate) fn outcome_of(ending: Ending, judging: Judging, progress: &Progress) 
     }
 }
 
-/// What one request is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Purpose {
-    /// Reading the job: repeated until it is final, and cut off at the deadline.
-    Poll,
-    /// Starting the agent: repeated only on failures that certainly did not start it, and not
-    /// cut off here: the request ends by the deadline itself, so that one in flight then is
-    /// reported as one whose fate is unknown.
-    Start(Start),
-}
-
 /// Polls the job at once, then on the schedule, until it reaches a final status.
 ///
 /// `fetch` reads the job once: the HTTP client in a run, a script in tests.
@@ -282,7 +271,7 @@ pub(crate) async fn poll_until_final(
         let status = status.filter(|_| progress.accepts_final())?;
         progress.last.clone().map(|job| (job, status))
     };
-    match repeat(fetch, finished, Purpose::Poll, settings, progress).await {
+    match repeat(fetch, finished, Call::Read, settings, progress).await {
         Ok((job, status)) => Ending::Final(job, status),
         Err(ending) => ending,
     }
@@ -297,24 +286,28 @@ pub(crate) async fn send_until_answered<A>(
     progress: &mut Progress,
 ) -> Result<A, Ending> {
     let answered = |_: &mut Progress, answer: A| Some(answer);
-    repeat(send, answered, Purpose::Start(start), settings, progress).await
+    repeat(send, answered, Call::Start(start), settings, progress).await
 }
 
 /// The one retry loop: sends at once, then after each wait of the schedule (or longer, if the
 /// server asked), never past the deadline. `A` is what an answer holds: a job, a deployment's
 /// status, a trigger's answer.
+///
+/// A read is repeated until `done`, and cut off at the deadline. A start is repeated only on
+/// failures that certainly did not start it, and not cut off here: the request ends by the
+/// deadline itself, so that one in flight then is reported as one whose fate is unknown.
 pub(crate) async fn repeat<A, T>(
     send: impl AsyncFn(&Progress) -> Result<A, Failure>,
     mut done: impl FnMut(&mut Progress, A) -> Option<T>,
-    purpose: Purpose,
+    call: Call,
     settings: &PollSettings,
     progress: &mut Progress,
 ) -> Result<T, Ending> {
     let mut schedule = Schedule::new(settings.initial, settings.max);
     let mut last_heartbeat = Instant::now();
     loop {
-        let answer = match purpose {
-            Purpose::Poll => {
+        let answer = match call {
+            Call::Read => {
                 progress.polls += 1;
                 let Ok(answer) = timeout_at(settings.deadline, send(progress)).await else {
                     // A poll cut off by the deadline says less than the failure before it.
@@ -323,7 +316,7 @@ pub(crate) async fn repeat<A, T>(
                 };
                 answer
             }
-            Purpose::Start(start) => {
+            Call::Start(start) => {
                 progress.start_in_flight = Some(start);
                 let answer = send(progress).await;
                 progress.start_in_flight = None;
@@ -346,13 +339,13 @@ pub(crate) async fn repeat<A, T>(
                 if let Trouble::NotAJob(reason) | Trouble::NotAStatus(reason) = &failure.trouble {
                     progress.not_a_job = Some(reason.clone());
                 }
-                let what = match purpose {
-                    Purpose::Poll => progress.subject(),
-                    Purpose::Start(Start::Create) => "creating a job".to_owned(),
-                    Purpose::Start(Start::FollowUp) => {
+                let what = match call {
+                    Call::Read => progress.subject(),
+                    Call::Start(Start::Create) => "creating a job".to_owned(),
+                    Call::Start(Start::FollowUp) => {
                         format!("job {}: sending the follow-up", progress.label())
                     }
-                    Purpose::Start(start) => format!("triggering {}", start.what()),
+                    Call::Start(start) => format!("triggering {}", start.what()),
                 };
                 warn!("{what}: {}; trying again", failure.trouble);
                 progress.last_trouble = Some(failure.trouble);
@@ -363,8 +356,8 @@ pub(crate) async fn repeat<A, T>(
             .map_err(|asked| Ending::TimedOut(Timeout::RetryAfter(asked)))?;
         // A trigger refused for its rate is sent again no sooner than its published limit
         // allows, when the server did not say when.
-        let wait = match (purpose, &progress.last_trouble) {
-            (Purpose::Start(start), Some(Trouble::RateLimited)) => wait.max(start.spacing()),
+        let wait = match (call, &progress.last_trouble) {
+            (Call::Start(start), Some(Trouble::RateLimited)) => wait.max(start.spacing()),
             _ => wait,
         };
         let now = Instant::now();
