@@ -17,8 +17,7 @@ use crate::logging::{self, Console};
 use crate::outcome::{Exit, Outcome, Timeout};
 use crate::outputs;
 use crate::poll::{
-    Ending, FOLLOW_UP_GRACE, Judging, PollSettings, Progress, outcome_of, poll_until_final,
-    send_until_answered,
+    Ending, Judging, PollSettings, Progress, outcome_of, poll_until_final, send_until_answered,
 };
 use crate::redact::Redactor;
 use crate::report::{Report, annotation};
@@ -133,7 +132,7 @@ async fn wait(config: &Config, progress: &mut Progress) -> Outcome {
             return deployment(Some(deploy), config, &client, &settings, progress).await;
         }
         Task::WatchDeployment { deployment_id } => {
-            progress.deployment = Some(Watched::given(deployment_id));
+            progress.watch(Watched::given(deployment_id));
             return deployment(None, config, &client, &settings, progress).await;
         }
         Task::Automation { automation_id } => {
@@ -220,7 +219,7 @@ async fn deployment(
 /// A poll the deadline cut off while it was still connecting never reached the API.
 fn cut_off_connecting(ending: &Ending, client: &Client, progress: &mut Progress) {
     if matches!(ending, Ending::TimedOut(Timeout::Deadline)) && client.connecting() {
-        progress.connect_failed = true;
+        progress.cut_off_connecting();
     }
 }
 
@@ -242,8 +241,7 @@ async fn start(
             let create = async |_: &Progress| client.create_job(prompt, settings.deadline).await;
             let job = send_until_answered(create, Start::Create, settings, progress).await?;
             // The classifier accepts a create's answer only with a usable id.
-            progress.job_id.clone_from(&job.id);
-            progress.created_at = Some(Instant::now());
+            progress.created(job.id.clone());
             info!(
                 "job {}: created from a prompt of {}",
                 progress.label(),
@@ -259,7 +257,7 @@ async fn start(
             };
             let job = send_until_answered(send, Start::FollowUp, settings, progress).await?;
             // Until the job turns active, a final status may be the one from before.
-            progress.stale_until = Instant::now().checked_add(FOLLOW_UP_GRACE);
+            progress.followed_up();
             info!(
                 "job {}: follow-up sent ({})",
                 progress.label(),

@@ -113,7 +113,7 @@ pub(crate) async fn trigger(
     watched.triggered_at = Some(Instant::now());
     watched.polls_before = progress.polls;
     watched.preview_url.clone_from(&triggered.preview_url);
-    progress.deployment = Some(watched);
+    progress.watch(watched);
     for note in &triggered.notes {
         progress.warn_once(note.to_string());
     }
@@ -154,8 +154,7 @@ pub(crate) async fn trigger_automation(
         warn!("automation {}: {note}", quoted(automation_id));
     }
     // The verdict names the run and its job: no status of it can be read to wait on.
-    progress.job_id.clone_from(&run.job_id);
-    progress.automation = Some(run);
+    progress.automation_started(run);
     Ok(())
 }
 
@@ -187,7 +186,7 @@ async fn poll(
     progress: &mut Progress,
 ) -> Result<bool, Ending> {
     // Answers that were no status before, about the job, say nothing about the deployment.
-    progress.not_a_job = None;
+    progress.polling_a_deployment();
     let finished = |progress: &mut Progress, deployment: Deployment| {
         let ended = deployment.status.as_ref().and_then(DeployStatus::succeeded);
         observe(progress, deployment);

@@ -45,22 +45,22 @@ pub(crate) struct Progress {
     pub polls: u32,
     pub started: Instant,
     /// A connection to the API was made at least once.
-    pub reached: bool,
+    reached: bool,
     /// A connection to the API failed at least once.
-    pub connect_failed: bool,
+    connect_failed: bool,
     /// A poll was answered with a job, whatever its status.
-    pub read_a_job: bool,
+    read_a_job: bool,
     /// Why the last answer that was no job was not one.
-    pub not_a_job: Option<NotAJob>,
+    not_a_job: Option<NotAJob>,
     /// The last failure that was retried, unless an answer came after it: a verdict says what
     /// went wrong.
-    pub last_trouble: Option<Trouble>,
+    last_trouble: Option<Trouble>,
     /// A start request is in flight: if the run ends now, its fate is unknown.
-    pub start_in_flight: Option<Start>,
+    start_in_flight: Option<Start>,
     /// When this run created the job: its first reads may not find it yet.
-    pub created_at: Option<Instant>,
+    created_at: Option<Instant>,
     /// After a follow-up, until when a final status without `active` before it is stale.
-    pub stale_until: Option<Instant>,
+    stale_until: Option<Instant>,
     /// The deployment or preview the run triggered or waits on, once it has one.
     pub deployment: Option<Watched>,
     /// The automation run this run triggered.
@@ -87,6 +87,73 @@ impl Progress {
             automation: None,
             said: Vec::new(),
         }
+    }
+
+    /// An answer came: the API is reachable, and the trouble before it is past.
+    fn answered(&mut self) {
+        self.reached = true;
+        self.last_trouble = None;
+    }
+
+    /// A request failed in a way worth another try; `reached` if it connected first.
+    fn failed(&mut self, trouble: Trouble, reached: bool) {
+        self.reached |= reached;
+        self.connect_failed |= !reached;
+        if let Trouble::NotAJob(reason) | Trouble::NotAStatus(reason) = &trouble {
+            self.not_a_job = Some(reason.clone());
+        }
+        self.last_trouble = Some(trouble);
+    }
+
+    /// This run created the job, `id` as the answer gave it: its first reads may not find it
+    /// yet.
+    pub(crate) fn created(&mut self, id: Option<String>) {
+        self.job_id = id;
+        self.created_at = Some(Instant::now());
+    }
+
+    /// A follow-up was sent: until the job turns active, a final status may be the one from
+    /// before.
+    pub(crate) fn followed_up(&mut self) {
+        self.stale_until = Instant::now().checked_add(FOLLOW_UP_GRACE);
+    }
+
+    /// The deadline cut off a request while it was still connecting: it never reached the API.
+    pub(crate) fn cut_off_connecting(&mut self) {
+        self.connect_failed = true;
+    }
+
+    /// The run waits on this deployment from now on.
+    pub(crate) fn watch(&mut self, deployment: Watched) {
+        self.deployment = Some(deployment);
+    }
+
+    /// Polling a deployment begins: answers that were no status before, about the job, say
+    /// nothing about it.
+    pub(crate) fn polling_a_deployment(&mut self) {
+        self.not_a_job = None;
+    }
+
+    /// An automation run was triggered: the verdict names it and its job.
+    pub(crate) fn automation_started(&mut self, run: AutomationRun) {
+        self.job_id.clone_from(&run.job_id);
+        self.automation = Some(run);
+    }
+
+    /// A follow-up was sent and the job has not been seen active since: its status may be the
+    /// one from before.
+    pub(crate) fn not_active_since_follow_up(&self) -> bool {
+        self.stale_until.is_some()
+    }
+
+    /// The last failure that was retried, unless an answer came after it.
+    pub(crate) fn last_trouble(&self) -> Option<&Trouble> {
+        self.last_trouble.as_ref()
+    }
+
+    /// The start request in flight, if any: if the run ends now, its fate is unknown.
+    pub(crate) fn start_in_flight(&self) -> Option<Start> {
+        self.start_in_flight
     }
 
     /// The job as log lines name it.
@@ -325,8 +392,7 @@ pub(crate) async fn repeat<A, T>(
         };
         let retry_after = match answer {
             Ok(answer) => {
-                progress.reached = true;
-                progress.last_trouble = None;
+                progress.answered();
                 if let Some(done) = done(progress, answer) {
                     return Ok(done);
                 }
@@ -334,11 +400,6 @@ pub(crate) async fn repeat<A, T>(
             }
             Err(Failure::Permanent(refusal)) => return Err(Ending::Refused(refusal)),
             Err(Failure::Transient(failure)) => {
-                progress.reached |= failure.reached;
-                progress.connect_failed |= !failure.reached;
-                if let Trouble::NotAJob(reason) | Trouble::NotAStatus(reason) = &failure.trouble {
-                    progress.not_a_job = Some(reason.clone());
-                }
                 let what = match call {
                     Call::Read => progress.subject(),
                     Call::Start(Start::Create) => "creating a job".to_owned(),
@@ -348,7 +409,7 @@ pub(crate) async fn repeat<A, T>(
                     Call::Start(start) => format!("triggering {}", start.what()),
                 };
                 warn!("{what}: {}; trying again", failure.trouble);
-                progress.last_trouble = Some(failure.trouble);
+                progress.failed(failure.trouble, failure.reached);
                 failure.retry_after
             }
         };

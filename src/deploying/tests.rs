@@ -192,7 +192,7 @@ async fn nothing_is_triggered_once_the_deadline_has_passed() {
         matches!(ended, Err(Ending::TimedOut(Timeout::Deadline))),
         "{ended:?}"
     );
-    assert!(progress.deployment.is_none() && progress.start_in_flight.is_none());
+    assert!(progress.deployment.is_none() && progress.start_in_flight().is_none());
 }
 
 /// After a 429 without `Retry-After`, a trigger waits out its published rate; the agent's
