@@ -15,8 +15,8 @@ use reqwest::Url;
 use tracing::level_filters::LevelFilter;
 
 use flags::is_loopback;
-pub(crate) use flags::{Flags, ValueProblem};
-pub(crate) use proxy::ProxyProblem;
+use flags::{Flags, ValueProblem};
+use proxy::ProxyProblem;
 use proxy::check_proxy;
 
 use crate::deploying::Deploy;
