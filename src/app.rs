@@ -7,17 +7,17 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tracing::{error, info, warn};
 
-use crate::classify::{Refusal, Start};
+use crate::classify::Start;
 use crate::client::Client;
 use crate::config::{Command, Config, Task};
 use crate::deploying::{self, Deploy, Watched};
+use crate::failure::Refusal;
 use crate::job::{Final, Job, Status};
 use crate::logging::{self, Console};
 use crate::outcome::{Exit, Outcome, Timeout};
 use crate::outputs;
 use crate::poll::{
-    Ending, FOLLOW_UP_GRACE, PollSettings, Progress, TimedOut, poll_until_final,
-    send_until_answered,
+    Ending, Judging, PollSettings, Progress, outcome_of, poll_until_final, send_until_answered,
 };
 use crate::redact::Redactor;
 use crate::report::{Report, annotation};
@@ -132,7 +132,7 @@ async fn wait(config: &Config, progress: &mut Progress) -> Outcome {
             return deployment(Some(deploy), config, &client, &settings, progress).await;
         }
         Task::WatchDeployment { deployment_id } => {
-            progress.deployment = Some(Watched::given(deployment_id));
+            progress.watch(Watched::given(deployment_id));
             return deployment(None, config, &client, &settings, progress).await;
         }
         Task::Automation { automation_id } => {
@@ -140,14 +140,14 @@ async fn wait(config: &Config, progress: &mut Progress) -> Outcome {
                 .await
             {
                 Ok(()) => Outcome::Started,
-                Err(ending) => outcome_of(ending, config, progress),
+                Err(ending) => outcome_of(ending, judging(config), progress),
             };
         }
         Task::Watch { .. } | Task::Create { .. } | Task::FollowUp { .. } => {}
     }
     let started = match start(config, &client, &settings, progress).await {
         Ok(started) => started,
-        Err(ending) => return outcome_of(ending, config, progress),
+        Err(ending) => return outcome_of(ending, judging(config), progress),
     };
     if !config.wait {
         // A create answered with a failure is reported as one, waiting or not. A follow-up's
@@ -166,7 +166,7 @@ async fn wait(config: &Config, progress: &mut Progress) -> Outcome {
     let fetch = async |progress: &Progress| client.get_job(&job_id, progress.origin()).await;
     let ending = poll_until_final(fetch, &settings, progress).await;
     cut_off_connecting(&ending, &client, progress);
-    let outcome = outcome_of(ending, config, progress);
+    let outcome = outcome_of(ending, judging(config), progress);
     if !config.preview || outcome != Outcome::Completed {
         return outcome;
     }
@@ -200,7 +200,7 @@ async fn deployment(
 ) -> Outcome {
     if let Some(deploy) = deploy {
         if let Err(ending) = deploying::trigger(client, deploy, settings, progress).await {
-            return outcome_of(ending, config, progress);
+            return outcome_of(ending, judging(config), progress);
         }
         if !config.wait {
             return Outcome::Started;
@@ -211,15 +211,15 @@ async fn deployment(
         Ok(false) => Outcome::DeploymentFailed,
         Err(ending) => {
             cut_off_connecting(&ending, client, progress);
-            outcome_of(ending, config, progress)
+            outcome_of(ending, judging(config), progress)
         }
     }
 }
 
 /// A poll the deadline cut off while it was still connecting never reached the API.
 fn cut_off_connecting(ending: &Ending, client: &Client, progress: &mut Progress) {
-    if matches!(ending, Ending::TimedOut(TimedOut::Deadline)) && client.connecting() {
-        progress.connect_failed = true;
+    if matches!(ending, Ending::TimedOut(Timeout::Deadline)) && client.connecting() {
+        progress.cut_off_connecting();
     }
 }
 
@@ -241,8 +241,7 @@ async fn start(
             let create = async |_: &Progress| client.create_job(prompt, settings.deadline).await;
             let job = send_until_answered(create, Start::Create, settings, progress).await?;
             // The classifier accepts a create's answer only with a usable id.
-            progress.job_id.clone_from(&job.id);
-            progress.created_at = Some(Instant::now());
+            progress.created(job.id.clone());
             info!(
                 "job {}: created from a prompt of {}",
                 progress.label(),
@@ -258,7 +257,7 @@ async fn start(
             };
             let job = send_until_answered(send, Start::FollowUp, settings, progress).await?;
             // Until the job turns active, a final status may be the one from before.
-            progress.stale_until = Instant::now().checked_add(FOLLOW_UP_GRACE);
+            progress.followed_up();
             info!(
                 "job {}: follow-up sent ({})",
                 progress.label(),
@@ -272,51 +271,17 @@ async fn start(
     Ok(status)
 }
 
+fn judging(config: &Config) -> Judging {
+    Judging {
+        allow_archived: config.allow_archived,
+        require_pr: config.require_pr,
+    }
+}
+
 fn characters(text: &str) -> String {
     match text.chars().count() {
         1 => "1 character".to_owned(),
         n => format!("{n} characters"),
-    }
-}
-
-fn outcome_of(ending: Ending, config: &Config, progress: &Progress) -> Outcome {
-    match ending {
-        Ending::Final(job, status) => Outcome::of_final(
-            status,
-            job.pr_link.is_some(),
-            config.allow_archived,
-            config.require_pr,
-        ),
-        Ending::TimedOut(TimedOut::RetryAfter(asked)) => {
-            Outcome::TimedOut(Timeout::RetryAfter(asked))
-        }
-        // Only failures to connect say the API is unreachable: a request cut off in flight
-        // by the deadline says nothing either way.
-        Ending::TimedOut(TimedOut::Deadline) if !progress.reached && progress.connect_failed => {
-            Outcome::TimedOut(Timeout::Unreachable)
-        }
-        // Answers that were never a deployment's status say nothing about it: an API error, as
-        // for a job below.
-        Ending::TimedOut(TimedOut::Deadline) if progress.deployment.is_some() => {
-            match (&progress.deployment, &progress.not_a_job) {
-                (Some(watched), Some(reason)) if !watched.read_one => {
-                    Outcome::ApiError(Refusal::NeverAStatus {
-                        reason: reason.clone(),
-                    })
-                }
-                _ => Outcome::TimedOut(Timeout::Deadline),
-            }
-        }
-        // Answers that were never a job say nothing about the job: not a timeout, which a
-        // pipeline may let pass (GitLab's `allow_failure: exit_codes: [4]`), but an API error.
-        Ending::TimedOut(TimedOut::Deadline) if !progress.read_a_job => match &progress.not_a_job {
-            Some(reason) => Outcome::ApiError(Refusal::NeverAJob {
-                reason: reason.clone(),
-            }),
-            None => Outcome::TimedOut(Timeout::Deadline),
-        },
-        Ending::TimedOut(TimedOut::Deadline) => Outcome::TimedOut(Timeout::Deadline),
-        Ending::Refused(refusal) => Outcome::ApiError(refusal),
     }
 }
 

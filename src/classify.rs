@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
-pub(crate) use crate::failure::{Answered, Failure, NotAJob, Refusal, Start, Trouble, Words};
+use crate::failure::{Answered, Failure, NotAJob, Refusal, Trouble, Words};
 #[cfg(any(test, fuzzing))]
 use crate::job::Job;
 use crate::job::check_id;
@@ -26,6 +26,41 @@ const SERVER_WORDS_LIMIT: usize = 300;
 pub(crate) enum Call {
     Read,
     Start(Start),
+}
+
+/// The calls that start something: the agent, a deployment, a preview, an automation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Start {
+    Create,
+    FollowUp,
+    /// A production deployment.
+    Update,
+    Preview,
+    Automation,
+}
+
+impl Start {
+    /// What the call starts, as a message names it.
+    pub(crate) fn what(self) -> &'static str {
+        match self {
+            Start::Create => "an agent job",
+            Start::FollowUp => "a follow-up",
+            Start::Update => "a production deployment",
+            Start::Preview => "a preview deployment",
+            Start::Automation => "an automation run",
+        }
+    }
+
+    /// The least time between two requests the published rate limit allows, per organization:
+    /// previews 5 a minute, updates and automation triggers 10 per 10 s. The agent's limits
+    /// are per hour, where spacing the requests would not help.
+    pub(crate) fn spacing(self) -> Duration {
+        match self {
+            Start::Preview => Duration::from_secs(12),
+            Start::Update | Start::Automation => Duration::from_secs(1),
+            Start::Create | Start::FollowUp => Duration::ZERO,
+        }
+    }
 }
 
 /// What a request was for: it decides what may be retried and the wording of errors.

@@ -14,12 +14,11 @@ use tokio::time::Instant;
 
 use self::connect::{Phase, connect_timeout, pinned, tunnel_status};
 use crate::classify::{
-    Answer, Body, Call, Failure, NotAJob, Origin, Refusal, Start, Target, Trouble, classify_as,
-    parse_retry_after, uncertain,
+    Answer, Body, Call, Origin, Start, Target, classify_as, parse_retry_after, uncertain,
 };
 use crate::config::Config;
 use crate::deployment::{AutomationRun, Deployment, Triggered};
-use crate::failure::Var;
+use crate::failure::{Failure, NotAJob, Refusal, Trouble, Var};
 use crate::job::Job;
 use crate::redact::Redactor;
 use crate::resource::Reading;

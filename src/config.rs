@@ -14,9 +14,9 @@ use std::time::Duration;
 use reqwest::Url;
 use tracing::level_filters::LevelFilter;
 
-pub(crate) use flags::{Flags, ValueProblem};
-use flags::{Parsed, is_loopback};
-pub(crate) use proxy::ProxyProblem;
+use flags::is_loopback;
+use flags::{Flags, ValueProblem};
+use proxy::ProxyProblem;
 use proxy::check_proxy;
 
 use crate::deploying::Deploy;
@@ -29,10 +29,11 @@ const POLL_CAP: Duration = Duration::from_secs(10);
 /// Mintlify asks for a poll every 5 to 10 seconds; faster is for a mock on this machine only.
 const POLL_FLOOR: Duration = Duration::from_secs(1);
 
-/// What the command line asked for.
+/// What the command line asked for: a run with its settings (`Flags` as clap read them, then
+/// the whole `Config`), or a text to print.
 #[derive(Debug)]
-pub(crate) enum Command {
-    Run(Box<Config>),
+pub(crate) enum Command<Settings = Config> {
+    Run(Box<Settings>),
     /// `--help` or `--version`: print this and exit 0.
     Print(String),
 }
@@ -289,8 +290,8 @@ impl Command {
         }
         Flags::check_text(env)?;
         match Flags::parse(args, env)? {
-            Parsed::Print(text) => Ok(Command::Print(text)),
-            Parsed::Run(flags) => Config::read(*flags, env).map(|c| Command::Run(Box::new(c))),
+            Command::Print(text) => Ok(Command::Print(text)),
+            Command::Run(flags) => Config::read(*flags, env).map(|c| Command::Run(Box::new(c))),
         }
     }
 }

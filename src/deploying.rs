@@ -5,10 +5,12 @@
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
-use crate::classify::{Failure, Origin, Start};
+use crate::classify::{Call, Origin, Start};
 use crate::client::Client;
 use crate::deployment::{DeployStatus, Deployment};
-use crate::poll::{Ending, PollSettings, Progress, Purpose, TimedOut, repeat, send_until_answered};
+use crate::failure::Failure;
+use crate::outcome::Timeout;
+use crate::poll::{Ending, PollSettings, Progress, repeat, send_until_answered};
 use crate::sanitize::{quoted, untrusted};
 
 /// What a run deploys.
@@ -97,7 +99,7 @@ pub(crate) async fn trigger(
     // A request sent with no time left would be cut off at once, and look as if it may have
     // arrived: after a job that ended at the deadline, nothing is sent.
     if Instant::now() >= deadline {
-        return Err(Ending::TimedOut(TimedOut::Deadline));
+        return Err(Ending::TimedOut(Timeout::Deadline));
     }
     let start = deploy.start();
     let send = async |_: &Progress| match deploy {
@@ -111,7 +113,7 @@ pub(crate) async fn trigger(
     watched.triggered_at = Some(Instant::now());
     watched.polls_before = progress.polls;
     watched.preview_url.clone_from(&triggered.preview_url);
-    progress.deployment = Some(watched);
+    progress.watch(watched);
     for note in &triggered.notes {
         progress.warn_once(note.to_string());
     }
@@ -152,8 +154,7 @@ pub(crate) async fn trigger_automation(
         warn!("automation {}: {note}", quoted(automation_id));
     }
     // The verdict names the run and its job: no status of it can be read to wait on.
-    progress.job_id.clone_from(&run.job_id);
-    progress.automation = Some(run);
+    progress.automation_started(run);
     Ok(())
 }
 
@@ -185,13 +186,13 @@ async fn poll(
     progress: &mut Progress,
 ) -> Result<bool, Ending> {
     // Answers that were no status before, about the job, say nothing about the deployment.
-    progress.not_a_job = None;
+    progress.polling_a_deployment();
     let finished = |progress: &mut Progress, deployment: Deployment| {
         let ended = deployment.status.as_ref().and_then(DeployStatus::succeeded);
         observe(progress, deployment);
         ended
     };
-    repeat(fetch, finished, Purpose::Poll, settings, progress).await
+    repeat(fetch, finished, Call::Read, settings, progress).await
 }
 
 /// Logs what changed, and keeps the answer as the last seen.

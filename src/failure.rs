@@ -7,6 +7,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::classify::Start;
 use crate::duration::display;
 use crate::resource::Subject;
 use crate::sanitize::quoted;
@@ -61,41 +62,6 @@ impl fmt::Display for Words {
             Ok(())
         } else {
             write!(f, ": {}", self.0)
-        }
-    }
-}
-
-/// The calls that start something: the agent, a deployment, a preview, an automation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Start {
-    Create,
-    FollowUp,
-    /// A production deployment.
-    Update,
-    Preview,
-    Automation,
-}
-
-impl Start {
-    /// What the call starts, as a message names it.
-    pub(crate) fn what(self) -> &'static str {
-        match self {
-            Start::Create => "an agent job",
-            Start::FollowUp => "a follow-up",
-            Start::Update => "a production deployment",
-            Start::Preview => "a preview deployment",
-            Start::Automation => "an automation run",
-        }
-    }
-
-    /// The least time between two requests the published rate limit allows, per organization:
-    /// previews 5 a minute, updates and automation triggers 10 per 10 s. The agent's limits
-    /// are per hour, where spacing the requests would not help.
-    pub(crate) fn spacing(self) -> Duration {
-        match self {
-            Start::Preview => Duration::from_secs(12),
-            Start::Update | Start::Automation => Duration::from_secs(1),
-            Start::Create | Start::FollowUp => Duration::ZERO,
         }
     }
 }

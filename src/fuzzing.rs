@@ -6,10 +6,11 @@
 use std::time::{Duration, SystemTime};
 
 use crate::classify::{
-    Answer, Body, Call, Failure, Origin, Start, Target, classify, classify_as, parse_retry_after,
+    Answer, Body, Call, Origin, Start, Target, classify, classify_as, parse_retry_after,
 };
 use crate::deployment::{self, AutomationRun, Deployment, Triggered};
 use crate::duration;
+use crate::failure::Failure;
 use crate::job::{self, Job, check_id};
 use crate::redact::Redactor;
 use crate::report;

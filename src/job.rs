@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-pub(crate) use crate::failure::NotAJob;
+use crate::failure::NotAJob;
 use crate::sanitize::{is_hidden, quoted, truncated};
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,11 +11,13 @@ use std::time::Duration;
 use tokio::time::{Instant, sleep_until, timeout_at};
 use tracing::{debug, info, warn};
 
-use crate::classify::{Failure, NotAJob, Origin, Refusal, Start, Trouble};
+use crate::classify::{Call, Origin, Start};
 use crate::deploying::Watched;
 use crate::deployment::AutomationRun;
 use crate::duration;
+use crate::failure::{Failure, NotAJob, Refusal, Trouble};
 use crate::job::{Final, Job, Status};
+use crate::outcome::{Outcome, Timeout};
 use crate::sanitize::{quoted, untrusted};
 use crate::schedule::Schedule;
 
@@ -43,22 +45,22 @@ pub(crate) struct Progress {
     pub polls: u32,
     pub started: Instant,
     /// A connection to the API was made at least once.
-    pub reached: bool,
+    reached: bool,
     /// A connection to the API failed at least once.
-    pub connect_failed: bool,
+    connect_failed: bool,
     /// A poll was answered with a job, whatever its status.
-    pub read_a_job: bool,
+    read_a_job: bool,
     /// Why the last answer that was no job was not one.
-    pub not_a_job: Option<NotAJob>,
+    not_a_job: Option<NotAJob>,
     /// The last failure that was retried, unless an answer came after it: a verdict says what
     /// went wrong.
-    pub last_trouble: Option<Trouble>,
+    last_trouble: Option<Trouble>,
     /// A start request is in flight: if the run ends now, its fate is unknown.
-    pub start_in_flight: Option<Start>,
+    start_in_flight: Option<Start>,
     /// When this run created the job: its first reads may not find it yet.
-    pub created_at: Option<Instant>,
+    created_at: Option<Instant>,
     /// After a follow-up, until when a final status without `active` before it is stale.
-    pub stale_until: Option<Instant>,
+    stale_until: Option<Instant>,
     /// The deployment or preview the run triggered or waits on, once it has one.
     pub deployment: Option<Watched>,
     /// The automation run this run triggered.
@@ -85,6 +87,73 @@ impl Progress {
             automation: None,
             said: Vec::new(),
         }
+    }
+
+    /// An answer came: the API is reachable, and the trouble before it is past.
+    fn answered(&mut self) {
+        self.reached = true;
+        self.last_trouble = None;
+    }
+
+    /// A request failed in a way worth another try; `reached` if it connected first.
+    fn failed(&mut self, trouble: Trouble, reached: bool) {
+        self.reached |= reached;
+        self.connect_failed |= !reached;
+        if let Trouble::NotAJob(reason) | Trouble::NotAStatus(reason) = &trouble {
+            self.not_a_job = Some(reason.clone());
+        }
+        self.last_trouble = Some(trouble);
+    }
+
+    /// This run created the job, `id` as the answer gave it: its first reads may not find it
+    /// yet.
+    pub(crate) fn created(&mut self, id: Option<String>) {
+        self.job_id = id;
+        self.created_at = Some(Instant::now());
+    }
+
+    /// A follow-up was sent: until the job turns active, a final status may be the one from
+    /// before.
+    pub(crate) fn followed_up(&mut self) {
+        self.stale_until = Instant::now().checked_add(FOLLOW_UP_GRACE);
+    }
+
+    /// The deadline cut off a request while it was still connecting: it never reached the API.
+    pub(crate) fn cut_off_connecting(&mut self) {
+        self.connect_failed = true;
+    }
+
+    /// The run waits on this deployment from now on.
+    pub(crate) fn watch(&mut self, deployment: Watched) {
+        self.deployment = Some(deployment);
+    }
+
+    /// Polling a deployment begins: answers that were no status before, about the job, say
+    /// nothing about it.
+    pub(crate) fn polling_a_deployment(&mut self) {
+        self.not_a_job = None;
+    }
+
+    /// An automation run was triggered: the verdict names it and its job.
+    pub(crate) fn automation_started(&mut self, run: AutomationRun) {
+        self.job_id.clone_from(&run.job_id);
+        self.automation = Some(run);
+    }
+
+    /// A follow-up was sent and the job has not been seen active since: its status may be the
+    /// one from before.
+    pub(crate) fn not_active_since_follow_up(&self) -> bool {
+        self.stale_until.is_some()
+    }
+
+    /// The last failure that was retried, unless an answer came after it.
+    pub(crate) fn last_trouble(&self) -> Option<&Trouble> {
+        self.last_trouble.as_ref()
+    }
+
+    /// The start request in flight, if any: if the run ends now, its fate is unknown.
+    pub(crate) fn start_in_flight(&self) -> Option<Start> {
+        self.start_in_flight
     }
 
     /// The job as log lines name it.
@@ -199,30 +268,59 @@ pub(crate) fn origin(started_at: Option<Instant>) -> Origin {
     }
 }
 
+/// How the loop ended. A timeout here is [`Timeout::Deadline`] or [`Timeout::RetryAfter`]:
+/// whether the API was unreachable is decided from the whole run, in [`outcome_of`].
 #[derive(Debug)]
 pub(crate) enum Ending {
     Final(Job, Final),
-    TimedOut(TimedOut),
+    TimedOut(Timeout),
     Refused(Refusal),
 }
 
-/// Why the run stopped waiting before the job ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum TimedOut {
-    Deadline,
-    /// The server asked, with `Retry-After`, for a wait that ends past the deadline.
-    RetryAfter(Duration),
+/// What a final status counts as: the settings that decide it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Judging {
+    pub allow_archived: bool,
+    pub require_pr: bool,
 }
 
-/// What one request is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Purpose {
-    /// Reading the job: repeated until it is final, and cut off at the deadline.
-    Poll,
-    /// Starting the agent: repeated only on failures that certainly did not start it, and not
-    /// cut off here: the request ends by the deadline itself, so that one in flight then is
-    /// reported as one whose fate is unknown.
-    Start(Start),
+/// The verdict of a run that ended as `ending` after seeing `progress`.
+pub(crate) fn outcome_of(ending: Ending, judging: Judging, progress: &Progress) -> Outcome {
+    match ending {
+        Ending::Final(job, status) => Outcome::of_final(
+            status,
+            job.pr_link.is_some(),
+            judging.allow_archived,
+            judging.require_pr,
+        ),
+        // Only failures to connect say the API is unreachable: a request cut off in flight
+        // by the deadline says nothing either way.
+        Ending::TimedOut(Timeout::Deadline) if !progress.reached && progress.connect_failed => {
+            Outcome::TimedOut(Timeout::Unreachable)
+        }
+        // Answers that were never a deployment's status say nothing about it: an API error, as
+        // for a job below.
+        Ending::TimedOut(Timeout::Deadline) if progress.deployment.is_some() => {
+            match (&progress.deployment, &progress.not_a_job) {
+                (Some(watched), Some(reason)) if !watched.read_one => {
+                    Outcome::ApiError(Refusal::NeverAStatus {
+                        reason: reason.clone(),
+                    })
+                }
+                _ => Outcome::TimedOut(Timeout::Deadline),
+            }
+        }
+        // Answers that were never a job say nothing about the job: not a timeout, which a
+        // pipeline may let pass (GitLab's `allow_failure: exit_codes: [4]`), but an API error.
+        Ending::TimedOut(Timeout::Deadline) if !progress.read_a_job => match &progress.not_a_job {
+            Some(reason) => Outcome::ApiError(Refusal::NeverAJob {
+                reason: reason.clone(),
+            }),
+            None => Outcome::TimedOut(Timeout::Deadline),
+        },
+        Ending::TimedOut(timeout) => Outcome::TimedOut(timeout),
+        Ending::Refused(refusal) => Outcome::ApiError(refusal),
+    }
 }
 
 /// Polls the job at once, then on the schedule, until it reaches a final status.
@@ -240,7 +338,7 @@ pub(crate) async fn poll_until_final(
         let status = status.filter(|_| progress.accepts_final())?;
         progress.last.clone().map(|job| (job, status))
     };
-    match repeat(fetch, finished, Purpose::Poll, settings, progress).await {
+    match repeat(fetch, finished, Call::Read, settings, progress).await {
         Ok((job, status)) => Ending::Final(job, status),
         Err(ending) => ending,
     }
@@ -255,33 +353,37 @@ pub(crate) async fn send_until_answered<A>(
     progress: &mut Progress,
 ) -> Result<A, Ending> {
     let answered = |_: &mut Progress, answer: A| Some(answer);
-    repeat(send, answered, Purpose::Start(start), settings, progress).await
+    repeat(send, answered, Call::Start(start), settings, progress).await
 }
 
 /// The one retry loop: sends at once, then after each wait of the schedule (or longer, if the
 /// server asked), never past the deadline. `A` is what an answer holds: a job, a deployment's
 /// status, a trigger's answer.
+///
+/// A read is repeated until `done`, and cut off at the deadline. A start is repeated only on
+/// failures that certainly did not start it, and not cut off here: the request ends by the
+/// deadline itself, so that one in flight then is reported as one whose fate is unknown.
 pub(crate) async fn repeat<A, T>(
     send: impl AsyncFn(&Progress) -> Result<A, Failure>,
     mut done: impl FnMut(&mut Progress, A) -> Option<T>,
-    purpose: Purpose,
+    call: Call,
     settings: &PollSettings,
     progress: &mut Progress,
 ) -> Result<T, Ending> {
     let mut schedule = Schedule::new(settings.initial, settings.max);
     let mut last_heartbeat = Instant::now();
     loop {
-        let answer = match purpose {
-            Purpose::Poll => {
+        let answer = match call {
+            Call::Read => {
                 progress.polls += 1;
                 let Ok(answer) = timeout_at(settings.deadline, send(progress)).await else {
                     // A poll cut off by the deadline says less than the failure before it.
                     progress.last_trouble.get_or_insert(Trouble::Deadline);
-                    return Err(Ending::TimedOut(TimedOut::Deadline));
+                    return Err(Ending::TimedOut(Timeout::Deadline));
                 };
                 answer
             }
-            Purpose::Start(start) => {
+            Call::Start(start) => {
                 progress.start_in_flight = Some(start);
                 let answer = send(progress).await;
                 progress.start_in_flight = None;
@@ -290,8 +392,7 @@ pub(crate) async fn repeat<A, T>(
         };
         let retry_after = match answer {
             Ok(answer) => {
-                progress.reached = true;
-                progress.last_trouble = None;
+                progress.answered();
                 if let Some(done) = done(progress, answer) {
                     return Ok(done);
                 }
@@ -299,30 +400,25 @@ pub(crate) async fn repeat<A, T>(
             }
             Err(Failure::Permanent(refusal)) => return Err(Ending::Refused(refusal)),
             Err(Failure::Transient(failure)) => {
-                progress.reached |= failure.reached;
-                progress.connect_failed |= !failure.reached;
-                if let Trouble::NotAJob(reason) | Trouble::NotAStatus(reason) = &failure.trouble {
-                    progress.not_a_job = Some(reason.clone());
-                }
-                let what = match purpose {
-                    Purpose::Poll => progress.subject(),
-                    Purpose::Start(Start::Create) => "creating a job".to_owned(),
-                    Purpose::Start(Start::FollowUp) => {
+                let what = match call {
+                    Call::Read => progress.subject(),
+                    Call::Start(Start::Create) => "creating a job".to_owned(),
+                    Call::Start(Start::FollowUp) => {
                         format!("job {}: sending the follow-up", progress.label())
                     }
-                    Purpose::Start(start) => format!("triggering {}", start.what()),
+                    Call::Start(start) => format!("triggering {}", start.what()),
                 };
                 warn!("{what}: {}; trying again", failure.trouble);
-                progress.last_trouble = Some(failure.trouble);
+                progress.failed(failure.trouble, failure.reached);
                 failure.retry_after
             }
         };
         let wait = next_wait(&mut schedule, retry_after, settings.deadline)
-            .map_err(|asked| Ending::TimedOut(TimedOut::RetryAfter(asked)))?;
+            .map_err(|asked| Ending::TimedOut(Timeout::RetryAfter(asked)))?;
         // A trigger refused for its rate is sent again no sooner than its published limit
         // allows, when the server did not say when.
-        let wait = match (purpose, &progress.last_trouble) {
-            (Purpose::Start(start), Some(Trouble::RateLimited)) => wait.max(start.spacing()),
+        let wait = match (call, &progress.last_trouble) {
+            (Call::Start(start), Some(Trouble::RateLimited)) => wait.max(start.spacing()),
             _ => wait,
         };
         let now = Instant::now();
@@ -337,7 +433,7 @@ pub(crate) async fn repeat<A, T>(
             last_heartbeat = now;
         }
         if !pause(wait, settings.deadline).await {
-            return Err(Ending::TimedOut(TimedOut::Deadline));
+            return Err(Ending::TimedOut(Timeout::Deadline));
         }
     }
 }

@@ -140,10 +140,10 @@ impl Report<'_> {
             Outcome::Started if !self.config.task.is_agent() => self.triggered(),
             Outcome::TimedOut(Timeout::Deadline) => {
                 let mut seen = format!("last status: {}", self.last_status());
-                if self.progress.stale_until.is_some() {
+                if self.progress.not_active_since_follow_up() {
                     seen.push_str(", from before the follow-up: the job was not seen active since");
                 }
-                if let Some(trouble) = &self.progress.last_trouble {
+                if let Some(trouble) = self.progress.last_trouble() {
                     seen.push_str(&format!("; last problem: {trouble}"));
                 }
                 format!(
@@ -154,8 +154,7 @@ impl Report<'_> {
             Outcome::TimedOut(Timeout::Unreachable) => format!(
                 "{who}: the API at {url} could not be reached in {timeout} ({}): check {}, DNS, the network and any HTTPS_PROXY from this runner; curl -sS {url} shows the same error",
                 self.progress
-                    .last_trouble
-                    .as_ref()
+                    .last_trouble()
                     .map_or_else(|| "no request was answered".to_owned(), ToString::to_string),
                 Var::ApiUrl,
                 url = self.config.api_url,
@@ -178,7 +177,7 @@ impl Report<'_> {
                 Var::Wait
             ),
             Outcome::Cancelled(signal) => {
-                let in_flight = match self.progress.start_in_flight {
+                let in_flight = match self.progress.start_in_flight() {
                     Some(Start::Create) => format!(
                         "; the request to create a job was in flight, so a job may or may not exist: check the agent jobs of project {} in the Mintlify dashboard before running this again",
                         quoted(&self.config.project_id)

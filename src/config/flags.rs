@@ -16,7 +16,7 @@ use clap::{FromArgMatches as _, Parser, ValueHint};
 use reqwest::Url;
 use tracing::level_filters::LevelFilter;
 
-use super::{ConfigError, Setting, is_blank, without_bom};
+use super::{Command, ConfigError, Setting, is_blank, without_bom};
 use crate::duration;
 use crate::job::{IdProblem, check_id};
 use crate::outcome::Exit;
@@ -121,14 +121,6 @@ pub(crate) struct Flags {
     pub(crate) log: LevelFilter,
 }
 
-/// What the command line asked for.
-#[derive(Debug)]
-pub(crate) enum Parsed {
-    Run(Box<Flags>),
-    /// `--help` or `--version`: the text to print, and nothing else to do.
-    Print(String),
-}
-
 impl Flags {
     /// The definition as `--help` shows it.
     pub(crate) fn command_for_help() -> clap::Command {
@@ -162,7 +154,7 @@ impl Flags {
     pub(crate) fn parse(
         args: &[OsString],
         env: &dyn Fn(&str) -> Option<OsString>,
-    ) -> Result<Parsed, ConfigError> {
+    ) -> Result<Command<Flags>, ConfigError> {
         flag_as_value(args)?;
         let definition = Flags::command_for_help();
         // clap's own reading of the process would bypass `env`.
@@ -212,7 +204,7 @@ impl Flags {
             }
         };
         let flags = Flags::from_arg_matches(&matches).map_err(usage)?;
-        Ok(Parsed::Run(Box::new(flags)))
+        Ok(Command::Run(Box::new(flags)))
     }
 }
 
@@ -292,13 +284,13 @@ fn footer() -> String {
 }
 
 /// A clap error about the command line as one line, or the text `--help` asked for.
-fn refusal(error: &clap::Error, args: &[OsString]) -> Result<Parsed, ConfigError> {
+fn refusal(error: &clap::Error, args: &[OsString]) -> Result<Command<Flags>, ConfigError> {
     match error.kind() {
         ErrorKind::DisplayHelp => {
             let help = Flags::command_for_help().render_help().to_string();
-            return Ok(Parsed::Print(help));
+            return Ok(Command::Print(help));
         }
-        ErrorKind::DisplayVersion => return Ok(Parsed::Print(error.render().to_string())),
+        ErrorKind::DisplayVersion => return Ok(Command::Print(error.render().to_string())),
         _ => {}
     }
     if error.kind() == ErrorKind::UnknownArgument

@@ -116,8 +116,7 @@ impl Report<'_> {
     pub(crate) fn deployment_timed_out(&self) -> String {
         let problem = self
             .progress
-            .last_trouble
-            .as_ref()
+            .last_trouble()
             .map(|trouble| format!("; last problem: {trouble}"))
             .unwrap_or_default();
         let (agent, who, timeout) = (self.agent_and(), self.who(), display(self.config.timeout));

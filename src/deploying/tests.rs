@@ -124,10 +124,7 @@ async fn the_deadline_ends_a_deployment_still_in_progress() {
     )
     .await;
     assert!(
-        matches!(
-            ended,
-            Err(Ending::TimedOut(crate::poll::TimedOut::Deadline))
-        ),
+        matches!(ended, Err(Ending::TimedOut(Timeout::Deadline))),
         "{ended:?}"
     );
     assert_eq!(
@@ -192,10 +189,10 @@ async fn nothing_is_triggered_once_the_deadline_has_passed() {
     };
     let ended = trigger(&client, &deploy, &settings(0), &mut progress).await;
     assert!(
-        matches!(ended, Err(Ending::TimedOut(TimedOut::Deadline))),
+        matches!(ended, Err(Ending::TimedOut(Timeout::Deadline))),
         "{ended:?}"
     );
-    assert!(progress.deployment.is_none() && progress.start_in_flight.is_none());
+    assert!(progress.deployment.is_none() && progress.start_in_flight().is_none());
 }
 
 /// After a 429 without `Retry-After`, a trigger waits out its published rate; the agent's

@@ -5,8 +5,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 
 use super::*;
-use crate::classify::{Refusal, Trouble};
-use crate::failure::Transient;
+use crate::failure::{Refusal, Transient, Trouble};
 
 enum Step {
     Answer(Result<Job, Failure>),
@@ -160,7 +159,7 @@ async fn retry_after_past_the_deadline_ends_the_run_at_once() {
     let start = Instant::now();
     let ending = run(&script, &settings(60)).await;
     assert!(
-        matches!(ending, Ending::TimedOut(TimedOut::RetryAfter(d)) if d == Duration::from_secs(600)),
+        matches!(ending, Ending::TimedOut(Timeout::RetryAfter(d)) if d == Duration::from_secs(600)),
         "{ending:?}"
     );
     assert_eq!(start.elapsed(), Duration::ZERO);
@@ -172,7 +171,7 @@ async fn an_absurd_retry_after_ends_the_run_without_overflow() {
     let script = Script::new([transient(Some(u64::MAX))]);
     let ending = run(&script, &settings(60)).await;
     assert!(
-        matches!(ending, Ending::TimedOut(TimedOut::RetryAfter(_))),
+        matches!(ending, Ending::TimedOut(Timeout::RetryAfter(_))),
         "{ending:?}"
     );
 }
@@ -183,7 +182,7 @@ async fn the_deadline_ends_the_run_exactly_and_no_request_follows_it() {
     let start = Instant::now();
     let ending = run(&script, &settings(60)).await;
     assert!(
-        matches!(ending, Ending::TimedOut(TimedOut::Deadline)),
+        matches!(ending, Ending::TimedOut(Timeout::Deadline)),
         "{ending:?}"
     );
     assert_eq!(start.elapsed(), Duration::from_secs(60));
@@ -196,7 +195,7 @@ async fn a_request_in_flight_is_cut_off_by_the_deadline() {
     let start = Instant::now();
     let ending = run(&script, &settings(5)).await;
     assert!(
-        matches!(ending, Ending::TimedOut(TimedOut::Deadline)),
+        matches!(ending, Ending::TimedOut(Timeout::Deadline)),
         "{ending:?}"
     );
     assert_eq!(start.elapsed(), Duration::from_secs(5));
@@ -319,7 +318,7 @@ async fn a_heartbeat_about_once_a_minute_keeps_the_log_alive() {
     let _guard = tracing::subscriber::set_default(subscriber);
     let script = Script::new([]);
     let ending = run(&script, &settings(300)).await;
-    assert!(matches!(ending, Ending::TimedOut(TimedOut::Deadline)));
+    assert!(matches!(ending, Ending::TimedOut(Timeout::Deadline)));
     let log = String::from_utf8(buffer.lock().unwrap().clone()).unwrap();
     let heartbeats: Vec<&str> = log
         .lines()
@@ -342,4 +341,86 @@ async fn a_job_this_run_created_stays_its_own_after_the_grace() {
     assert_eq!(progress.origin(), Origin::CreatedMomentsAgo);
     tokio::time::advance(CREATED_NOT_FOUND_GRACE).await;
     assert_eq!(progress.origin(), Origin::Created);
+}
+
+/// A poll run on the script to its end, and the verdict it gives.
+async fn verdict(steps: Vec<Step>, deadline_secs: u64, progress: &mut Progress) -> Outcome {
+    let script = Script::new(steps);
+    let ending = poll(&script, &settings(deadline_secs), progress).await;
+    let judging = Judging {
+        allow_archived: false,
+        require_pr: true,
+    };
+    outcome_of(ending, judging, progress)
+}
+
+fn failure(trouble: Trouble, reached: bool) -> Step {
+    Step::Answer(Err(Failure::Transient(Transient {
+        trouble,
+        retry_after: None,
+        reached,
+    })))
+}
+
+#[tokio::test(start_paused = true)]
+async fn only_failed_connects_until_the_deadline_say_unreachable() {
+    let refused = || failure(Trouble::RateLimited, false);
+    let mut progress = Progress::new(Some("job_1"));
+    let outcome = verdict((0..5).map(|_| refused()).collect(), 3, &mut progress).await;
+    assert_eq!(outcome, Outcome::TimedOut(Timeout::Unreachable));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_connect_after_an_answer_is_a_plain_timeout() {
+    let steps = vec![status("active"), failure(Trouble::RateLimited, false)];
+    let mut progress = Progress::new(Some("job_1"));
+    let outcome = verdict(steps, 3, &mut progress).await;
+    assert_eq!(outcome, Outcome::TimedOut(Timeout::Deadline));
+}
+
+#[tokio::test(start_paused = true)]
+async fn answers_that_were_never_a_job_are_an_api_error_not_a_timeout() {
+    let not_a_job = || failure(Trouble::NotAJob(NotAJob::NotAnObject), true);
+    let mut progress = Progress::new(Some("job_1"));
+    let outcome = verdict((0..5).map(|_| not_a_job()).collect(), 3, &mut progress).await;
+    assert_eq!(
+        outcome,
+        Outcome::ApiError(Refusal::NeverAJob {
+            reason: NotAJob::NotAnObject
+        })
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn answers_never_a_status_of_a_watched_deployment_are_an_api_error() {
+    let not_a_status = || failure(Trouble::NotAStatus(NotAJob::NoStatus), true);
+    let mut progress = Progress::new(None);
+    progress.deployment = Some(Watched::given("status_1"));
+    let outcome = verdict((0..5).map(|_| not_a_status()).collect(), 3, &mut progress).await;
+    assert_eq!(
+        outcome,
+        Outcome::ApiError(Refusal::NeverAStatus {
+            reason: NotAJob::NoStatus
+        })
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_after_past_the_deadline_is_its_own_timeout() {
+    let mut progress = Progress::new(Some("job_1"));
+    let outcome = verdict(vec![transient(Some(600))], 30, &mut progress).await;
+    assert_eq!(
+        outcome,
+        Outcome::TimedOut(Timeout::RetryAfter(Duration::from_secs(600)))
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_final_status_is_judged_by_the_settings() {
+    let mut progress = Progress::new(Some("job_1"));
+    let outcome = verdict(vec![status("completed")], 3, &mut progress).await;
+    assert_eq!(outcome, Outcome::CompletedWithoutPr);
+    let mut progress = Progress::new(Some("job_1"));
+    let outcome = verdict(vec![status("archived")], 3, &mut progress).await;
+    assert_eq!(outcome, Outcome::Archived { allowed: false });
 }
