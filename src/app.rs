@@ -171,7 +171,7 @@ async fn wait(config: &Config, progress: &mut Progress) -> Outcome {
         return outcome;
     }
     // One deadline covers the agent and its preview.
-    match progress.last.as_ref().filter(|job| job.pr_link.is_some()) {
+    match progress.last.as_ref().filter(|job| job.names_a_pr()) {
         None => {
             info!("no PR, so no preview to build: the agent changed nothing");
             outcome

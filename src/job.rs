@@ -309,6 +309,17 @@ pub(crate) struct Job {
 }
 
 impl Job {
+    /// Whether the answer names a PR at all, usable as a link or not. Only an answer without
+    /// one says the agent changed nothing: a link refused as unreadable (a trailing newline, no
+    /// scheme) is still a change whose preview decides the verdict, never a reason to pass.
+    pub(crate) fn names_a_pr(&self) -> bool {
+        self.pr_link.is_some()
+            || self
+                .raw
+                .get("prLink")
+                .is_some_and(|link| !link.is_null() && link.as_str() != Some(""))
+    }
+
     /// Reads a decoded answer. Only the shape is required: a JSON object.
     pub(crate) fn read(raw: Value) -> Result<Job, NotAJob> {
         let Value::Object(object) = &raw else {

@@ -333,6 +333,40 @@ async fn a_job_without_a_pr_skips_the_preview_and_passes() {
     assert_eq!(count(&server, "POST", PREVIEW_PATH).await, 0);
 }
 
+/// A PR link the gate cannot take (a trailing newline, no scheme, a script) is still a PR: the
+/// agent changed something, so its branch is built and the preview decides the verdict.
+#[tokio::test]
+async fn a_job_whose_pr_link_is_unreadable_still_builds_its_preview() {
+    for link in [
+        json!("https://github.com/acme/docs/pull/7\n"),
+        json!("github.com/acme/docs/pull/7"),
+        json!("javascript:alert(1)"),
+        json!(7),
+    ] {
+        let mut completed = job("completed", None);
+        completed["prLink"] = link.clone();
+        let server = api([ok(completed)]).await;
+        script(&server, "POST", PREVIEW_PATH, [preview_triggered()]).await;
+        script(
+            &server,
+            "GET",
+            STATUS_PATH,
+            [failed("mint.json is invalid", &[])],
+        )
+        .await;
+        let run = Gate::new(&server.uri()).arg("--preview").run();
+        run.assert_code(8);
+        assert!(
+            !run.stderr.contains("no preview to build"),
+            "{link}: {}",
+            run.stderr
+        );
+        assert_eq!(count(&server, "POST", PREVIEW_PATH).await, 1, "{link}");
+        assert_eq!(run.outputs()["pr_link"], "", "{link}");
+        assert_eq!(run.outputs()["result"], "deployment_failed", "{link}");
+    }
+}
+
 #[tokio::test]
 async fn a_failed_job_builds_no_preview() {
     let server = api([ok(job("failed", None))]).await;
