@@ -107,6 +107,7 @@ fn replace_runs<'a>(text: &'a str, windows: &HashSet<Vec<u8>>) -> Cow<'a, str> {
     let mut at_in_text = Vec::with_capacity(text.len() + 1);
     for (at, c) in text.char_indices() {
         if !is_hidden(c) {
+            let c = ascii_of_full_width(c);
             let mut buffer = [0u8; 4];
             for (offset, byte) in c.encode_utf8(&mut buffer).bytes().enumerate() {
                 seen.push(byte.to_ascii_lowercase());
@@ -147,6 +148,16 @@ fn replace_runs<'a>(text: &'a str, windows: &HashSet<Vec<u8>>) -> Cow<'a, str> {
     }
     out.push_str(&text[last..]);
     Cow::Owned(out)
+}
+
+/// The ASCII character a full-width form (U+FF01 to U+FF5E) stands for, as Unicode's
+/// compatibility normalisation (NFKC) reads it: `ｍｉｎｔ＿…` is the key to a reader and to any
+/// program that normalises. Other characters are themselves.
+fn ascii_of_full_width(c: char) -> char {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
+        _ => c,
+    }
 }
 
 /// Words that hold the key only once decoded become [`REDACTED`] whole. `None`: none did.
@@ -261,6 +272,10 @@ mod tests {
             ("secre\u{1b}tkey\n1234", "<redacted>"),
             ("se\u{200b}cret ke\u{200b}y", "se\u{200b}cret ke\u{200b}y"),
             ("\u{200b}é secretkey1 é", "\u{200b}é <redacted> é"),
+            (
+                "summary: \u{FF4D}\u{FF49}\u{FF4E}\u{FF54}\u{FF3F}\u{FF53}\u{FF45}\u{FF43}\u{FF52}\u{FF45}\u{FF54}\u{FF4B}\u{FF45}\u{FF59}\u{FF11}\u{FF12} x",
+                "summary: <redacted> x",
+            ),
         ] {
             assert_eq!(redactor.text(echo), shown, "{echo:?}");
         }
