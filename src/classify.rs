@@ -489,8 +489,14 @@ pub(crate) fn uncertain(start: Start, target: Target<'_>, reason: Trouble) -> Fa
 /// `Retry-After` as seconds or as an HTTP date.
 pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // More seconds than a u64 holds is still a wait, past any deadline: not an absent one,
+        // which would be retried on the schedule.
+        return Some(
+            value
+                .parse::<u64>()
+                .map_or(Duration::MAX, Duration::from_secs),
+        );
     }
     let date = httpdate::parse_http_date(value).ok()?;
     Some(date.duration_since(now).unwrap_or(Duration::ZERO))

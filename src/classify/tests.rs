@@ -292,6 +292,10 @@ fn retry_after_reads_seconds_and_http_dates() {
         Some(Duration::ZERO)
     );
     assert_eq!(parse_retry_after("soon", now), None);
+    assert_eq!(
+        parse_retry_after("18446744073709551616", now),
+        Some(Duration::MAX)
+    );
 }
 
 #[test]
