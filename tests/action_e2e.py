@@ -55,20 +55,25 @@ EXPRESSION = re.compile(r"^\$\{\{ (inputs\.([a-z_]+)|steps\.([a-z_]+)\.outputs\.
 GITHUB_TOKEN = "ghs_e2e_job_token"  # the job's github.token, as the runner evaluates it
 
 
-def build_gate(directory):
-    """The gate's binary, built by cargo, copied into `directory` and stripped as a release's is."""
+def cargo_gate():
+    """The gate's debug binary, as `cargo build --locked` makes it (tests/conformance.py too)."""
     run = subprocess.run(
         ["cargo", "build", "--locked", "--bin", "mintlify-agent-gate", "--message-format=json-render-diagnostics"],
         cwd=ROOT, stdout=subprocess.PIPE, check=True, text=True)
     for line in run.stdout.splitlines():
         message = json.loads(line)
         if message.get("reason") == "compiler-artifact" and message.get("executable"):
-            gate = os.path.join(directory, "mintlify-agent-gate")
-            shutil.copy(message["executable"], gate)
-            if shutil.which("strip"):
-                subprocess.run(["strip", gate], check=True)
-            return gate
+            return message["executable"]
     raise AssertionError("cargo built no executable")
+
+
+def build_gate(directory):
+    """The gate's binary, built by cargo, copied into `directory` and stripped as a release's is."""
+    gate = os.path.join(directory, "mintlify-agent-gate")
+    shutil.copy(cargo_gate(), gate)
+    if shutil.which("strip"):
+        subprocess.run(["strip", gate], check=True)
+    return gate
 
 
 # A port of src/runner.rs, the Rust model of the runner's reading that every Rust test and the

@@ -35,22 +35,11 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 import conformance_front  # noqa: E402
 from conformance_front import Script  # noqa: E402
+from action_e2e import cargo_gate  # noqa: E402
 
 KEY = "mint_conformance_0123456789abcdef"
 PROJECT = "proj_conformance"
 PRISM = os.environ.get("PRISM", str(conformance_front.DEFAULT_PRISM))
-
-
-def build_gate():
-    """The gate's debug binary, as `cargo build --locked` makes it."""
-    run = subprocess.run(
-        ["cargo", "build", "--locked", "--bin", "mintlify-agent-gate", "--message-format=json-render-diagnostics"],
-        cwd=ROOT, stdout=subprocess.PIPE, check=True, text=True)
-    for line in run.stdout.splitlines():
-        message = json.loads(line)
-        if message.get("reason") == "compiler-artifact" and message.get("executable"):
-            return message["executable"]
-    raise AssertionError("cargo built no executable")
 
 
 class Run:
@@ -69,7 +58,7 @@ class Conformance(unittest.TestCase):
     def setUpClass(cls):
         if not os.access(PRISM, os.X_OK):
             raise RuntimeError(f"no Prism at {PRISM}: install the pinned one as this file's docstring says, or set PRISM")
-        cls.gate = build_gate()
+        cls.gate = cargo_gate()
         cls.front = conformance_front.start(PRISM)
 
     @classmethod
