@@ -56,7 +56,7 @@ async fn deployment(statuses: impl IntoIterator<Item = ResponseTemplate>) -> Moc
 
 /// A run about no agent job: the job id every other test sets is unset.
 fn gate(server: &MockServer) -> Gate {
-    Gate::new(&server.uri()).env("MINTLIFY_JOB_ID", "")
+    Gate::new(&server.uri()).unset("MINTLIFY_JOB_ID")
 }
 
 /// Asserts a request carries the key as the document says, and no body.
@@ -655,7 +655,7 @@ async fn a_preview_refused_with_403_names_the_plan() {
 async fn a_trigger_that_never_connects_is_retried_until_the_deadline() {
     let refusing = refusing();
     let run = Gate::new(&refusing.url)
-        .env("MINTLIFY_JOB_ID", "")
+        .unset("MINTLIFY_JOB_ID")
         .env("MINTLIFY_DEPLOY", "true")
         .env("MINTLIFY_TIMEOUT", "1s")
         .run();
@@ -731,4 +731,69 @@ async fn a_status_given_twice_is_never_taken() {
     assert!(!run.stderr.contains("not a job"), "{}", run.stderr);
     assert_eq!(run.outputs()["deployment_status"], "");
     assert!(count(&server, "GET", STATUS_PATH).await >= 2);
+}
+
+#[tokio::test]
+async fn a_subject_set_to_nothing_beside_another_is_refused_and_nothing_is_sent() {
+    /// The setting set to nothing, the others set, and the one it is refused beside.
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    // A completed job with a PR: any run that took the empty setting as unset would pass.
+    let server = finished_api().await;
+    let cases: [Case<'_>; 7] = [
+        ("MINTLIFY_PREVIEW_BRANCH", &[], "MINTLIFY_JOB_ID"),
+        // A follow-up whose prompt came out empty never becomes a watch of the old status.
+        ("MINTLIFY_PROMPT", &[], "MINTLIFY_JOB_ID"),
+        ("MINTLIFY_PROMPT_FILE", &[], "MINTLIFY_JOB_ID"),
+        ("MINTLIFY_DEPLOYMENT_ID", &[], "MINTLIFY_JOB_ID"),
+        ("MINTLIFY_AUTOMATION_ID", &[], "MINTLIFY_JOB_ID"),
+        (
+            "MINTLIFY_JOB_ID",
+            &[("MINTLIFY_PROMPT", "Go")],
+            "MINTLIFY_PROMPT",
+        ),
+        (
+            "MINTLIFY_JOB_ID",
+            &[("MINTLIFY_DEPLOY", "true")],
+            "MINTLIFY_DEPLOY",
+        ),
+    ];
+    for (empty, others, beside) in cases {
+        for value in ["", " \t"] {
+            let mut gate = Gate::new(&server.uri()).env(empty, value);
+            for (name, value) in others {
+                gate = gate.env(name, value);
+            }
+            let run = gate.run();
+            run.assert_code(2).assert_logged(&format!(
+                "{empty} is set but empty beside {beside}, which chooses what the run is about: unset {empty} if the run is about {beside}; if {empty} should hold a value, the expression that fills it came out empty"
+            ));
+            assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+            assert!(run.file("output").is_none(), "outputs written for {empty}");
+        }
+    }
+    let run = Gate::new(&server.uri()).arg("--preview-branch=").run();
+    run.assert_code(2).assert_logged(
+        "--preview-branch is set but empty beside MINTLIFY_JOB_ID, which chooses what the run is about: drop --preview-branch",
+    );
+    assert_eq!(all_requests(&server).await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_subject_set_to_nothing_alone_is_named() {
+    let server = MockServer::start().await;
+    for empty in [
+        "MINTLIFY_JOB_ID",
+        "MINTLIFY_PROMPT",
+        "MINTLIFY_PROMPT_FILE",
+        "MINTLIFY_PREVIEW_BRANCH",
+        "MINTLIFY_DEPLOYMENT_ID",
+        "MINTLIFY_AUTOMATION_ID",
+    ] {
+        let run = gate(&server).env(empty, "").run();
+        run.assert_code(2).assert_logged(&format!(
+            "MINTLIFY_JOB_ID (or --job-id) is not set ({empty} is empty, which counts as not set: if it should hold a value, the expression that fills it came out empty): set it"
+        ));
+        assert!(run.file("output").is_none(), "outputs written for {empty}");
+    }
+    assert_eq!(all_requests(&server).await, Vec::<String>::new());
 }
