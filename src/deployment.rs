@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::failure::NotAJob;
 use crate::job::{Fields, ID_LIMIT, Note, REF_LIMIT, REPLACEMENT, STATUS_LIMIT};
+use crate::redact::REDACTED;
 use crate::sanitize::{is_hidden, truncated};
 
 /// A deployment's status. `queued` and `in_progress` may change; `success` and `failure` end it.
@@ -60,11 +61,15 @@ pub(crate) const PREVIEW_URL_LIMIT: usize = 512;
 
 /// A branch name as the gate sends it for a preview: what no git branch holds (whitespace,
 /// control or invisible characters) or what is longer than any ref is refused, whether the
-/// user gave it or the agent's job named it.
+/// user gave it or the agent's job named it. So is a name redaction changed: the job's answer
+/// is redacted as it is decoded, and a branch named with 8 or more characters of the key comes
+/// out holding [`REDACTED`], the name of no branch (a preview of it would build nothing, or
+/// another branch that happens to have that name).
 pub(crate) fn is_branch(branch: &str) -> bool {
     !branch.is_empty()
         && branch.len() <= REF_LIMIT
         && !branch.chars().any(|c| c.is_whitespace() || is_hidden(c))
+        && !branch.contains(REDACTED)
 }
 
 /// A deployment's status object.

@@ -686,6 +686,37 @@ async fn a_job_whose_branch_is_unusable_builds_no_preview() {
 }
 
 #[tokio::test]
+async fn a_job_whose_branch_was_redacted_builds_no_preview() {
+    // A branch named with part of the key reaches the gate as `<redacted>`: no branch to build.
+    let secret = &KEY["mint_".len()..];
+    for git_ref in [
+        format!("docs/{secret}"),
+        format!("docs/{}", &secret[..8]),
+        format!(
+            "docs/x\\u{:04x}{}",
+            u32::from(secret.as_bytes()[0]),
+            &secret[1..9]
+        ),
+    ] {
+        let mut completed = job("completed", Some(PR_LINK)).to_string();
+        completed = completed.replace(r#""ref":"main""#, &format!(r#""ref":"{git_ref}""#));
+        assert!(completed.contains(&git_ref), "{completed}");
+        let answer = ResponseTemplate::new(200)
+            .insert_header("content-type", "application/json")
+            .set_body_string(completed);
+        let server = api([answer]).await;
+        script(&server, "POST", PREVIEW_PATH, [preview_triggered()]).await;
+        let run = Gate::new(&server.uri()).arg("--preview").run();
+        run.assert_code(5).assert_logged(
+            "names no usable branch (source.ref absent, with whitespace or control characters, or redacted for holding part of the key)",
+        );
+        assert_eq!(count(&server, "POST", PREVIEW_PATH).await, 0, "{git_ref}");
+        assert_eq!(run.outputs()["pr_link"], PR_LINK);
+        assert_eq!(run.outputs()["result"], "api_error");
+    }
+}
+
+#[tokio::test]
 async fn a_trigger_rate_limited_until_the_deadline_is_a_timeout_that_says_so() {
     // Without Retry-After, a preview waits out its published rate (12 s), past this deadline:
     // the run sleeps to the deadline with no request in flight, and says it never got through.

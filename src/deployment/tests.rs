@@ -153,3 +153,23 @@ fn an_undecodable_status_is_no_status_and_a_link_with_userinfo_is_no_preview() {
         [Note::NotAPreviewUrl(crate::job::PrLinkProblem::Userinfo)]
     );
 }
+
+#[test]
+fn a_branch_is_no_branch_with_whitespace_hidden_characters_or_redacted() {
+    for branch in ["main", "docs/new-page", "mintlify/a<b>c", "ü-branch"] {
+        assert!(is_branch(branch), "{branch:?}");
+    }
+    let redacted = crate::redact::Redactor::new("mint_0123456789abcdef");
+    let named_with_the_key = redacted.text("docs/0123456789-update");
+    assert_eq!(named_with_the_key, "docs/<redacted>-update");
+    for branch in [
+        "",
+        "a b",
+        "main\n",
+        "a\u{200b}b",
+        &"x".repeat(REF_LIMIT + 1),
+        &named_with_the_key,
+    ] {
+        assert!(!is_branch(branch), "{branch:?}");
+    }
+}
