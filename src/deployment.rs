@@ -243,6 +243,15 @@ impl AutomationRun {
             let (instance_id, unusable_id) = id(reader, "instanceId");
             let job_id = reader.string("jobId", ID_LIMIT);
             reader.string("schemaId", ID_LIMIT);
+            // A later step reading an output that came out empty would get nothing: say so.
+            for (id, field, output) in [
+                (&instance_id, "instanceId", "automation_run_id"),
+                (&job_id, "jobId", "job_id"),
+            ] {
+                if id.is_none() {
+                    reader.notes.push(Note::AcceptedWithoutId { field, output });
+                }
+            }
             (instance_id, unusable_id, job_id)
         })?;
         Ok(AutomationRun {

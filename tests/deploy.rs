@@ -228,6 +228,38 @@ async fn an_automation_is_triggered_once_and_not_waited_on() {
 }
 
 #[tokio::test]
+async fn an_automation_accepted_without_its_ids_passes_and_says_where_to_find_the_run() {
+    let server = MockServer::start().await;
+    let answer = json!({ "schemaId": "auto_1", "jobId": "job_77" });
+    script(&server, "POST", AUTOMATION_PATH, [accepted(answer)]).await;
+    let run = gate(&server)
+        .env("MINTLIFY_AUTOMATION_ID", "auto_1")
+        .env("GITHUB_ACTIONS", "true")
+        .run();
+    run.assert_code(0).assert_logged(
+        "automation \"auto_1\": the trigger was accepted, but the answer gives no usable instanceId, so the automation_run_id output is empty: the trigger is not sent again (the automation would run twice); find the run on the Automation Runs page of the Mintlify dashboard",
+    );
+    assert!(
+        !run.stderr.contains("no usable jobId"),
+        "a jobId was given: {}",
+        run.stderr
+    );
+    assert_eq!(count(&server, "POST", AUTOMATION_PATH).await, 1);
+    let outputs = run.outputs();
+    assert_eq!(outputs["result"], "started");
+    assert_eq!(outputs["automation_run_id"], "");
+    assert_eq!(outputs["job_id"], "job_77");
+    // Neither id: each empty output is named.
+    let server = MockServer::start().await;
+    script(&server, "POST", AUTOMATION_PATH, [accepted(json!({}))]).await;
+    let run = gate(&server).env("MINTLIFY_AUTOMATION_ID", "auto_1").run();
+    run.assert_code(0)
+        .assert_logged("no usable instanceId, so the automation_run_id output is empty")
+        .assert_logged("no usable jobId, so the job_id output is empty");
+    assert_eq!(count(&server, "POST", AUTOMATION_PATH).await, 1);
+}
+
+#[tokio::test]
 async fn an_automation_refused_says_what_to_check() {
     let server = MockServer::start().await;
     let refused = ResponseTemplate::new(400)

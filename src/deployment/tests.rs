@@ -126,9 +126,33 @@ fn an_automation_answer_gives_its_run_and_job() {
         (run.instance_id.as_deref(), run.job_id.as_deref()),
         (Some("run_1"), Some("job_1"))
     );
+    assert_eq!(run.notes, []);
     let run = AutomationRun::read(serde_json::json!({ "instanceId": "", "jobId": 3 })).unwrap();
     assert!(run.unusable_id);
     assert_eq!(run.job_id, None);
+    assert!(run.notes.contains(&Note::AcceptedWithoutId {
+        field: "instanceId",
+        output: "automation_run_id"
+    }));
+}
+
+#[test]
+fn an_automation_answer_without_its_ids_says_which_output_is_empty() {
+    let run = AutomationRun::read(serde_json::json!({ "schemaId": "auto_1" })).unwrap();
+    assert_eq!((run.instance_id, run.job_id), (None, None));
+    assert_eq!(
+        run.notes,
+        [
+            Note::AcceptedWithoutId {
+                field: "instanceId",
+                output: "automation_run_id"
+            },
+            Note::AcceptedWithoutId {
+                field: "jobId",
+                output: "job_id"
+            },
+        ]
+    );
 }
 
 #[test]
