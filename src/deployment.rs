@@ -240,8 +240,12 @@ pub(crate) struct AutomationRun {
 impl AutomationRun {
     pub(crate) fn read(raw: Value) -> Result<AutomationRun, NotAJob> {
         let ((instance_id, unusable_id, job_id), raw, notes) = object(raw, |reader| {
+            // An id redacted for holding part of the key names no run: reported as `<redacted>`,
+            // a later step would look for a run of that name.
+            let named = |id: Option<String>| id.filter(|id| !id.contains(REDACTED));
             let (instance_id, unusable_id) = id(reader, "instanceId");
-            let job_id = reader.string("jobId", ID_LIMIT);
+            let instance_id = named(instance_id);
+            let job_id = named(reader.string("jobId", ID_LIMIT));
             reader.string("schemaId", ID_LIMIT);
             // A later step reading an output that came out empty would get nothing: say so.
             for (id, field, output) in [

@@ -138,8 +138,15 @@ fn an_automation_answer_gives_its_run_and_job() {
 
 #[test]
 fn an_automation_answer_without_its_ids_says_which_output_is_empty() {
+    let mut echoed =
+        serde_json::json!({ "instanceId": "run_mint_0123456789", "jobId": "0123456789" });
+    crate::redact::Redactor::new("mint_0123456789").value(&mut echoed);
+    for answer in [serde_json::json!({ "schemaId": "auto_1" }), echoed] {
+        let run = AutomationRun::read(answer).unwrap();
+        assert_eq!((run.instance_id, run.job_id), (None, None));
+        assert_eq!(run.notes.len(), 2, "{:?}", run.notes);
+    }
     let run = AutomationRun::read(serde_json::json!({ "schemaId": "auto_1" })).unwrap();
-    assert_eq!((run.instance_id, run.job_id), (None, None));
     assert_eq!(
         run.notes,
         [
