@@ -160,7 +160,8 @@ impl Flags {
 
     /// Each setting from its flag, else from its variable in `env` (the process environment
     /// in a run, a map in tests), else its default. An empty variable counts as unset: GitHub
-    /// passes an empty string for every input nobody set.
+    /// passes an empty string for every input nobody set. One that chooses what the run is
+    /// about, beside another that does, is refused instead ([`empty_subjects`]).
     ///
     /// clap first reads the command line with every value as given, so that a value its
     /// parser refuses does not come back as an error that names its argument only in text.
