@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use crate::failure::NotAJob;
-use crate::job::{Fields, ID_LIMIT, Note, REF_LIMIT, REPLACEMENT, STATUS_LIMIT};
+use crate::job::{Fields, ID_LIMIT, Note, REF_LIMIT, REPLACEMENT, STATUS_LIMIT, check_id};
 use crate::redact::REDACTED;
 use crate::sanitize::{is_hidden, truncated};
 
@@ -240,9 +240,14 @@ pub(crate) struct AutomationRun {
 impl AutomationRun {
     pub(crate) fn read(raw: Value) -> Result<AutomationRun, NotAJob> {
         let ((instance_id, unusable_id, job_id), raw, notes) = object(raw, |reader| {
-            // An id redacted for holding part of the key names no run: reported as `<redacted>`,
-            // a later step would look for a run of that name.
-            let named = |id: Option<String>| id.filter(|id| !id.contains(REDACTED));
+            // An id a later step could not use names no run: blank, with a line break or another
+            // hidden character, or redacted for holding part of the key (reported as
+            // `<redacted>`, a later step would look for a run of that name).
+            let named = |id: Option<String>| {
+                id.filter(|id| {
+                    check_id(id).is_ok() && !id.trim().is_empty() && !id.contains(REDACTED)
+                })
+            };
             let (instance_id, unusable_id) = id(reader, "instanceId");
             let instance_id = named(instance_id);
             let job_id = named(reader.string("jobId", ID_LIMIT));

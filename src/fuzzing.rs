@@ -124,8 +124,14 @@ fn deployment_answer(status: u16, location: Option<&str>, decoded: &Body) {
             origin: Origin::Given,
         };
         if start == Start::Automation {
+            // An id reported for a later step stays one usable id.
             let run = classify_as::<AutomationRun>(answer(), target);
-            assert_verdict(status, &run, |_| {});
+            assert_verdict(status, &run, |run| {
+                for id in [&run.instance_id, &run.job_id].into_iter().flatten() {
+                    assert_eq!(check_id(id), Ok(()));
+                    assert!(!id.trim().is_empty(), "a blank id: {id:?}");
+                }
+            });
         } else {
             // What is waited on next is an id that stays inside its path segment.
             let triggered = classify_as::<Triggered>(answer(), target);

@@ -260,6 +260,25 @@ async fn an_automation_accepted_without_its_ids_passes_and_says_where_to_find_th
 }
 
 #[tokio::test]
+async fn an_automation_accepted_with_ids_no_later_step_could_use_reports_none() {
+    // A line break, a zero-width space, blanks: text in the outputs that names no run or job.
+    for (instance_id, job_id) in [("run\n1", "\u{200b}"), (" ", "job_1\r\n")] {
+        let server = MockServer::start().await;
+        let answer = json!({ "schemaId": "auto_1", "instanceId": instance_id, "jobId": job_id });
+        script(&server, "POST", AUTOMATION_PATH, [accepted(answer)]).await;
+        let run = gate(&server).env("MINTLIFY_AUTOMATION_ID", "auto_1").run();
+        run.assert_code(0)
+            .assert_logged("no usable instanceId, so the automation_run_id output is empty")
+            .assert_logged("no usable jobId, so the job_id output is empty");
+        let outputs = run.outputs();
+        assert_eq!(outputs["result"], "started");
+        assert_eq!(outputs["automation_run_id"], "", "{instance_id:?}");
+        assert_eq!(outputs["job_id"], "", "{job_id:?}");
+        assert_eq!(count(&server, "POST", AUTOMATION_PATH).await, 1);
+    }
+}
+
+#[tokio::test]
 async fn an_automation_refused_says_what_to_check() {
     let server = MockServer::start().await;
     let refused = ResponseTemplate::new(400)

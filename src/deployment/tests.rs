@@ -163,6 +163,38 @@ fn an_automation_answer_without_its_ids_says_which_output_is_empty() {
 }
 
 #[test]
+fn an_automation_id_no_later_step_could_use_is_none() {
+    // Each would reach automation_run_id or job_id as text that names no run and no job: a
+    // later gate given it as MINTLIFY_JOB_ID would refuse it or ask for a job of that name.
+    for unusable in [
+        " ",
+        "\t\n",
+        "\u{200b}",
+        "\u{feff}",
+        "job\n_1",
+        "job_1\r",
+        "job\u{202e}_1",
+        "\u{fffd}",
+        "..",
+        "x".repeat(ID_LIMIT + 1).as_str(),
+    ] {
+        let run = AutomationRun::read(serde_json::json!({
+            "schemaId": "auto_1", "instanceId": unusable, "jobId": unusable
+        }))
+        .unwrap();
+        assert_eq!((run.instance_id, run.job_id), (None, None), "{unusable:?}");
+        for (field, output) in [("instanceId", "automation_run_id"), ("jobId", "job_id")] {
+            assert!(
+                run.notes
+                    .contains(&Note::AcceptedWithoutId { field, output }),
+                "{unusable:?}: {:?}",
+                run.notes
+            );
+        }
+    }
+}
+
+#[test]
 fn an_undecodable_status_is_no_status_and_a_link_with_userinfo_is_no_preview() {
     let deployment = read(serde_json::json!({ "_id": "st_1", "status": "succ\u{fffd}ss" }));
     assert_eq!(deployment.status, None);
