@@ -225,15 +225,22 @@ pub(crate) enum ConfigError {
     #[error("{} each choose what the run is about: keep one", .0.join(" and "))]
     SeveralSubjects(Vec<&'static str>),
     #[error(
-        "{} is set but empty beside {}, which chooses what the run is about: {} {} if the run is about {}; if {} should hold a value, the expression that fills it came out empty",
+        "{} is set but empty beside {}, which chooses what the run is about: {} {}{} if the run is about {}; if {} should hold a value, the expression that fills it came out empty",
         empty.name(),
         beside.name(),
         empty.remove(),
         empty.name(),
+        overridden.as_ref().map_or_else(String::new, |var| format!(" and unset {var}, which it overrides,")),
         beside.name(),
         empty.name()
     )]
-    EmptySubject { empty: Setting, beside: Setting },
+    EmptySubject {
+        empty: Setting,
+        beside: Setting,
+        /// The variable an empty flag overrides, when it holds a value: dropping the flag alone
+        /// would bring that value back, and with it a run about something else.
+        overridden: Option<String>,
+    },
     #[error(
         "MINTLIFY_PREVIEW (--preview) builds a preview of an agent job's branch, and no agent job is set{}: set MINTLIFY_JOB_ID or MINTLIFY_PROMPT, or use MINTLIFY_PREVIEW_BRANCH for a branch of your own",
         empty_note(.empty.as_ref())

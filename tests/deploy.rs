@@ -861,6 +861,21 @@ async fn a_subject_set_to_nothing_beside_another_is_refused_and_nothing_is_sent(
 }
 
 #[tokio::test]
+async fn an_empty_flag_over_a_variable_that_chooses_says_to_unset_it_too() {
+    let server = finished_api().await;
+    // Dropping the flag alone would send the variable's prompt to the job as a follow-up.
+    let run = Gate::new(&server.uri())
+        .env("MINTLIFY_PROMPT", "Go")
+        .arg("--prompt=")
+        .run();
+    run.assert_code(2).assert_logged(
+        "--prompt is set but empty beside MINTLIFY_JOB_ID, which chooses what the run is about: drop --prompt and unset MINTLIFY_PROMPT, which it overrides, if the run is about MINTLIFY_JOB_ID",
+    );
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert_eq!(all_requests(&server).await, Vec::<String>::new());
+}
+
+#[tokio::test]
 async fn a_subject_set_to_nothing_alone_is_named() {
     let server = MockServer::start().await;
     for empty in [

@@ -266,6 +266,7 @@ fn empty_subjects(
     env: &dyn Fn(&str) -> Option<OsString>,
 ) -> Result<Vec<Setting>, ConfigError> {
     let mut empty = Vec::new();
+    let mut overridden = None;
     let mut chosen = None;
     for arg in definition.get_arguments() {
         let id = arg.get_id().as_str();
@@ -282,6 +283,12 @@ fn empty_subjects(
                 chosen.get_or_insert(setting);
             }
         } else if is_blank(&value) {
+            if empty.is_empty() && matches!(setting, Setting::Flag(_)) {
+                overridden = arg
+                    .get_env()
+                    .map(|var| var.to_string_lossy().into_owned())
+                    .filter(|var| env(var).is_some_and(|value| !value.is_empty()));
+            }
             empty.push(setting);
         } else {
             chosen.get_or_insert(setting);
@@ -291,6 +298,7 @@ fn empty_subjects(
         (Some(empty), Some(beside)) => Err(ConfigError::EmptySubject {
             empty: empty.clone(),
             beside,
+            overridden,
         }),
         _ => Ok(empty),
     }

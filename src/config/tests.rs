@@ -1001,7 +1001,11 @@ fn a_subject_set_to_nothing_beside_another_is_refused_naming_both() {
     ] {
         assert_eq!(
             refused(args, pairs),
-            ConfigError::EmptySubject { empty, beside },
+            ConfigError::EmptySubject {
+                empty,
+                beside,
+                overridden: None
+            },
             "{args:?} {pairs:?}"
         );
     }
@@ -1026,6 +1030,27 @@ fn a_subject_set_to_nothing_beside_another_is_refused_naming_both() {
         ConfigError::NoJob {
             empty: Some(variable("MINTLIFY_DEPLOYMENT_ID"))
         }
+    );
+}
+
+#[test]
+fn an_empty_flag_over_its_variable_is_refused_with_both_to_remove() {
+    // Dropping --prompt alone brings MINTLIFY_PROMPT back: the job would get a follow-up.
+    assert_eq!(
+        refusal(&["--prompt="], &[("MINTLIFY_PROMPT", "Go")]),
+        "--prompt is set but empty beside MINTLIFY_JOB_ID, which chooses what the run is about: drop --prompt and unset MINTLIFY_PROMPT, which it overrides, if the run is about MINTLIFY_JOB_ID; if --prompt should hold a value, the expression that fills it came out empty"
+    );
+    // Dropping --job-id alone would send the prompt to job_1 instead of starting a job.
+    let message = refusal(&["--job-id="], &[("MINTLIFY_PROMPT", "Go")]);
+    assert!(
+        message.contains(": drop --job-id and unset MINTLIFY_JOB_ID, which it overrides, if the run is about MINTLIFY_PROMPT;"),
+        "{message}"
+    );
+    // A variable behind it that is itself empty comes back as nothing: dropping is enough.
+    let message = refusal(&["--prompt="], &[("MINTLIFY_PROMPT", "")]);
+    assert!(
+        message.contains(": drop --prompt if the run is about MINTLIFY_JOB_ID;"),
+        "{message}"
     );
 }
 
