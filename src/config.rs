@@ -262,8 +262,12 @@ pub(crate) enum ConfigError {
         "the prompt (MINTLIFY_PROMPT or MINTLIFY_PROMPT_FILE) is empty: write what the agent should do"
     )]
     PromptEmpty,
-    #[error("MINTLIFY_PROMPT_FILE={} {problem}", quoted(&path.display().to_string()))]
-    PromptFile { path: PathBuf, problem: FileProblem },
+    #[error("{setting}{} {problem}", quoted(&path.display().to_string()))]
+    PromptFile {
+        setting: Setting,
+        path: PathBuf,
+        problem: FileProblem,
+    },
     #[error(
         "MINTLIFY_WAIT=false (--wait=false) needs a prompt (MINTLIFY_PROMPT or --prompt): without one there is nothing to start, only to wait on"
     )]
@@ -355,7 +359,7 @@ impl Config {
         let prompt = match (flags.prompt.take(), flags.prompt_file.take()) {
             (Some(_), Some(_)) => return Err(ConfigError::PromptTwice),
             (Some(prompt), None) => Some(prompt),
-            (None, Some(path)) => Some(read_prompt_file(&path)?),
+            (None, Some(path)) => Some(read_prompt_file(&path, flags.prompt_file_from.take())?),
             (None, None) => None,
         };
         if prompt.as_deref().is_some_and(is_blank) {
@@ -526,8 +530,10 @@ const PROMPT_FILE_LIMIT: u64 = 1024 * 1024;
 
 /// Reads the prompt file, which must be a regular file: reading a FIFO with no writer would
 /// block before the deadline even starts, and a device such as `/dev/zero` never ends.
-fn read_prompt_file(path: &Path) -> Result<String, ConfigError> {
+fn read_prompt_file(path: &Path, from: Option<Setting>) -> Result<String, ConfigError> {
+    let setting = from.unwrap_or_else(|| Setting::Variable("MINTLIFY_PROMPT_FILE".into()));
     let refuse = |problem| ConfigError::PromptFile {
+        setting: setting.clone(),
         path: path.to_owned(),
         problem,
     };

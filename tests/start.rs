@@ -270,6 +270,21 @@ async fn a_bad_prompt_is_refused_before_any_request() {
 }
 
 #[tokio::test]
+async fn a_prompt_file_flag_that_cannot_be_read_is_named_as_the_flag() {
+    let server = creating([created()]).await;
+    let gate = Gate::new(&server.uri()).unset("MINTLIFY_JOB_ID");
+    let missing = gate.path("missing.md");
+    let run = gate
+        .arg(format!("--prompt-file={}", missing.display()))
+        .run();
+    run.assert_code(2).assert_logged(&format!(
+        "error: --prompt-file \"{}\" cannot be read",
+        missing.display()
+    ));
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn a_create_answered_with_only_an_id_is_waited_on() {
     let only_id = ResponseTemplate::new(201).set_body_json(serde_json::json!({"id": "job_new"}));
     let server = creating([only_id]).await;

@@ -124,6 +124,10 @@ pub(crate) struct Flags {
     /// else chose: the refusal that nothing is set names them.
     #[arg(skip)]
     pub(crate) empty_subjects: Vec<Setting>,
+
+    /// Where the prompt file's path came from, for a refusal of the file to name.
+    #[arg(skip)]
+    pub(crate) prompt_file_from: Option<Setting>,
 }
 
 /// The settings that choose what the run is about, by their ids, beside `deploy`, which
@@ -198,11 +202,15 @@ impl Flags {
                 .unwrap_or(usize::MAX)
         });
         let mut resolved = Vec::new();
+        let mut prompt_file_from = None;
         for arg in settings {
             let (Some(long), Some((setting, value))) = (arg.get_long(), given(arg, &as_given, env))
             else {
                 continue;
             };
+            if arg.get_id() == "prompt_file" {
+                prompt_file_from = Some(setting.clone());
+            }
             let mut assignment = OsString::from(format!("--{long}="));
             assignment.push(&value);
             resolved.push((setting, value, assignment));
@@ -223,6 +231,7 @@ impl Flags {
         };
         let mut flags = Flags::from_arg_matches(&matches).map_err(usage)?;
         flags.empty_subjects = empty_subjects;
+        flags.prompt_file_from = prompt_file_from;
         Ok(Command::Run(Box::new(flags)))
     }
 }

@@ -675,6 +675,29 @@ fn prompts_that_cannot_be_sent_are_refused() {
 }
 
 #[test]
+fn a_prompt_file_refused_is_named_as_it_was_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.md");
+    let missing = missing.to_str().unwrap();
+    let flag = format!("--prompt-file={missing}");
+    let message = refusal(&[&flag], &[NO_JOB]);
+    assert!(
+        message.starts_with(&format!("--prompt-file \"{missing}\" cannot be read")),
+        "{message}"
+    );
+    // The flag wins over the variable, so it is the flag that is named.
+    let message = refusal(&[&flag], &[NO_JOB, ("MINTLIFY_PROMPT_FILE", "other.md")]);
+    assert!(message.starts_with("--prompt-file "), "{message}");
+    let message = refusal(&[], &[NO_JOB, ("MINTLIFY_PROMPT_FILE", missing)]);
+    assert!(
+        message.starts_with(&format!(
+            "MINTLIFY_PROMPT_FILE=\"{missing}\" cannot be read"
+        )),
+        "{message}"
+    );
+}
+
+#[test]
 fn not_waiting_needs_something_to_start() {
     let config = parse(
         &[],
