@@ -225,7 +225,7 @@ pub(crate) enum ConfigError {
     #[error("{} each choose what the run is about: keep one", .0.join(" and "))]
     SeveralSubjects(Vec<&'static str>),
     #[error(
-        "{} is set but empty beside {}, which chooses what the run is about: {} {}{} if the run is about {}; if {} should hold a value, the expression that fills it came out empty",
+        "{} is set but empty or blank beside {}, which chooses what the run is about: {} {}{} if the run is about {}; if {} should hold a value, the expression that fills it came out empty",
         empty.name(),
         beside.name(),
         empty.remove(),

@@ -847,7 +847,7 @@ async fn a_subject_set_to_nothing_beside_another_is_refused_and_nothing_is_sent(
             }
             let run = gate.run();
             run.assert_code(2).assert_logged(&format!(
-                "{empty} is set but empty beside {beside}, which chooses what the run is about: unset {empty} if the run is about {beside}; if {empty} should hold a value, the expression that fills it came out empty"
+                "{empty} is set but empty or blank beside {beside}, which chooses what the run is about: unset {empty} if the run is about {beside}; if {empty} should hold a value, the expression that fills it came out empty"
             ));
             assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
             assert!(run.file("output").is_none(), "outputs written for {empty}");
@@ -855,7 +855,7 @@ async fn a_subject_set_to_nothing_beside_another_is_refused_and_nothing_is_sent(
     }
     let run = Gate::new(&server.uri()).arg("--preview-branch=").run();
     run.assert_code(2).assert_logged(
-        "--preview-branch is set but empty beside MINTLIFY_JOB_ID, which chooses what the run is about: drop --preview-branch",
+        "--preview-branch is set but empty or blank beside MINTLIFY_JOB_ID, which chooses what the run is about: drop --preview-branch",
     );
     assert_eq!(all_requests(&server).await, Vec::<String>::new());
 }
@@ -869,7 +869,7 @@ async fn an_empty_flag_over_a_variable_that_chooses_says_to_unset_it_too() {
         .arg("--prompt=")
         .run();
     run.assert_code(2).assert_logged(
-        "--prompt is set but empty beside MINTLIFY_JOB_ID, which chooses what the run is about: drop --prompt and unset MINTLIFY_PROMPT, which it overrides, if the run is about MINTLIFY_JOB_ID",
+        "--prompt is set but empty or blank beside MINTLIFY_JOB_ID, which chooses what the run is about: drop --prompt and unset MINTLIFY_PROMPT, which it overrides, if the run is about MINTLIFY_JOB_ID",
     );
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
     assert_eq!(all_requests(&server).await, Vec::<String>::new());

@@ -1034,7 +1034,7 @@ fn a_subject_set_to_nothing_beside_another_is_refused_naming_both() {
     }
     assert_eq!(
         refusal(&[], &[("MINTLIFY_PREVIEW_BRANCH", "")]),
-        "MINTLIFY_PREVIEW_BRANCH is set but empty beside MINTLIFY_JOB_ID, which chooses what the run is about: unset MINTLIFY_PREVIEW_BRANCH if the run is about MINTLIFY_JOB_ID; if MINTLIFY_PREVIEW_BRANCH should hold a value, the expression that fills it came out empty"
+        "MINTLIFY_PREVIEW_BRANCH is set but empty or blank beside MINTLIFY_JOB_ID, which chooses what the run is about: unset MINTLIFY_PREVIEW_BRANCH if the run is about MINTLIFY_JOB_ID; if MINTLIFY_PREVIEW_BRANCH should hold a value, the expression that fills it came out empty"
     );
     // A flag that chooses wins over its variable set to nothing, and a switch set to false
     // chooses nothing.
@@ -1061,7 +1061,7 @@ fn an_empty_flag_over_its_variable_is_refused_with_both_to_remove() {
     // Dropping --prompt alone brings MINTLIFY_PROMPT back: the job would get a follow-up.
     assert_eq!(
         refusal(&["--prompt="], &[("MINTLIFY_PROMPT", "Go")]),
-        "--prompt is set but empty beside MINTLIFY_JOB_ID, which chooses what the run is about: drop --prompt and unset MINTLIFY_PROMPT, which it overrides, if the run is about MINTLIFY_JOB_ID; if --prompt should hold a value, the expression that fills it came out empty"
+        "--prompt is set but empty or blank beside MINTLIFY_JOB_ID, which chooses what the run is about: drop --prompt and unset MINTLIFY_PROMPT, which it overrides, if the run is about MINTLIFY_JOB_ID; if --prompt should hold a value, the expression that fills it came out empty"
     );
     // Dropping --job-id alone would send the prompt to job_1 instead of starting a job.
     let message = refusal(&["--job-id="], &[("MINTLIFY_PROMPT", "Go")]);
