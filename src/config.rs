@@ -258,10 +258,6 @@ pub(crate) enum ConfigError {
         "both a prompt and a prompt file are given (MINTLIFY_PROMPT or --prompt, MINTLIFY_PROMPT_FILE or --prompt-file): keep one"
     )]
     PromptTwice,
-    #[error(
-        "the prompt (MINTLIFY_PROMPT or MINTLIFY_PROMPT_FILE) is empty: write what the agent should do"
-    )]
-    PromptEmpty,
     #[error("{setting}{} {problem}", quoted(&path.display().to_string()))]
     PromptFile {
         setting: Setting,
@@ -316,6 +312,10 @@ pub(crate) enum FileProblem {
     #[error("is not UTF-8 text: save it as UTF-8")]
     NotUtf8,
     #[error(
+        "is empty (nothing but whitespace or invisible characters): write what the agent should do in it"
+    )]
+    Empty,
+    #[error(
         "is UTF-16 text (as PowerShell 5's > and Out-File write): save it as UTF-8 (Out-File -Encoding utf8)"
     )]
     Utf16,
@@ -362,9 +362,6 @@ impl Config {
             (None, Some(path)) => Some(read_prompt_file(&path, flags.prompt_file_from.take())?),
             (None, None) => None,
         };
-        if prompt.as_deref().is_some_and(is_blank) {
-            return Err(ConfigError::PromptEmpty);
-        }
         let task = task(prompt, &flags)?;
         if !flags.wait {
             match task {
@@ -550,7 +547,11 @@ fn read_prompt_file(path: &Path, from: Option<Setting>) -> Result<String, Config
         return Err(refuse(FileProblem::Utf16));
     }
     let text = String::from_utf8(bytes).map_err(|_| refuse(FileProblem::NotUtf8))?;
-    Ok(without_bom(&text).to_owned())
+    let text = without_bom(&text);
+    if is_blank(text) {
+        return Err(refuse(FileProblem::Empty));
+    }
+    Ok(text.to_owned())
 }
 
 /// Notepad and PowerShell 5 begin a UTF-8 file with a byte order mark, which is no part of

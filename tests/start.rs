@@ -472,7 +472,10 @@ async fn a_prompt_of_only_a_bom_or_invisible_characters_starts_nothing() {
         std::fs::write(&file, text).unwrap();
         let run = gate.env("MINTLIFY_PROMPT_FILE", &file).run();
         run.assert_code(2);
-        run.assert_logged("is empty: write what the agent should do");
+        run.assert_logged(&format!(
+            "error: MINTLIFY_PROMPT_FILE=\"{}\" is empty (nothing but whitespace or invisible characters): write what the agent should do in it",
+            file.display()
+        ));
         let run = gate_with_prompt(&server, text).run();
         run.assert_code(2);
         run.assert_logged("MINTLIFY_PROMPT=");

@@ -685,6 +685,16 @@ fn a_prompt_file_refused_is_named_as_it_was_given() {
         message.starts_with(&format!("--prompt-file \"{missing}\" cannot be read")),
         "{message}"
     );
+    // An empty file is named too, beside a job it would have sent a follow-up to.
+    let empty = dir.path().join("empty.md");
+    std::fs::write(&empty, "").unwrap();
+    let empty = empty.to_str().unwrap();
+    assert_eq!(
+        refusal(&[&format!("--prompt-file={empty}")], &[]),
+        format!(
+            "--prompt-file \"{empty}\" is empty (nothing but whitespace or invisible characters): write what the agent should do in it"
+        )
+    );
     // The flag wins over the variable, so it is the flag that is named.
     let message = refusal(&[&flag], &[NO_JOB, ("MINTLIFY_PROMPT_FILE", "other.md")]);
     assert!(message.starts_with("--prompt-file "), "{message}");
@@ -792,9 +802,14 @@ fn a_prompt_of_only_invisible_characters_is_empty_and_a_bom_is_no_part_of_it() {
         let file = dir.path().join("prompt.md");
         std::fs::write(&file, invisible).unwrap();
         let file = file.to_str().unwrap();
-        assert_eq!(
-            refused(&[], &[NO_JOB, ("MINTLIFY_PROMPT_FILE", file)]),
-            ConfigError::PromptEmpty,
+        assert!(
+            matches!(
+                refused(&[], &[NO_JOB, ("MINTLIFY_PROMPT_FILE", file)]),
+                ConfigError::PromptFile {
+                    problem: FileProblem::Empty,
+                    ..
+                }
+            ),
             "{invisible:?}"
         );
         assert_eq!(
