@@ -22,6 +22,7 @@ use crate::poll::{
 use crate::redact::Redactor;
 use crate::report::{Report, annotation};
 use crate::signals::Signals;
+use crate::watch::{Verdict, deployment, job};
 
 /// The process environment, as [`run`] takes it.
 #[must_use]
@@ -155,7 +156,12 @@ async fn wait(config: &Config, progress: &mut Progress) -> Outcome {
         let created = matches!(config.task, Task::Create { .. });
         return match started.and_then(|status| status.as_final()) {
             Some(status @ (Final::Failed | Final::Archived)) if created => {
-                Outcome::of_final(status, false, config.allow_archived, false)
+                Outcome::Ended(Verdict::Job(job::Verdict::of(
+                    status,
+                    false,
+                    config.allow_archived,
+                    false,
+                )))
             }
             _ => Outcome::Started,
         };
@@ -167,7 +173,7 @@ async fn wait(config: &Config, progress: &mut Progress) -> Outcome {
     let ending = poll_until_final(fetch, &settings, progress).await;
     cut_off_connecting(&ending, &client, progress);
     let outcome = outcome_of(ending, judging(config), progress);
-    if !config.preview || outcome != Outcome::Completed {
+    if !config.preview || outcome != Outcome::Ended(Verdict::Job(job::Verdict::Completed)) {
         return outcome;
     }
     // One deadline covers the agent and its preview.
@@ -207,8 +213,8 @@ async fn deployment(
         }
     }
     match deploying::wait(client, settings, progress).await {
-        Ok(true) => Outcome::Deployed,
-        Ok(false) => Outcome::DeploymentFailed,
+        Ok(true) => Outcome::Ended(Verdict::Deployment(deployment::Verdict::Succeeded)),
+        Ok(false) => Outcome::Ended(Verdict::Deployment(deployment::Verdict::Failed)),
         Err(ending) => {
             cut_off_connecting(&ending, client, progress);
             outcome_of(ending, judging(config), progress)

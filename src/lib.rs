@@ -29,5 +29,6 @@ mod sanitize;
 mod schedule;
 mod signals;
 mod tls;
+mod watch;
 
 pub use app::{process_env, run, run_blocking};

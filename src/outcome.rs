@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use crate::failure::Refusal;
-use crate::job::Final;
 use crate::signals::Signal;
+use crate::watch::Verdict;
 
 /// Every exit code the gate gives: the one place a number is written. `--help` and the
 /// README's table are made from, or checked against, [`Exit::ALL`].
@@ -79,37 +79,24 @@ pub(crate) enum Timeout {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Outcome {
-    Completed,
-    Failed,
-    Archived {
-        allowed: bool,
-    },
+    /// What the run waited on reached a final status, judged in its kind's terms.
+    Ended(Verdict),
     TimedOut(Timeout),
-    /// The API refused the request, or the job could not be read: the refusal says what to do.
+    /// The API refused the request, or what was asked about could not be read: the refusal
+    /// says what to do.
     ApiError(Refusal),
-    CompletedWithoutPr,
     Cancelled(Signal),
     /// The agent, a deployment or an automation was started, and is not waited on.
     Started,
-    /// The deployment or preview succeeded.
-    Deployed,
-    /// The deployment or preview failed.
-    DeploymentFailed,
 }
 
 impl Outcome {
     pub(crate) fn exit(&self) -> Exit {
         match self {
-            Outcome::Completed
-            | Outcome::Archived { allowed: true }
-            | Outcome::Started
-            | Outcome::Deployed => Exit::Pass,
-            Outcome::DeploymentFailed => Exit::DeploymentFailed,
-            Outcome::Failed => Exit::Failed,
-            Outcome::Archived { allowed: false } => Exit::Archived,
+            Outcome::Ended(verdict) => verdict.exit(),
+            Outcome::Started => Exit::Pass,
             Outcome::TimedOut(_) => Exit::Timeout,
             Outcome::ApiError(_) => Exit::ApiError,
-            Outcome::CompletedWithoutPr => Exit::NoPr,
             Outcome::Cancelled(Signal::Interrupt) => Exit::Interrupted,
             Outcome::Cancelled(Signal::Terminate) => Exit::Terminated,
             Outcome::Cancelled(Signal::Hangup) => Exit::Hangup,
@@ -119,33 +106,11 @@ impl Outcome {
     /// The `result` output: the verdict in one word, for later steps to branch on.
     pub(crate) fn result(&self) -> &'static str {
         match self {
-            Outcome::Completed => "completed",
-            Outcome::Failed => "failed",
-            Outcome::Archived { .. } => "archived",
+            Outcome::Ended(verdict) => verdict.result(),
             Outcome::TimedOut(_) => "timeout",
             Outcome::ApiError(_) => "api_error",
-            Outcome::CompletedWithoutPr => "no_pr",
             Outcome::Cancelled(_) => "cancelled",
             Outcome::Started => "started",
-            Outcome::Deployed => "deployed",
-            Outcome::DeploymentFailed => "deployment_failed",
-        }
-    }
-
-    /// The verdict on a job that reached a final status.
-    pub(crate) fn of_final(
-        status: Final,
-        has_pr: bool,
-        allow_archived: bool,
-        require_pr: bool,
-    ) -> Outcome {
-        match status {
-            Final::Completed if require_pr && !has_pr => Outcome::CompletedWithoutPr,
-            Final::Completed => Outcome::Completed,
-            Final::Failed => Outcome::Failed,
-            Final::Archived => Outcome::Archived {
-                allowed: allow_archived,
-            },
         }
     }
 }
@@ -153,14 +118,26 @@ impl Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::watch::{deployment, job};
 
     #[test]
     fn every_outcome_has_the_documented_code_and_result() {
         let table = [
-            (Outcome::Completed, 0, "completed"),
-            (Outcome::Failed, 1, "failed"),
-            (Outcome::Archived { allowed: false }, 3, "archived"),
-            (Outcome::Archived { allowed: true }, 0, "archived"),
+            (
+                Outcome::Ended(Verdict::Job(job::Verdict::Completed)),
+                0,
+                "completed",
+            ),
+            (
+                Outcome::Ended(Verdict::Job(job::Verdict::Archived { allowed: false })),
+                3,
+                "archived",
+            ),
+            (
+                Outcome::Ended(Verdict::Deployment(deployment::Verdict::Failed)),
+                8,
+                "deployment_failed",
+            ),
             (Outcome::TimedOut(Timeout::Deadline), 4, "timeout"),
             (Outcome::TimedOut(Timeout::Unreachable), 4, "timeout"),
             (
@@ -168,13 +145,10 @@ mod tests {
                 5,
                 "api_error",
             ),
-            (Outcome::CompletedWithoutPr, 6, "no_pr"),
             (Outcome::Cancelled(Signal::Interrupt), 130, "cancelled"),
             (Outcome::Cancelled(Signal::Terminate), 143, "cancelled"),
             (Outcome::Cancelled(Signal::Hangup), 129, "cancelled"),
             (Outcome::Started, 0, "started"),
-            (Outcome::Deployed, 0, "deployed"),
-            (Outcome::DeploymentFailed, 8, "deployment_failed"),
         ];
         for (outcome, code, result) in table {
             assert_eq!(
@@ -183,33 +157,5 @@ mod tests {
                 "{outcome:?}"
             );
         }
-    }
-
-    #[test]
-    fn a_final_status_gets_its_verdict_from_the_settings() {
-        assert_eq!(
-            Outcome::of_final(Final::Completed, true, false, true),
-            Outcome::Completed
-        );
-        assert_eq!(
-            Outcome::of_final(Final::Completed, false, false, false),
-            Outcome::Completed
-        );
-        assert_eq!(
-            Outcome::of_final(Final::Completed, false, false, true),
-            Outcome::CompletedWithoutPr
-        );
-        assert_eq!(
-            Outcome::of_final(Final::Failed, true, true, true),
-            Outcome::Failed
-        );
-        assert_eq!(
-            Outcome::of_final(Final::Archived, false, true, false),
-            Outcome::Archived { allowed: true }
-        );
-        assert_eq!(
-            Outcome::of_final(Final::Archived, false, false, false),
-            Outcome::Archived { allowed: false }
-        );
     }
 }

@@ -20,6 +20,7 @@ use crate::job::{Final, Job, Status};
 use crate::outcome::{Outcome, Timeout};
 use crate::sanitize::{quoted, untrusted};
 use crate::schedule::Schedule;
+use crate::watch::{self, Verdict};
 
 pub(crate) struct PollSettings {
     pub initial: Duration,
@@ -287,12 +288,12 @@ pub(crate) struct Judging {
 /// The verdict of a run that ended as `ending` after seeing `progress`.
 pub(crate) fn outcome_of(ending: Ending, judging: Judging, progress: &Progress) -> Outcome {
     match ending {
-        Ending::Final(job, status) => Outcome::of_final(
+        Ending::Final(job, status) => Outcome::Ended(Verdict::Job(watch::job::Verdict::of(
             status,
             job.pr_link.is_some(),
             judging.allow_archived,
             judging.require_pr,
-        ),
+        ))),
         // Only failures to connect say the API is unreachable: a request cut off in flight
         // by the deadline says nothing either way.
         Ending::TimedOut(Timeout::Deadline) if !progress.reached && progress.connect_failed => {

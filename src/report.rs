@@ -15,6 +15,8 @@ use crate::job::{self, Job, Status};
 use crate::outcome::{Outcome, Timeout};
 use crate::poll::Progress;
 use crate::sanitize::{json_line, markdown, quoted, untrusted, workflow_data};
+use crate::watch::Verdict;
+use crate::watch::job::Verdict as JobVerdict;
 
 /// The most bytes an output value may take, escaped.
 fn output_limit(name: &str) -> usize {
@@ -112,24 +114,26 @@ impl Report<'_> {
         let who = self.who();
         let timeout = display(self.config.timeout);
         match self.outcome {
-            Outcome::Completed => match self.pr_link() {
+            Outcome::Ended(Verdict::Job(JobVerdict::Completed)) => match self.pr_link() {
                 Some(link) => format!("job {job} completed, PR {link}"),
                 None => format!("job {job} completed without a PR (no file changed)"),
             },
-            Outcome::Failed => format!("job {job} failed: see the job in the Mintlify dashboard"),
-            Outcome::Archived { allowed: true } => {
+            Outcome::Ended(Verdict::Job(JobVerdict::Failed)) => {
+                format!("job {job} failed: see the job in the Mintlify dashboard")
+            }
+            Outcome::Ended(Verdict::Job(JobVerdict::Archived { allowed: true })) => {
                 format!(
                     "job {job} was archived, which {} accepts",
                     Var::AllowArchived
                 )
             }
-            Outcome::Archived { allowed: false } => {
+            Outcome::Ended(Verdict::Job(JobVerdict::Archived { allowed: false })) => {
                 format!(
                     "job {job} was archived: set {}=true to accept that",
                     Var::AllowArchived
                 )
             }
-            Outcome::Deployed | Outcome::DeploymentFailed => self.deployment_ended(),
+            Outcome::Ended(Verdict::Deployment(_)) => self.deployment_ended(),
             Outcome::TimedOut(Timeout::Deadline)
                 if self.progress.deployment.is_some()
                     || self.preview_pending()
@@ -165,7 +169,7 @@ impl Report<'_> {
                 Var::Timeout
             ),
             Outcome::ApiError(refusal) => format!("{who}: {refusal}"),
-            Outcome::CompletedWithoutPr => {
+            Outcome::Ended(Verdict::Job(JobVerdict::CompletedWithoutPr)) => {
                 format!(
                     "job {job} completed without a PR, and {} asks for one",
                     Var::RequirePr

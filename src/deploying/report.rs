@@ -13,6 +13,8 @@ use crate::failure::Var;
 use crate::outcome::Outcome;
 use crate::report::{Report, STDOUT_LIMIT};
 use crate::sanitize::{json_line, markdown, quoted, untrusted};
+use crate::watch::Verdict;
+use crate::watch::deployment::Verdict as DeploymentVerdict;
 
 impl Report<'_> {
     /// What the verdict is about: the deployment or the automation once the run is about one.
@@ -93,7 +95,7 @@ impl Report<'_> {
     pub(crate) fn deployment_ended(&self) -> String {
         let who = self.who();
         let agent = self.agent_and();
-        if *self.outcome == Outcome::Deployed {
+        if *self.outcome == Outcome::Ended(Verdict::Deployment(DeploymentVerdict::Succeeded)) {
             return format!("{agent}{who} succeeded{}", self.preview_at());
         }
         let last = self
@@ -212,7 +214,7 @@ impl Report<'_> {
             self.deployment_polls()
         );
         let last = deployment.and_then(|d| d.last.as_ref());
-        if *self.outcome == Outcome::DeploymentFailed
+        if *self.outcome == Outcome::Ended(Verdict::Deployment(DeploymentVerdict::Failed))
             && let Some(last) = last
         {
             if let Some(summary) = &last.summary {

@@ -419,8 +419,16 @@ async fn a_retry_after_past_the_deadline_is_its_own_timeout() {
 async fn a_final_status_is_judged_by_the_settings() {
     let mut progress = Progress::new(Some("job_1"));
     let outcome = verdict(vec![status("completed")], 3, &mut progress).await;
-    assert_eq!(outcome, Outcome::CompletedWithoutPr);
+    assert_eq!(
+        outcome,
+        Outcome::Ended(Verdict::Job(watch::job::Verdict::CompletedWithoutPr))
+    );
     let mut progress = Progress::new(Some("job_1"));
     let outcome = verdict(vec![status("archived")], 3, &mut progress).await;
-    assert_eq!(outcome, Outcome::Archived { allowed: false });
+    assert_eq!(
+        outcome,
+        Outcome::Ended(Verdict::Job(watch::job::Verdict::Archived {
+            allowed: false
+        }))
+    );
 }

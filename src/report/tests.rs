@@ -4,6 +4,9 @@
 use super::*;
 use crate::signals::Signal;
 
+const COMPLETED: Outcome = Outcome::Ended(Verdict::Job(JobVerdict::Completed));
+const FAILED: Outcome = Outcome::Ended(Verdict::Job(JobVerdict::Failed));
+
 fn progress(body: Option<&str>) -> Progress {
     let mut progress = Progress::new(Some("job_1"));
     progress.polls = 7;
@@ -29,7 +32,7 @@ fn with<T>(outcome: &Outcome, body: Option<&str>, check: impl FnOnce(&Report<'_>
 #[test]
 fn fields_carry_the_last_job_and_the_verdict() {
     let body = r#"{"status":"completed","prLink":"https://github.com/o/r/pull/1","source":{"repository":"https://github.com/o/r","ref":"main"}}"#;
-    let fields = with(&Outcome::Completed, Some(body), |r| r.fields());
+    let fields = with(&COMPLETED, Some(body), |r| r.fields());
     let expected = [
         ("status", "completed"),
         ("pr_link", "https://github.com/o/r/pull/1"),
@@ -66,13 +69,13 @@ fn the_annotation_is_one_line_whatever_the_server_sent() {
         )
     };
     let body = r#"{"status":"completed","prLink":"https://x/%0A::error::forged"}"#;
-    let annotation = with(&Outcome::Completed, Some(body), report_annotation);
+    let annotation = with(&COMPLETED, Some(body), report_annotation);
     assert_eq!(annotation.lines().count(), 1);
     assert_eq!(
         annotation,
         "::notice::job job_1 completed, PR https://x/%250A::error::forged"
     );
-    let failure = with(&Outcome::Failed, Some(body), report_annotation);
+    let failure = with(&FAILED, Some(body), report_annotation);
     assert!(
         failure.starts_with("::error::job job_1 failed"),
         "{failure}"
@@ -82,7 +85,7 @@ fn the_annotation_is_one_line_whatever_the_server_sent() {
 #[test]
 fn the_summary_escapes_server_text() {
     let body = r#"{"status":"completed","prLink":"https://x/a|b<script>"}"#;
-    let summary = with(&Outcome::Completed, Some(body), |r| r.summary("completed"));
+    let summary = with(&COMPLETED, Some(body), |r| r.summary("completed"));
     assert!(
         summary.contains("| job\\_1 | completed | https://x/a\\|b&lt;script&gt; | 1m05s | 7 |"),
         "{summary}"
@@ -123,7 +126,7 @@ fn verdicts_name_the_real_cause() {
 fn a_long_answer_prints_only_the_fields_read() {
     let body =
         serde_json::json!({ "status": "completed", "x": "y".repeat(STDOUT_LIMIT) }).to_string();
-    let line = with(&Outcome::Completed, Some(&body), |r| r.stdout_line()).unwrap();
+    let line = with(&COMPLETED, Some(&body), |r| r.stdout_line()).unwrap();
     assert!(line.len() < 200, "{line}");
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&line).unwrap()["status"],
@@ -199,9 +202,7 @@ fn the_readme_lists_every_output() {
         .take_while(|line| line.trim_start().starts_with("| `"))
         .filter_map(|line| line.split('`').nth(1))
         .collect();
-    let written = with(&Outcome::Completed, None, |r| {
-        r.fields().map(|(name, _)| name)
-    });
+    let written = with(&COMPLETED, None, |r| r.fields().map(|(name, _)| name));
     assert_eq!(listed, written);
 }
 
@@ -209,9 +210,7 @@ fn the_readme_lists_every_output() {
 /// the agent's and a deployment's outputs, or an automation's (with `job_id` and `result`).
 #[test]
 fn every_output_at_its_bound_fits_a_dotenv_report() {
-    let names = with(&Outcome::Completed, None, |r| {
-        r.fields().map(|(name, _)| name)
-    });
+    let names = with(&COMPLETED, None, |r| r.fields().map(|(name, _)| name));
     let size = |names: &mut dyn Iterator<Item = &&str>| -> usize {
         names
             .map(|name| name.len() + "=\n".len() + output_limit(name))
