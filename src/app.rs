@@ -7,22 +7,23 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tracing::{error, info, warn};
 
-use crate::classify::Start;
+use crate::classify::{Origin, Start};
 use crate::client::Client;
 use crate::config::{Command, Config, Task};
-use crate::deploying::{self, Deploy, Watched};
+use crate::deploying::{self, Deploy};
 use crate::failure::Refusal;
 use crate::job::{Final, Job, Status};
 use crate::logging::{self, Console};
 use crate::outcome::{Exit, Outcome, Timeout};
 use crate::outputs;
 use crate::poll::{
-    Ending, Judging, PollSettings, Progress, outcome_of, poll_until_final, send_until_answered,
+    Ending, Judging, PollSettings, outcome_of, poll_until_final, send_until_answered,
 };
+use crate::progress::Progress;
 use crate::redact::Redactor;
 use crate::report::{Report, annotation};
 use crate::signals::Signals;
-use crate::watch::{Verdict, deployment, job};
+use crate::watch::{Verdict, Watching, deployment, job};
 
 /// The process environment, as [`run`] takes it.
 #[must_use]
@@ -88,7 +89,7 @@ async fn run_to_exit(env: &dyn Fn(&str) -> Option<OsString>, args: &[OsString]) 
     let redactor = Redactor::new(config.api_key.expose());
     logging::init(config.log_level, redactor.clone());
     signals.warn_if_uncaught();
-    let mut progress = Progress::new(config.task.job_id());
+    let mut progress = Progress::new(&config.task);
     // Lets the runtime take up a signal that came while the settings were read, so that it
     // cancels the run before a request is sent.
     tokio::task::yield_now().await;
@@ -132,8 +133,7 @@ async fn wait(config: &Config, progress: &mut Progress) -> Outcome {
         Task::Deploy(deploy) => {
             return deployment(Some(deploy), config, &client, &settings, progress).await;
         }
-        Task::WatchDeployment { deployment_id } => {
-            progress.watch(Watched::given(deployment_id));
+        Task::WatchDeployment { .. } => {
             return deployment(None, config, &client, &settings, progress).await;
         }
         Task::Automation { automation_id } => {
@@ -166,10 +166,13 @@ async fn wait(config: &Config, progress: &mut Progress) -> Outcome {
             _ => Outcome::Started,
         };
     }
-    let Some(job_id) = progress.job_id.clone() else {
+    let Some(job_id) = job::Watch::of(progress).and_then(|job| job.id.clone()) else {
         return Outcome::ApiError(Refusal::Client("no job id to wait on".to_owned()));
     };
-    let fetch = async |progress: &Progress| client.get_job(&job_id, progress.origin()).await;
+    let fetch = async |progress: &Progress| {
+        let origin = job::Watch::of(progress).map_or(Origin::Given, job::Watch::origin);
+        client.get_job(&job_id, origin).await
+    };
     let ending = poll_until_final(fetch, &settings, progress).await;
     cut_off_connecting(&ending, &client, progress);
     let outcome = outcome_of(ending, judging(config), progress);
@@ -177,22 +180,25 @@ async fn wait(config: &Config, progress: &mut Progress) -> Outcome {
         return outcome;
     }
     // One deadline covers the agent and its preview.
-    match progress.last.as_ref().filter(|job| job.names_a_pr()) {
+    let last = job::Watch::of(progress).and_then(|job| job.last.as_ref());
+    match last
+        .filter(|job| job.names_a_pr())
+        .map(|job| job.git_ref.clone())
+    {
         None => {
             info!("no PR, so no preview to build: the agent changed nothing");
             outcome
         }
-        Some(job) => match job
-            .git_ref
-            .clone()
-            .filter(|r| crate::deployment::is_branch(r))
-        {
-            None => Outcome::ApiError(Refusal::PreviewWithoutBranch),
-            Some(branch) => {
-                let deploy = Deploy::Preview { branch };
-                deployment(Some(&deploy), config, &client, &settings, progress).await
+        Some(git_ref) => {
+            progress.begin(Watching::Deployment(deployment::Watch::agent_preview()));
+            match git_ref.filter(|r| crate::deployment::is_branch(r)) {
+                None => Outcome::ApiError(Refusal::PreviewWithoutBranch),
+                Some(branch) => {
+                    let deploy = Deploy::Preview { branch };
+                    deployment(Some(&deploy), config, &client, &settings, progress).await
+                }
             }
-        },
+        }
     }
 }
 
@@ -247,10 +253,10 @@ async fn start(
             let create = async |_: &Progress| client.create_job(prompt, settings.deadline).await;
             let job = send_until_answered(create, Start::Create, settings, progress).await?;
             // The classifier accepts a create's answer only with a usable id.
-            progress.created(job.id.clone());
+            job::Watch::created(progress, job.id.clone());
             info!(
-                "job {}: created from a prompt of {}",
-                progress.label(),
+                "{}: created from a prompt of {}",
+                progress.subject(),
                 characters(prompt)
             );
             job
@@ -263,17 +269,17 @@ async fn start(
             };
             let job = send_until_answered(send, Start::FollowUp, settings, progress).await?;
             // Until the job turns active, a final status may be the one from before.
-            progress.followed_up();
+            job::Watch::followed_up(progress);
             info!(
-                "job {}: follow-up sent ({})",
-                progress.label(),
+                "{}: follow-up sent ({})",
+                progress.subject(),
                 characters(prompt)
             );
             job
         }
     };
     let status = job.status.clone();
-    progress.observe(job);
+    job::observe(progress, job);
     Ok(status)
 }
 

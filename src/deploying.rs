@@ -10,8 +10,11 @@ use crate::client::Client;
 use crate::deployment::{DeployStatus, Deployment};
 use crate::failure::Failure;
 use crate::outcome::Timeout;
-use crate::poll::{Ending, PollSettings, Progress, repeat, send_until_answered};
+use crate::poll::{Ending, PollSettings, repeat, send_until_answered};
+use crate::progress::Progress;
 use crate::sanitize::{quoted, untrusted};
+use crate::watch::automation;
+use crate::watch::deployment::Watch;
 
 /// What a run deploys.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,60 +33,6 @@ impl Deploy {
             Deploy::Production => Start::Update,
             Deploy::Preview { .. } => Start::Preview,
         }
-    }
-}
-
-/// A deployment the run triggered or was given, and what has been seen of it.
-#[derive(Debug, Clone)]
-pub(crate) struct Watched {
-    /// The statusId.
-    pub id: String,
-    pub preview_url: Option<String>,
-    pub last: Option<Deployment>,
-    /// When this run triggered it: its first reads may not find it yet.
-    triggered_at: Option<Instant>,
-    /// An answer was read as a deployment's status, whatever the status.
-    pub read_one: bool,
-    /// The run's polls before this deployment's first: a preview after the agent's job counts
-    /// its own.
-    polls_before: u32,
-}
-
-impl Watched {
-    /// A deployment triggered elsewhere, given by its statusId.
-    pub(crate) fn given(id: &str) -> Watched {
-        Watched {
-            id: id.to_owned(),
-            preview_url: None,
-            last: None,
-            triggered_at: None,
-            read_one: false,
-            polls_before: 0,
-        }
-    }
-
-    /// The polls of this deployment's status, out of the run's `polls`.
-    pub(crate) fn polls(&self, polls: u32) -> u32 {
-        polls.saturating_sub(self.polls_before)
-    }
-
-    /// The deployment as log lines name it.
-    pub(crate) fn label(&self) -> String {
-        untrusted(&self.id)
-    }
-
-    pub(crate) fn status(&self) -> Option<&DeployStatus> {
-        self.last.as_ref().and_then(|last| last.status.as_ref())
-    }
-
-    /// The last status seen, as the server wrote it (bounded).
-    pub(crate) fn status_text(&self) -> Option<&str> {
-        self.status().map(DeployStatus::as_str)
-    }
-
-    /// Whether this run triggered it, and how long ago.
-    fn origin(&self) -> Origin {
-        crate::poll::origin(self.triggered_at)
     }
 }
 
@@ -107,13 +56,8 @@ pub(crate) async fn trigger(
         Deploy::Preview { branch } => client.trigger_preview(branch, deadline).await,
     };
     let triggered = send_until_answered(send, start, settings, progress).await?;
-    // The classifier accepts a trigger's answer only with a usable statusId.
+    Watch::triggered(progress, deploy, &triggered);
     let id = triggered.status_id.clone().unwrap_or_default();
-    let mut watched = Watched::given(&id);
-    watched.triggered_at = Some(Instant::now());
-    watched.polls_before = progress.polls;
-    watched.preview_url.clone_from(&triggered.preview_url);
-    progress.watch(watched);
     for note in &triggered.notes {
         progress.warn_once(note.to_string());
     }
@@ -154,7 +98,7 @@ pub(crate) async fn trigger_automation(
         warn!("automation {}: {note}", quoted(automation_id));
     }
     // The verdict names the run and its job: no status of it can be read to wait on.
-    progress.automation_started(run);
+    automation::Watch::started(progress, run);
     Ok(())
 }
 
@@ -164,12 +108,9 @@ pub(crate) async fn wait(
     settings: &PollSettings,
     progress: &mut Progress,
 ) -> Result<bool, Ending> {
-    let id = progress.deployment.as_ref().map(|d| d.id.clone());
+    let id = Watch::current(progress).and_then(|watch| watch.id.clone());
     let fetch = async |progress: &Progress| {
-        let origin = progress
-            .deployment
-            .as_ref()
-            .map_or(Origin::Given, Watched::origin);
+        let origin = Watch::current(progress).map_or(Origin::Given, Watch::origin);
         client
             .get_deployment(id.as_deref().unwrap_or_default(), origin)
             .await
@@ -185,8 +126,6 @@ async fn poll(
     settings: &PollSettings,
     progress: &mut Progress,
 ) -> Result<bool, Ending> {
-    // Answers that were no status before, about the job, say nothing about the deployment.
-    progress.polling_a_deployment();
     let finished = |progress: &mut Progress, deployment: Deployment| {
         let ended = deployment.status.as_ref().and_then(DeployStatus::succeeded);
         observe(progress, deployment);
@@ -200,18 +139,18 @@ fn observe(progress: &mut Progress, deployment: Deployment) {
     for note in &deployment.notes {
         progress.warn_once(note.to_string());
     }
-    let Some(watched) = progress.deployment.as_mut() else {
+    let polls = progress.stages().last().map_or(0, |(_, polls)| polls);
+    let Some(watched) = Watch::current_mut(progress) else {
         return;
     };
     watched.read_one = true;
     let label = watched.label();
-    let previous = watched.status().cloned();
+    let previous = watched.last_status().cloned();
     let now = deployment.status.clone();
     watched.last = Some(deployment);
     let Some(now) = now else { return };
     debug!(
-        "deployment {label}: poll {}: {}",
-        watched.polls(progress.polls),
+        "deployment {label}: poll {polls}: {}",
         untrusted(now.as_str())
     );
     let changed = match &previous {

@@ -199,7 +199,7 @@ pub(crate) enum Refusal {
     #[error(
         "job {}, created by this run, is still not readable (HTTP 404{words}) {} after it was created: find it in the Mintlify dashboard, and wait on it with {} once the API serves it",
         quoted(job_id),
-        display(crate::poll::CREATED_NOT_FOUND_GRACE),
+        display(crate::progress::CREATED_NOT_FOUND_GRACE),
         Var::JobId
     )]
     CreatedNotReadable { job_id: String, words: Words },
@@ -360,7 +360,7 @@ pub(crate) enum Refusal {
     #[error(
         "deployment {}, triggered by this run, is still not readable (HTTP 404{words}) {} after it was triggered: find it in the Mintlify dashboard",
         quoted(id),
-        display(crate::poll::CREATED_NOT_FOUND_GRACE)
+        display(crate::progress::CREATED_NOT_FOUND_GRACE)
     )]
     TriggeredNotReadable { id: String, words: Words },
     #[error(

@@ -20,6 +20,7 @@ mod logging;
 mod outcome;
 mod outputs;
 mod poll;
+mod progress;
 mod redact;
 mod report;
 mod resource;

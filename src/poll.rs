@@ -9,16 +9,14 @@
 use std::time::Duration;
 
 use tokio::time::{Instant, sleep_until, timeout_at};
-use tracing::{debug, info, warn};
+use tracing::{info, warn};
 
-use crate::classify::{Call, Origin, Start};
-use crate::deploying::Watched;
-use crate::deployment::AutomationRun;
+use crate::classify::{Call, Start};
 use crate::duration;
-use crate::failure::{Failure, NotAJob, Refusal, Trouble};
-use crate::job::{Final, Job, Status};
+use crate::failure::{Failure, Refusal, Trouble};
+use crate::job::{Final, Job};
 use crate::outcome::{Outcome, Timeout};
-use crate::sanitize::{quoted, untrusted};
+use crate::progress::Progress;
 use crate::schedule::Schedule;
 use crate::watch::{self, Verdict};
 
@@ -30,244 +28,6 @@ pub(crate) struct PollSettings {
 
 /// How often the log says the gate is still waiting, so a CI log never looks hung.
 const HEARTBEAT: Duration = Duration::from_mins(1);
-
-/// How long after a create a 404 on the new job is taken as "not readable yet".
-pub(crate) const CREATED_NOT_FOUND_GRACE: Duration = Duration::from_secs(30);
-
-/// How long after a follow-up a final status from before it is not trusted, unless the job
-/// reports `active` in between.
-pub(crate) const FOLLOW_UP_GRACE: Duration = Duration::from_mins(1);
-
-/// What the run has seen so far. It outlives the poll so a cancelled run can still report.
-pub(crate) struct Progress {
-    /// The job's id as given or as created: `None` until a created job has one.
-    pub job_id: Option<String>,
-    pub last: Option<Job>,
-    pub polls: u32,
-    pub started: Instant,
-    /// A connection to the API was made at least once.
-    reached: bool,
-    /// A connection to the API failed at least once.
-    connect_failed: bool,
-    /// A poll was answered with a job, whatever its status.
-    read_a_job: bool,
-    /// Why the last answer that was no job was not one.
-    not_a_job: Option<NotAJob>,
-    /// The last failure that was retried, unless an answer came after it: a verdict says what
-    /// went wrong.
-    last_trouble: Option<Trouble>,
-    /// A start request is in flight: if the run ends now, its fate is unknown.
-    start_in_flight: Option<Start>,
-    /// When this run created the job: its first reads may not find it yet.
-    created_at: Option<Instant>,
-    /// After a follow-up, until when a final status without `active` before it is stale.
-    stale_until: Option<Instant>,
-    /// The deployment or preview the run triggered or waits on, once it has one.
-    pub deployment: Option<Watched>,
-    /// The automation run this run triggered.
-    pub automation: Option<AutomationRun>,
-    said: Vec<String>,
-}
-
-impl Progress {
-    pub(crate) fn new(job_id: Option<&str>) -> Self {
-        Progress {
-            job_id: job_id.map(str::to_owned),
-            last: None,
-            polls: 0,
-            started: Instant::now(),
-            reached: false,
-            connect_failed: false,
-            read_a_job: false,
-            not_a_job: None,
-            last_trouble: None,
-            start_in_flight: None,
-            created_at: None,
-            stale_until: None,
-            deployment: None,
-            automation: None,
-            said: Vec::new(),
-        }
-    }
-
-    /// An answer came: the API is reachable, and the trouble before it is past.
-    fn answered(&mut self) {
-        self.reached = true;
-        self.last_trouble = None;
-    }
-
-    /// A request failed in a way worth another try; `reached` if it connected first.
-    fn failed(&mut self, trouble: Trouble, reached: bool) {
-        self.reached |= reached;
-        self.connect_failed |= !reached;
-        if let Trouble::NotAJob(reason) | Trouble::NotAStatus(reason) = &trouble {
-            self.not_a_job = Some(reason.clone());
-        }
-        self.last_trouble = Some(trouble);
-    }
-
-    /// This run created the job, `id` as the answer gave it: its first reads may not find it
-    /// yet.
-    pub(crate) fn created(&mut self, id: Option<String>) {
-        self.job_id = id;
-        self.created_at = Some(Instant::now());
-    }
-
-    /// A follow-up was sent: until the job turns active, a final status may be the one from
-    /// before.
-    pub(crate) fn followed_up(&mut self) {
-        self.stale_until = Instant::now().checked_add(FOLLOW_UP_GRACE);
-    }
-
-    /// The deadline cut off a request while it was still connecting: it never reached the API.
-    pub(crate) fn cut_off_connecting(&mut self) {
-        self.connect_failed = true;
-    }
-
-    /// The run waits on this deployment from now on.
-    pub(crate) fn watch(&mut self, deployment: Watched) {
-        self.deployment = Some(deployment);
-    }
-
-    /// Polling a deployment begins: answers that were no status before, about the job, say
-    /// nothing about it.
-    pub(crate) fn polling_a_deployment(&mut self) {
-        self.not_a_job = None;
-    }
-
-    /// An automation run was triggered: the verdict names it and its job.
-    pub(crate) fn automation_started(&mut self, run: AutomationRun) {
-        self.job_id.clone_from(&run.job_id);
-        self.automation = Some(run);
-    }
-
-    /// A follow-up was sent and the job has not been seen active since: its status may be the
-    /// one from before.
-    pub(crate) fn not_active_since_follow_up(&self) -> bool {
-        self.stale_until.is_some()
-    }
-
-    /// The last failure that was retried, unless an answer came after it.
-    pub(crate) fn last_trouble(&self) -> Option<&Trouble> {
-        self.last_trouble.as_ref()
-    }
-
-    /// The start request in flight, if any: if the run ends now, its fate is unknown.
-    pub(crate) fn start_in_flight(&self) -> Option<Start> {
-        self.start_in_flight
-    }
-
-    /// The job as log lines name it.
-    pub(crate) fn label(&self) -> String {
-        self.job_id
-            .as_deref()
-            .map_or_else(|| "(new)".to_owned(), untrusted)
-    }
-
-    /// What the run waits on now, as a log line names it: the deployment once there is one.
-    pub(crate) fn subject(&self) -> String {
-        match &self.deployment {
-            Some(deployment) => format!("deployment {}", deployment.label()),
-            None => format!("job {}", self.label()),
-        }
-    }
-
-    /// Warns once per run for each distinct thing, however often the server repeats it.
-    pub(crate) fn warn_once(&mut self, text: String) {
-        if !self.said.contains(&text) {
-            warn!("{}: {text}", self.subject());
-            self.said.push(text);
-        }
-    }
-
-    pub(crate) fn observe(&mut self, job: Job) {
-        let label = self.label();
-        for note in &job.notes {
-            self.warn_once(note.to_string());
-        }
-        if let Some(status) = &job.status {
-            debug!(
-                "job {label}: poll {}: {}",
-                self.polls,
-                untrusted(status.as_str())
-            );
-            let previous = self.last.as_ref().and_then(|last| last.status.as_ref());
-            if previous != Some(status) {
-                let pr = job
-                    .pr_link
-                    .as_deref()
-                    .map(|link| format!(", PR {}", untrusted(link)))
-                    .unwrap_or_default();
-                let now = untrusted(status.as_str());
-                if let Some(previous) = previous {
-                    info!("job {label}: {} -> {now}{pr}", untrusted(previous.as_str()));
-                } else {
-                    info!("job {label}: {now}{pr}");
-                }
-            }
-            if let Status::Other(unknown) = status {
-                self.warn_once(format!(
-                    "status {} is unknown to this version; polling on as if active",
-                    quoted(unknown)
-                ));
-            }
-            if *status == Status::Active {
-                self.stale_until = None;
-            }
-        }
-        self.last = Some(job);
-    }
-
-    /// Whether a final status ends the run: not one still left from before a follow-up.
-    fn accepts_final(&mut self) -> bool {
-        let Some(until) = self.stale_until else {
-            return true;
-        };
-        let shown = self.status();
-        if Instant::now() < until {
-            self.warn_once(format!(
-                "still {shown}, not yet active since the follow-up: waiting up to {} for it to start over",
-                duration::display(FOLLOW_UP_GRACE)
-            ));
-            return false;
-        }
-        self.stale_until = None;
-        self.warn_once(format!(
-            "not seen active within {} of the follow-up; taking {shown} as its final status",
-            duration::display(FOLLOW_UP_GRACE)
-        ));
-        true
-    }
-
-    fn status(&self) -> String {
-        let status = match &self.deployment {
-            Some(deployment) => deployment.status_text(),
-            None => self
-                .last
-                .as_ref()
-                .and_then(|job| job.status.as_ref())
-                .map(Status::as_str),
-        };
-        status.map_or_else(|| "no status yet".to_owned(), untrusted)
-    }
-
-    /// Whether this run created the job, and how long ago.
-    pub(crate) fn origin(&self) -> Origin {
-        origin(self.created_at)
-    }
-}
-
-/// Where what is asked about came from, by when this run started it (a job it created, a
-/// deployment it triggered), which decides what a 404 on it means.
-pub(crate) fn origin(started_at: Option<Instant>) -> Origin {
-    let Some(at) = started_at else {
-        return Origin::Given;
-    };
-    match at.checked_add(CREATED_NOT_FOUND_GRACE) {
-        Some(until) if Instant::now() < until => Origin::CreatedMomentsAgo,
-        _ => Origin::Created,
-    }
-}
 
 /// How the loop ended. A timeout here is [`Timeout::Deadline`] or [`Timeout::RetryAfter`]:
 /// whether the API was unreachable is decided from the whole run, in [`outcome_of`].
@@ -294,29 +54,16 @@ pub(crate) fn outcome_of(ending: Ending, judging: Judging, progress: &Progress) 
             judging.allow_archived,
             judging.require_pr,
         ))),
-        // Only failures to connect say the API is unreachable: a request cut off in flight
-        // by the deadline says nothing either way.
-        Ending::TimedOut(Timeout::Deadline) if !progress.reached && progress.connect_failed => {
+        Ending::TimedOut(Timeout::Deadline) if progress.never_reached() => {
             Outcome::TimedOut(Timeout::Unreachable)
         }
-        // Answers that were never a deployment's status say nothing about it: an API error, as
-        // for a job below.
-        Ending::TimedOut(Timeout::Deadline) if progress.deployment.is_some() => {
-            match (&progress.deployment, &progress.not_a_job) {
-                (Some(watched), Some(reason)) if !watched.read_one => {
-                    Outcome::ApiError(Refusal::NeverAStatus {
-                        reason: reason.clone(),
-                    })
-                }
-                _ => Outcome::TimedOut(Timeout::Deadline),
+        // Answers that were never one of what the run waits on say nothing about it: not a
+        // timeout, which a pipeline may let pass (GitLab's `allow_failure: exit_codes: [4]`),
+        // but an API error.
+        Ending::TimedOut(Timeout::Deadline) => match progress.never_read() {
+            Some(reason) => {
+                Outcome::ApiError(progress.current().watch().never_read(reason.clone()))
             }
-        }
-        // Answers that were never a job say nothing about the job: not a timeout, which a
-        // pipeline may let pass (GitLab's `allow_failure: exit_codes: [4]`), but an API error.
-        Ending::TimedOut(Timeout::Deadline) if !progress.read_a_job => match &progress.not_a_job {
-            Some(reason) => Outcome::ApiError(Refusal::NeverAJob {
-                reason: reason.clone(),
-            }),
             None => Outcome::TimedOut(Timeout::Deadline),
         },
         Ending::TimedOut(timeout) => Outcome::TimedOut(timeout),
@@ -333,11 +80,9 @@ pub(crate) async fn poll_until_final(
     progress: &mut Progress,
 ) -> Ending {
     let finished = |progress: &mut Progress, job: Job| {
-        progress.read_a_job = true;
-        let status = job.status.as_ref().and_then(Status::as_final);
-        progress.observe(job);
-        let status = status.filter(|_| progress.accepts_final())?;
-        progress.last.clone().map(|job| (job, status))
+        let status = watch::job::read(progress, job)?;
+        let last = watch::job::Watch::of(progress)?.last.clone();
+        last.map(|job| (job, status))
     };
     match repeat(fetch, finished, Call::Read, settings, progress).await {
         Ok((job, status)) => Ending::Final(job, status),
@@ -378,16 +123,15 @@ pub(crate) async fn repeat<A, T>(
             Call::Read => {
                 progress.polls += 1;
                 let Ok(answer) = timeout_at(settings.deadline, send(progress)).await else {
-                    // A poll cut off by the deadline says less than the failure before it.
-                    progress.last_trouble.get_or_insert(Trouble::Deadline);
+                    progress.cut_off();
                     return Err(Ending::TimedOut(Timeout::Deadline));
                 };
                 answer
             }
             Call::Start(start) => {
-                progress.start_in_flight = Some(start);
+                progress.sending(Some(start));
                 let answer = send(progress).await;
-                progress.start_in_flight = None;
+                progress.sending(None);
                 answer
             }
         };
@@ -405,7 +149,7 @@ pub(crate) async fn repeat<A, T>(
                     Call::Read => progress.subject(),
                     Call::Start(Start::Create) => "creating a job".to_owned(),
                     Call::Start(Start::FollowUp) => {
-                        format!("job {}: sending the follow-up", progress.label())
+                        format!("{}: sending the follow-up", progress.subject())
                     }
                     Call::Start(start) => format!("triggering {}", start.what()),
                 };
@@ -418,7 +162,7 @@ pub(crate) async fn repeat<A, T>(
             .map_err(|asked| Ending::TimedOut(Timeout::RetryAfter(asked)))?;
         // A trigger refused for its rate is sent again no sooner than its published limit
         // allows, when the server did not say when.
-        let wait = match (call, &progress.last_trouble) {
+        let wait = match (call, progress.last_trouble()) {
             (Call::Start(start), Some(Trouble::RateLimited)) => wait.max(start.spacing()),
             _ => wait,
         };

@@ -13,10 +13,11 @@ use crate::duration::display;
 use crate::failure::Var;
 use crate::job::{self, Job, Status};
 use crate::outcome::{Outcome, Timeout};
-use crate::poll::Progress;
+use crate::progress::Progress;
 use crate::sanitize::{json_line, markdown, quoted, untrusted, workflow_data};
 use crate::watch::Verdict;
 use crate::watch::job::Verdict as JobVerdict;
+use crate::watch::{automation, deployment};
 
 /// The most bytes an output value may take, escaped.
 fn output_limit(name: &str) -> usize {
@@ -41,12 +42,29 @@ pub(crate) struct Report<'a> {
 }
 
 impl Report<'_> {
+    fn job(&self) -> Option<&crate::watch::job::Watch> {
+        crate::watch::job::Watch::of(self.progress)
+    }
+
     fn last(&self) -> Option<&Job> {
-        self.progress.last.as_ref()
+        self.job().and_then(|job| job.last.as_ref())
     }
 
     fn job_id(&self) -> &str {
-        self.progress.job_id.as_deref().unwrap_or_default()
+        let automation = automation::Watch::of(self.progress).and_then(|a| a.run.as_ref());
+        let id = self.job().and_then(|job| job.id.as_deref());
+        id.or(automation.and_then(|run| run.job_id.as_deref()))
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn job_label(&self) -> String {
+        self.job()
+            .map_or_else(|| "(new)".to_owned(), crate::watch::job::Watch::label)
+    }
+
+    /// The deployment the run waits on, once it has an id.
+    pub(crate) fn deployment(&self) -> Option<&deployment::Watch> {
+        deployment::Watch::of(self.progress).filter(|d| d.id.is_some())
     }
 
     pub(crate) fn pr_link(&self) -> Option<&str> {
@@ -94,7 +112,7 @@ impl Report<'_> {
 
     /// The last status seen of what the run waited on last: the deployment once it has one.
     pub(crate) fn last_status(&self) -> String {
-        match &self.progress.deployment {
+        match self.deployment() {
             Some(deployment) => untrusted(deployment.status_text().unwrap_or("none")),
             None => self.job_status(),
         }
@@ -110,7 +128,7 @@ impl Report<'_> {
     /// The verdict in one sentence, with what to do when it is not a pass. Server text in it
     /// is escaped already.
     pub(crate) fn verdict(&self) -> String {
-        let job = self.progress.label();
+        let job = self.job_label();
         let who = self.who();
         let timeout = display(self.config.timeout);
         match self.outcome {
@@ -135,7 +153,7 @@ impl Report<'_> {
             }
             Outcome::Ended(Verdict::Deployment(_)) => self.deployment_ended(),
             Outcome::TimedOut(Timeout::Deadline)
-                if self.progress.deployment.is_some()
+                if self.deployment().is_some()
                     || self.preview_pending()
                     || !self.config.task.is_agent() =>
             {
@@ -144,7 +162,10 @@ impl Report<'_> {
             Outcome::Started if !self.config.task.is_agent() => self.triggered(),
             Outcome::TimedOut(Timeout::Deadline) => {
                 let mut seen = format!("last status: {}", self.last_status());
-                if self.progress.not_active_since_follow_up() {
+                if self
+                    .job()
+                    .is_some_and(crate::watch::job::Watch::not_active_since_follow_up)
+                {
                     seen.push_str(", from before the follow-up: the job was not seen active since");
                 }
                 if let Some(trouble) = self.progress.last_trouble() {
@@ -227,7 +248,7 @@ impl Report<'_> {
         if !self.config.task.is_agent() {
             return self.deployment_summary(result);
         }
-        let deployment = if self.progress.deployment.is_some() {
+        let deployment = if self.deployment().is_some() {
             self.deployment_table()
         } else {
             String::new()

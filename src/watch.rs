@@ -3,10 +3,62 @@
 //! the report; this module is the registry that names them, so the loop, the outcome and the
 //! report speak of any kind through one type.
 
+pub(crate) mod automation;
 pub(crate) mod deployment;
 pub(crate) mod job;
 
+use crate::config::Task;
+use crate::failure::{NotAJob, Refusal};
 use crate::outcome::Exit;
+
+/// What one stage of a run waits on, and what has been seen of it.
+pub(crate) enum Watching {
+    Job(job::Watch),
+    Deployment(deployment::Watch),
+    Automation(automation::Watch),
+}
+
+impl Watching {
+    /// What a run about `task` waits on first.
+    pub(crate) fn first(task: &Task) -> Watching {
+        match task {
+            Task::Watch { .. } | Task::Create { .. } | Task::FollowUp { .. } => {
+                Watching::Job(job::Watch::new(task.job_id()))
+            }
+            Task::Deploy(deploy) => {
+                Watching::Deployment(deployment::Watch::to_trigger(deploy.clone()))
+            }
+            Task::WatchDeployment { deployment_id } => {
+                Watching::Deployment(deployment::Watch::given(deployment_id))
+            }
+            Task::Automation { automation_id } => {
+                Watching::Automation(automation::Watch::new(automation_id))
+            }
+        }
+    }
+
+    /// The stage as every kind speaks of itself.
+    pub(crate) fn watch(&self) -> &dyn Watch {
+        match self {
+            Watching::Job(watch) => watch,
+            Watching::Deployment(watch) => watch,
+            Watching::Automation(watch) => watch,
+        }
+    }
+}
+
+/// What the loop and the verdict ask of any kind.
+pub(crate) trait Watch {
+    /// What log lines and the verdict call it: `job "…"`, `deployment "…"`, `the preview of
+    /// branch "…"`. Server text in it is escaped.
+    fn who(&self) -> String;
+    /// The last status seen, escaped; `None` before the first.
+    fn status(&self) -> Option<String>;
+    /// Whether an answer was read as one of its own, whatever its status.
+    fn read_one(&self) -> bool;
+    /// Why a run that read none of its answers is refused: each was `reason`.
+    fn never_read(&self, reason: NotAJob) -> Refusal;
+}
 
 /// How what the run waited on ended, in its kind's terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

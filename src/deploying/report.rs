@@ -6,7 +6,7 @@ use serde_json::json;
 use tracing::warn;
 
 use crate::config::Task;
-use crate::deploying::{Deploy, Watched};
+use crate::deploying::Deploy;
 use crate::deployment::DeployStatus;
 use crate::duration::display;
 use crate::failure::Var;
@@ -14,12 +14,14 @@ use crate::outcome::Outcome;
 use crate::report::{Report, STDOUT_LIMIT};
 use crate::sanitize::{json_line, markdown, quoted, untrusted};
 use crate::watch::Verdict;
+use crate::watch::automation;
 use crate::watch::deployment::Verdict as DeploymentVerdict;
+use crate::watch::deployment::Watch as Watched;
 
 impl Report<'_> {
     /// What the verdict is about: the deployment or the automation once the run is about one.
     pub(crate) fn who(&self) -> String {
-        match (&self.progress.deployment, &self.config.task) {
+        match (self.deployment(), &self.config.task) {
             (Some(deployment), _) => format!("deployment {}", deployment.label()),
             (None, Task::Deploy(Deploy::Production)) => "the production deployment".to_owned(),
             (None, Task::Deploy(Deploy::Preview { branch })) => {
@@ -29,46 +31,50 @@ impl Report<'_> {
                 format!("automation {}", quoted(automation_id))
             }
             (None, _) if self.preview_pending() => "the preview of the agent's branch".to_owned(),
-            (None, _) => format!("job {}", self.progress.label()),
+            (None, _) => format!("job {}", self.job_label()),
         }
+    }
+
+    fn automation(&self) -> Option<&crate::deployment::AutomationRun> {
+        automation::Watch::of(self.progress).and_then(|a| a.run.as_ref())
     }
 
     /// The agent job completed with a PR and its preview was to follow, but did not start.
     pub(crate) fn preview_pending(&self) -> bool {
         self.config.preview
-            && self.progress.deployment.is_none()
+            && self.deployment().is_none()
             && self.pr_link().is_some()
-            && self
-                .progress
-                .last
-                .as_ref()
-                .and_then(|job| job.status.as_ref())
+            && crate::watch::job::Watch::of(self.progress).and_then(|job| job.last_status())
                 == Some(&crate::job::Status::Completed)
     }
 
     /// How many of the run's polls read the deployment's status.
     pub(crate) fn deployment_polls(&self) -> u32 {
-        let deployment = self.progress.deployment.as_ref();
-        deployment.map_or(0, |d| d.polls(self.progress.polls))
+        let mut stages = self.progress.stages();
+        let deployment =
+            stages.find(|(stage, _)| matches!(stage, crate::watch::Watching::Deployment(_)));
+        deployment
+            .filter(|_| self.deployment().is_some())
+            .map_or(0, |(_, polls)| polls)
     }
 
     pub(crate) fn deployment_id(&self) -> String {
-        let id = self.progress.deployment.as_ref().map(|d| d.id.as_str());
+        let id = self.deployment().and_then(|d| d.id.as_deref());
         untrusted(id.unwrap_or_default())
     }
 
     pub(crate) fn deployment_status(&self) -> String {
-        let status = self.progress.deployment.as_ref();
+        let status = self.deployment();
         untrusted(status.and_then(Watched::status_text).unwrap_or_default())
     }
 
     /// Read as a link only under the rules of a PR link, so it is written as it is.
     pub(crate) fn preview_url(&self) -> Option<&str> {
-        self.progress.deployment.as_ref()?.preview_url.as_deref()
+        self.deployment()?.preview_url.as_deref()
     }
 
     pub(crate) fn automation_run_id(&self) -> String {
-        let id = self.progress.automation.as_ref();
+        let id = self.automation();
         untrusted(
             id.and_then(|run| run.instance_id.as_deref())
                 .unwrap_or_default(),
@@ -78,7 +84,7 @@ impl Report<'_> {
     fn agent_and(&self) -> String {
         match (&self.config.task, self.pr_link()) {
             (task, Some(link)) if task.is_agent() => {
-                format!("job {} completed, PR {link}; ", self.progress.label())
+                format!("job {} completed, PR {link}; ", self.job_label())
             }
             _ => String::new(),
         }
@@ -98,11 +104,7 @@ impl Report<'_> {
         if *self.outcome == Outcome::Ended(Verdict::Deployment(DeploymentVerdict::Succeeded)) {
             return format!("{agent}{who} succeeded{}", self.preview_at());
         }
-        let last = self
-            .progress
-            .deployment
-            .as_ref()
-            .and_then(|d| d.last.as_ref());
+        let last = self.deployment().and_then(|d| d.last.as_ref());
         let mut why = last
             .and_then(|last| last.summary.as_deref())
             .map_or_else(|| "no summary given".to_owned(), untrusted);
@@ -122,7 +124,7 @@ impl Report<'_> {
             .map(|trouble| format!("; last problem: {trouble}"))
             .unwrap_or_default();
         let (agent, who, timeout) = (self.agent_and(), self.who(), display(self.config.timeout));
-        if self.progress.deployment.is_none() {
+        if self.deployment().is_none() {
             return format!(
                 "{agent}{who} was not triggered before the deadline of {timeout}{problem}: raise {} or run it again later",
                 Var::Timeout
@@ -137,7 +139,7 @@ impl Report<'_> {
 
     /// The verdict on a trigger that is not waited on.
     pub(crate) fn triggered(&self) -> String {
-        match &self.progress.automation {
+        match self.automation() {
             Some(run) => format!(
                 "{}: run {} triggered (job {}); Mintlify documents no way to read a run's status, so it is not waited on",
                 self.who(),
@@ -159,7 +161,7 @@ impl Report<'_> {
 
     /// The last deployment status or automation answer, when the run is about one.
     pub(crate) fn deployment_stdout_line(&self) -> Option<String> {
-        let raw = match (&self.progress.deployment, &self.progress.automation) {
+        let raw = match (self.deployment(), self.automation()) {
             (Some(deployment), _) => &deployment.last.as_ref()?.raw,
             (None, Some(run)) => &run.raw,
             (None, None) => return None,
@@ -172,7 +174,7 @@ impl Report<'_> {
             "the answer is over {} KiB: stdout shows only the fields read from it",
             STDOUT_LIMIT / 1024
         );
-        let last = self.progress.deployment.as_ref()?.last.as_ref()?;
+        let last = self.deployment()?.last.as_ref()?;
         Some(json_line(&json!({
             "_id": last.id,
             "status": last.status.as_ref().map(DeployStatus::as_str),
@@ -183,15 +185,14 @@ impl Report<'_> {
 
     /// The step summary of a run about a deployment or an automation.
     pub(crate) fn deployment_summary(&self, result: &str) -> String {
-        let title = if self.progress.automation.is_some()
-            || matches!(self.config.task, Task::Automation { .. })
-        {
-            "automation"
-        } else {
-            "deployment"
-        };
+        let title =
+            if self.automation().is_some() || matches!(self.config.task, Task::Automation { .. }) {
+                "automation"
+            } else {
+                "deployment"
+            };
         let mut text = format!("### Mintlify {title}: {result}\n\n");
-        match &self.progress.automation {
+        match self.automation() {
             Some(run) => text.push_str(&format!(
                 "| automation run | job |\n| --- | --- |\n| {} | {} |\n",
                 markdown(&untrusted(run.instance_id.as_deref().unwrap_or("none"))),
@@ -204,7 +205,7 @@ impl Report<'_> {
 
     /// The deployment's row, and a failure's summary and last log lines under it.
     pub(crate) fn deployment_table(&self) -> String {
-        let deployment = self.progress.deployment.as_ref();
+        let deployment = self.deployment();
         let mut text = format!(
             "\n| deployment | status | preview | elapsed | polls |\n| --- | --- | --- | --- | --- |\n| {} | {} | {} | {} | {} |\n",
             markdown(&self.deployment_id()),

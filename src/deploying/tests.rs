@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::failure::{Refusal, Trouble};
+use crate::watch::Watching;
 
 struct Script {
     answers: RefCell<VecDeque<Result<Deployment, Failure>>>,
@@ -67,9 +68,11 @@ fn settings(deadline_secs: u64) -> PollSettings {
 }
 
 fn watching() -> Progress {
-    let mut progress = Progress::new(None);
-    progress.deployment = Some(Watched::given("st_1"));
-    progress
+    Progress::of(Watching::Deployment(Watch::given("st_1")))
+}
+
+fn watched(progress: &Progress) -> &Watch {
+    Watch::current(progress).unwrap()
 }
 
 #[tokio::test(start_paused = true)]
@@ -93,7 +96,7 @@ async fn polls_on_the_backoff_schedule_until_success() {
     assert!(matches!(ended, Ok(true)), "{ended:?}");
     // 1, 2, 4, 8, then the 10 s cap, from the first read at once.
     script.assert_gaps(&[0.0, 1.0, 2.0, 4.0, 8.0, 10.0, 10.0]);
-    let watched = progress.deployment.unwrap();
+    let watched = watched(&progress);
     assert_eq!(watched.status_text(), Some("success"));
     assert!(watched.read_one);
 }
@@ -132,10 +135,7 @@ async fn the_deadline_ends_a_deployment_still_in_progress() {
         Duration::from_secs(30)
     );
     assert_eq!(script.gaps().len(), 6);
-    assert_eq!(
-        progress.deployment.unwrap().status_text(),
-        Some("in_progress")
-    );
+    assert_eq!(watched(&progress).status_text(), Some("in_progress"));
 }
 
 #[tokio::test(start_paused = true)]
@@ -166,24 +166,27 @@ async fn a_refusal_stops_at_once_and_trouble_is_retried() {
     );
     // Retry-After is honoured above the schedule's first wait.
     script.assert_gaps(&[0.0, 20.0]);
-    assert!(!progress.deployment.unwrap().read_one);
+    assert!(!watched(&progress).read_one);
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_fresh_trigger_is_new_for_the_grace_period_only() {
-    let mut watched = Watched::given("st_1");
-    assert_eq!(watched.origin(), Origin::Given);
-    watched.triggered_at = Some(Instant::now());
-    assert_eq!(watched.origin(), Origin::CreatedMomentsAgo);
-    tokio::time::advance(crate::poll::CREATED_NOT_FOUND_GRACE).await;
-    assert_eq!(watched.origin(), Origin::Created);
+    let deploy = Deploy::Production;
+    let mut progress = Progress::of(Watching::Deployment(Watch::to_trigger(deploy.clone())));
+    assert_eq!(watched(&progress).origin(), Origin::Given);
+    let answer = serde_json::json!({ "statusId": "st_1" });
+    let triggered = crate::deployment::Triggered::read(answer).unwrap();
+    Watch::triggered(&mut progress, &deploy, &triggered);
+    assert_eq!(watched(&progress).origin(), Origin::CreatedMomentsAgo);
+    tokio::time::advance(crate::progress::CREATED_NOT_FOUND_GRACE).await;
+    assert_eq!(watched(&progress).origin(), Origin::Created);
 }
 
 #[tokio::test(start_paused = true)]
 async fn nothing_is_triggered_once_the_deadline_has_passed() {
     let config = crate::config::Config::example();
     let client = Client::new(&config).unwrap();
-    let mut progress = Progress::new(Some("job_1"));
+    let mut progress = Progress::of(Watching::Deployment(Watch::agent_preview()));
     let deploy = Deploy::Preview {
         branch: "main".into(),
     };
@@ -192,7 +195,7 @@ async fn nothing_is_triggered_once_the_deadline_has_passed() {
         matches!(ended, Err(Ending::TimedOut(Timeout::Deadline))),
         "{ended:?}"
     );
-    assert!(progress.deployment.is_none() && progress.start_in_flight().is_none());
+    assert!(watched(&progress).id.is_none() && progress.start_in_flight().is_none());
 }
 
 /// After a 429 without `Retry-After`, a trigger waits out its published rate; the agent's
@@ -214,7 +217,7 @@ async fn a_rate_limited_trigger_waits_for_its_published_rate() {
             calls.borrow_mut().push(Instant::now());
             answers.borrow_mut().pop_front().unwrap_or(Ok(()))
         };
-        let mut progress = Progress::new(None);
+        let mut progress = Progress::of(Watching::Deployment(Watch::agent_preview()));
         send_until_answered(send, start, &settings(600), &mut progress)
             .await
             .unwrap();

@@ -5,7 +5,17 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 
 use super::*;
-use crate::failure::{Refusal, Transient, Trouble};
+use crate::classify::Origin;
+use crate::failure::{NotAJob, Refusal, Transient, Trouble};
+use crate::job::Status;
+use crate::progress::CREATED_NOT_FOUND_GRACE;
+use crate::watch::job::FOLLOW_UP_GRACE;
+use crate::watch::{Watching, deployment};
+
+/// A run about the agent job `id`.
+fn job_progress(id: Option<&str>) -> Progress {
+    Progress::of(Watching::Job(watch::job::Watch::new(id)))
+}
 
 enum Step {
     Answer(Result<Job, Failure>),
@@ -76,7 +86,7 @@ fn settings(deadline_secs: u64) -> PollSettings {
 }
 
 async fn run(script: &Script, settings: &PollSettings) -> Ending {
-    poll(script, settings, &mut Progress::new(Some("job_1"))).await
+    poll(script, settings, &mut job_progress(Some("job_1"))).await
 }
 
 async fn poll(script: &Script, settings: &PollSettings, progress: &mut Progress) -> Ending {
@@ -217,7 +227,7 @@ async fn a_permanent_failure_stops_at_once() {
 #[tokio::test(start_paused = true)]
 async fn an_unknown_status_keeps_the_poll_going() {
     let script = Script::new([status("queued"), status("queued"), status("archived")]);
-    let mut progress = Progress::new(Some("job_1"));
+    let mut progress = job_progress(Some("job_1"));
     let ending = poll(&script, &settings(1800), &mut progress).await;
     assert!(final_status(&ending) == Some("archived"));
     assert_eq!(progress.polls, 3);
@@ -231,8 +241,8 @@ async fn after_a_follow_up_a_final_status_counts_once_active_was_seen() {
         status("active"),
         status("failed"),
     ]);
-    let mut progress = Progress::new(Some("job_1"));
-    progress.stale_until = Some(Instant::now() + FOLLOW_UP_GRACE);
+    let mut progress = job_progress(Some("job_1"));
+    watch::job::Watch::followed_up(&mut progress);
     let ending = poll(&script, &settings(1800), &mut progress).await;
     assert_eq!(final_status(&ending), Some("failed"), "{ending:?}");
     assert_eq!(script.call_times().len(), 4);
@@ -241,9 +251,9 @@ async fn after_a_follow_up_a_final_status_counts_once_active_was_seen() {
 #[tokio::test(start_paused = true)]
 async fn after_a_follow_up_a_final_status_never_left_counts_after_the_grace() {
     let script = Script::new((0..20).map(|_| status("completed")));
-    let mut progress = Progress::new(Some("job_1"));
+    let mut progress = job_progress(Some("job_1"));
     let start = Instant::now();
-    progress.stale_until = Some(start + FOLLOW_UP_GRACE);
+    watch::job::Watch::followed_up(&mut progress);
     let ending = poll(&script, &settings(1800), &mut progress).await;
     assert_eq!(final_status(&ending), Some("completed"), "{ending:?}");
     let waited = start.elapsed();
@@ -256,11 +266,11 @@ async fn after_a_follow_up_a_final_status_never_left_counts_after_the_grace() {
 #[tokio::test(start_paused = true)]
 async fn a_start_repeats_only_transient_failures_and_is_marked_in_flight() {
     let script = Script::new([transient(None), status("active")]);
-    let mut progress = Progress::new(None);
+    let mut progress = job_progress(None);
     let in_flight = std::cell::Cell::new(Vec::new());
     let send = async |progress: &Progress| {
         let mut seen = in_flight.take();
-        seen.push(progress.start_in_flight);
+        seen.push(progress.start_in_flight());
         in_flight.set(seen);
         script.fetch().await
     };
@@ -269,7 +279,7 @@ async fn a_start_repeats_only_transient_failures_and_is_marked_in_flight() {
         .unwrap();
     assert_eq!(job.status, Some(Status::Active));
     assert_eq!(in_flight.take(), [Some(Start::Create); 2]);
-    assert_eq!(progress.start_in_flight, None);
+    assert_eq!(progress.start_in_flight(), None);
     assert_eq!(progress.polls, 0);
     assert_near(gaps(&script.call_times())[0], 1.0);
 }
@@ -279,7 +289,7 @@ async fn a_start_is_not_cut_off_by_the_poll_deadline() {
     // The request itself ends by the deadline (the client caps its timeout), so that a start
     // in flight then is reported as uncertain rather than as a timeout.
     let script = Script::new([Step::Hang]);
-    let mut progress = Progress::new(None);
+    let mut progress = job_progress(None);
     let send = async |_: &Progress| {
         tokio::time::timeout(Duration::from_secs(90), script.fetch())
             .await
@@ -335,12 +345,13 @@ async fn a_heartbeat_about_once_a_minute_keeps_the_log_alive() {
 
 #[tokio::test(start_paused = true)]
 async fn a_job_this_run_created_stays_its_own_after_the_grace() {
-    let mut progress = Progress::new(Some("job_1"));
-    assert_eq!(progress.origin(), Origin::Given);
-    progress.created_at = Some(Instant::now());
-    assert_eq!(progress.origin(), Origin::CreatedMomentsAgo);
+    let mut progress = job_progress(Some("job_1"));
+    let origin = |progress: &Progress| watch::job::Watch::of(progress).unwrap().origin();
+    assert_eq!(origin(&progress), Origin::Given);
+    watch::job::Watch::created(&mut progress, Some("job_1".to_owned()));
+    assert_eq!(origin(&progress), Origin::CreatedMomentsAgo);
     tokio::time::advance(CREATED_NOT_FOUND_GRACE).await;
-    assert_eq!(progress.origin(), Origin::Created);
+    assert_eq!(origin(&progress), Origin::Created);
 }
 
 /// A poll run on the script to its end, and the verdict it gives.
@@ -365,7 +376,7 @@ fn failure(trouble: Trouble, reached: bool) -> Step {
 #[tokio::test(start_paused = true)]
 async fn only_failed_connects_until_the_deadline_say_unreachable() {
     let refused = || failure(Trouble::RateLimited, false);
-    let mut progress = Progress::new(Some("job_1"));
+    let mut progress = job_progress(Some("job_1"));
     let outcome = verdict((0..5).map(|_| refused()).collect(), 3, &mut progress).await;
     assert_eq!(outcome, Outcome::TimedOut(Timeout::Unreachable));
 }
@@ -373,7 +384,7 @@ async fn only_failed_connects_until_the_deadline_say_unreachable() {
 #[tokio::test(start_paused = true)]
 async fn a_failed_connect_after_an_answer_is_a_plain_timeout() {
     let steps = vec![status("active"), failure(Trouble::RateLimited, false)];
-    let mut progress = Progress::new(Some("job_1"));
+    let mut progress = job_progress(Some("job_1"));
     let outcome = verdict(steps, 3, &mut progress).await;
     assert_eq!(outcome, Outcome::TimedOut(Timeout::Deadline));
 }
@@ -381,7 +392,7 @@ async fn a_failed_connect_after_an_answer_is_a_plain_timeout() {
 #[tokio::test(start_paused = true)]
 async fn answers_that_were_never_a_job_are_an_api_error_not_a_timeout() {
     let not_a_job = || failure(Trouble::NotAJob(NotAJob::NotAnObject), true);
-    let mut progress = Progress::new(Some("job_1"));
+    let mut progress = job_progress(Some("job_1"));
     let outcome = verdict((0..5).map(|_| not_a_job()).collect(), 3, &mut progress).await;
     assert_eq!(
         outcome,
@@ -394,8 +405,7 @@ async fn answers_that_were_never_a_job_are_an_api_error_not_a_timeout() {
 #[tokio::test(start_paused = true)]
 async fn answers_never_a_status_of_a_watched_deployment_are_an_api_error() {
     let not_a_status = || failure(Trouble::NotAStatus(NotAJob::NoStatus), true);
-    let mut progress = Progress::new(None);
-    progress.deployment = Some(Watched::given("status_1"));
+    let mut progress = Progress::of(Watching::Deployment(deployment::Watch::given("status_1")));
     let outcome = verdict((0..5).map(|_| not_a_status()).collect(), 3, &mut progress).await;
     assert_eq!(
         outcome,
@@ -407,7 +417,7 @@ async fn answers_never_a_status_of_a_watched_deployment_are_an_api_error() {
 
 #[tokio::test(start_paused = true)]
 async fn a_retry_after_past_the_deadline_is_its_own_timeout() {
-    let mut progress = Progress::new(Some("job_1"));
+    let mut progress = job_progress(Some("job_1"));
     let outcome = verdict(vec![transient(Some(600))], 30, &mut progress).await;
     assert_eq!(
         outcome,
@@ -417,13 +427,13 @@ async fn a_retry_after_past_the_deadline_is_its_own_timeout() {
 
 #[tokio::test(start_paused = true)]
 async fn a_final_status_is_judged_by_the_settings() {
-    let mut progress = Progress::new(Some("job_1"));
+    let mut progress = job_progress(Some("job_1"));
     let outcome = verdict(vec![status("completed")], 3, &mut progress).await;
     assert_eq!(
         outcome,
         Outcome::Ended(Verdict::Job(watch::job::Verdict::CompletedWithoutPr))
     );
-    let mut progress = Progress::new(Some("job_1"));
+    let mut progress = job_progress(Some("job_1"));
     let outcome = verdict(vec![status("archived")], 3, &mut progress).await;
     assert_eq!(
         outcome,

@@ -8,11 +8,12 @@ const COMPLETED: Outcome = Outcome::Ended(Verdict::Job(JobVerdict::Completed));
 const FAILED: Outcome = Outcome::Ended(Verdict::Job(JobVerdict::Failed));
 
 fn progress(body: Option<&str>) -> Progress {
-    let mut progress = Progress::new(Some("job_1"));
+    let first = crate::watch::Watching::Job(crate::watch::job::Watch::new(Some("job_1")));
+    let mut progress = Progress::of(first);
     progress.polls = 7;
     if let Some(body) = body {
         let job = Job::read(serde_json::from_str(body).unwrap()).unwrap();
-        progress.observe(job);
+        crate::watch::job::observe(&mut progress, job);
     }
     progress
 }

@@ -1,7 +1,200 @@
 //! The agent job as a run waits on it.
 
-use crate::job::Final;
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tracing::{debug, info};
+
+use crate::classify::Origin;
+use crate::duration;
+use crate::failure::{NotAJob, Refusal};
+use crate::job::{Final, Job, Status};
 use crate::outcome::Exit;
+use crate::progress::{self, Progress};
+use crate::sanitize::{quoted, untrusted};
+use crate::watch::Watching;
+
+/// How long after a follow-up a final status from before it is not trusted, unless the job
+/// reports `active` in between.
+pub(crate) const FOLLOW_UP_GRACE: Duration = Duration::from_mins(1);
+
+/// The agent job a run waits on, and what has been seen of it.
+pub(crate) struct Watch {
+    /// The job's id as given or as created: `None` until a created job has one.
+    pub id: Option<String>,
+    pub last: Option<Job>,
+    /// A poll was answered with a job, whatever its status.
+    read_one: bool,
+    /// When this run created the job: its first reads may not find it yet.
+    created_at: Option<Instant>,
+    /// After a follow-up, until when a final status without `active` before it is stale.
+    stale_until: Option<Instant>,
+}
+
+impl Watch {
+    pub(crate) fn new(id: Option<&str>) -> Watch {
+        Watch {
+            id: id.map(str::to_owned),
+            last: None,
+            read_one: false,
+            created_at: None,
+            stale_until: None,
+        }
+    }
+
+    /// The agent job of the run, if it is about one.
+    pub(crate) fn of(progress: &Progress) -> Option<&Watch> {
+        progress.stages().find_map(|(stage, _)| match stage {
+            Watching::Job(watch) => Some(watch),
+            _ => None,
+        })
+    }
+
+    fn current_mut(progress: &mut Progress) -> Option<&mut Watch> {
+        match progress.current_mut() {
+            Watching::Job(watch) => Some(watch),
+            _ => None,
+        }
+    }
+
+    /// The job as log lines name it.
+    pub(crate) fn label(&self) -> String {
+        self.id
+            .as_deref()
+            .map_or_else(|| "(new)".to_owned(), untrusted)
+    }
+
+    /// The last status seen.
+    pub(crate) fn last_status(&self) -> Option<&Status> {
+        self.last.as_ref().and_then(|job| job.status.as_ref())
+    }
+
+    /// A follow-up was sent and the job has not been seen active since: its status may be the
+    /// one from before.
+    pub(crate) fn not_active_since_follow_up(&self) -> bool {
+        self.stale_until.is_some()
+    }
+
+    /// Whether this run created the job, and how long ago.
+    pub(crate) fn origin(&self) -> Origin {
+        progress::origin(self.created_at)
+    }
+
+    /// This run created the job, `id` as the answer gave it: its first reads may not find it
+    /// yet.
+    pub(crate) fn created(progress: &mut Progress, id: Option<String>) {
+        if let Some(watch) = Watch::current_mut(progress) {
+            watch.id = id;
+            watch.created_at = Some(Instant::now());
+        }
+    }
+
+    /// A follow-up was sent: until the job turns active, a final status may be the one from
+    /// before.
+    pub(crate) fn followed_up(progress: &mut Progress) {
+        if let Some(watch) = Watch::current_mut(progress) {
+            watch.stale_until = Instant::now().checked_add(FOLLOW_UP_GRACE);
+        }
+    }
+}
+
+impl super::Watch for Watch {
+    fn who(&self) -> String {
+        format!("job {}", self.label())
+    }
+
+    fn status(&self) -> Option<String> {
+        self.last_status().map(|status| untrusted(status.as_str()))
+    }
+
+    fn read_one(&self) -> bool {
+        self.read_one
+    }
+
+    fn never_read(&self, reason: NotAJob) -> Refusal {
+        Refusal::NeverAJob { reason }
+    }
+}
+
+/// A poll read `job`: the answer the run waits on, whatever its status. Its final status,
+/// when it ends the wait.
+pub(crate) fn read(progress: &mut Progress, job: Job) -> Option<Final> {
+    if let Some(watch) = Watch::current_mut(progress) {
+        watch.read_one = true;
+    }
+    let status = job.status.as_ref().and_then(Status::as_final);
+    observe(progress, job);
+    status.filter(|_| accepts_final(progress))
+}
+
+/// Logs what changed, and keeps the answer as the last seen.
+pub(crate) fn observe(progress: &mut Progress, job: Job) {
+    for note in &job.notes {
+        progress.warn_once(note.to_string());
+    }
+    let polls = progress.polls;
+    let Some(watch) = Watch::current_mut(progress) else {
+        return;
+    };
+    let label = watch.label();
+    let mut unknown = None;
+    if let Some(status) = &job.status {
+        debug!("job {label}: poll {polls}: {}", untrusted(status.as_str()));
+        let previous = watch.last_status();
+        if previous != Some(status) {
+            let pr = job
+                .pr_link
+                .as_deref()
+                .map(|link| format!(", PR {}", untrusted(link)))
+                .unwrap_or_default();
+            let now = untrusted(status.as_str());
+            if let Some(previous) = previous {
+                info!("job {label}: {} -> {now}{pr}", untrusted(previous.as_str()));
+            } else {
+                info!("job {label}: {now}{pr}");
+            }
+        }
+        if let Status::Other(other) = status {
+            unknown = Some(format!(
+                "status {} is unknown to this version; polling on as if active",
+                quoted(other)
+            ));
+        }
+        if *status == Status::Active {
+            watch.stale_until = None;
+        }
+    }
+    watch.last = Some(job);
+    if let Some(unknown) = unknown {
+        progress.warn_once(unknown);
+    }
+}
+
+/// Whether a final status ends the run: not one still left from before a follow-up.
+fn accepts_final(progress: &mut Progress) -> bool {
+    let Some(watch) = Watch::current_mut(progress) else {
+        return true;
+    };
+    let Some(until) = watch.stale_until else {
+        return true;
+    };
+    let shown = progress.status();
+    if Instant::now() < until {
+        progress.warn_once(format!(
+            "still {shown}, not yet active since the follow-up: waiting up to {} for it to start over",
+            duration::display(FOLLOW_UP_GRACE)
+        ));
+        return false;
+    }
+    if let Some(watch) = Watch::current_mut(progress) {
+        watch.stale_until = None;
+    }
+    progress.warn_once(format!(
+        "not seen active within {} of the follow-up; taking {shown} as its final status",
+        duration::display(FOLLOW_UP_GRACE)
+    ));
+    true
+}
 
 /// How an agent job ended, as the settings judge its final status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
