@@ -169,6 +169,5 @@ fn observe(progress: &mut Progress, deployment: Deployment) {
     }
 }
 
-mod report;
 #[cfg(test)]
 mod tests;

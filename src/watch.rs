@@ -10,6 +10,7 @@ pub(crate) mod job;
 use crate::config::Task;
 use crate::failure::{NotAJob, Refusal};
 use crate::outcome::Exit;
+use crate::report::{Report, Words};
 
 /// What one stage of a run waits on, and what has been seen of it.
 pub(crate) enum Watching {
@@ -37,8 +38,17 @@ impl Watching {
         }
     }
 
-    /// The stage as every kind speaks of itself.
+    /// The stage as the loop and the verdict speak of any kind.
     pub(crate) fn watch(&self) -> &dyn Watch {
+        match self {
+            Watching::Job(watch) => watch,
+            Watching::Deployment(watch) => watch,
+            Watching::Automation(watch) => watch,
+        }
+    }
+
+    /// The stage's words in the report.
+    pub(crate) fn words(&self) -> &dyn Words {
         match self {
             Watching::Job(watch) => watch,
             Watching::Deployment(watch) => watch,
@@ -80,6 +90,14 @@ impl Verdict {
         match self {
             Verdict::Job(verdict) => verdict.result(),
             Verdict::Deployment(verdict) => verdict.result(),
+        }
+    }
+
+    /// The verdict in one sentence, with what to do when it is not a pass.
+    pub(crate) fn sentence(self, report: &Report<'_>) -> String {
+        match self {
+            Verdict::Job(verdict) => verdict.sentence(report),
+            Verdict::Deployment(verdict) => verdict.sentence(report),
         }
     }
 }

@@ -2,7 +2,10 @@
 #![allow(clippy::redundant_closure_for_method_calls)]
 
 use super::*;
+use crate::job::Job;
 use crate::signals::Signal;
+use crate::watch::Verdict;
+use crate::watch::job::Verdict as JobVerdict;
 
 const COMPLETED: Outcome = Outcome::Ended(Verdict::Job(JobVerdict::Completed));
 const FAILED: Outcome = Outcome::Ended(Verdict::Job(JobVerdict::Failed));
@@ -221,4 +224,48 @@ fn every_output_at_its_bound_fits_a_dotenv_report() {
     assert!(agent_and_preview < 5120, "{agent_and_preview}");
     let automation = ["job_id", "result", "automation_run_id"];
     assert!(size(&mut automation.iter()) < 5120);
+}
+
+/// A kind's output under a name action.yml does not declare would be dropped without a word.
+#[test]
+fn every_kind_owns_only_declared_outputs() {
+    use crate::config::Task;
+    use crate::deploying::Deploy;
+    let tasks = [
+        Task::Watch {
+            job_id: "job_1".into(),
+        },
+        Task::Deploy(Deploy::Production),
+        Task::Automation {
+            automation_id: "daily".into(),
+        },
+    ];
+    for task in tasks {
+        let first = crate::watch::Watching::first(&task);
+        for (name, _) in first.words().outputs() {
+            assert!(OUTPUTS.contains(&name), "{task:?}: {name}");
+        }
+    }
+}
+
+/// An automation whose trigger was refused is summarised as an automation, with no run.
+#[test]
+fn a_refused_automation_is_summarised_as_one() {
+    let mut config = Config::example();
+    config.task = crate::config::Task::Automation {
+        automation_id: "daily".into(),
+    };
+    let progress = Progress::new(&config.task);
+    let outcome = Outcome::ApiError(crate::failure::Refusal::Client("no".into()));
+    let report = Report {
+        outcome: &outcome,
+        progress: &progress,
+        config: &config,
+        elapsed: Duration::from_secs(1),
+    };
+    assert_eq!(
+        report.summary("api_error"),
+        "### Mintlify automation: api_error\n\n| automation run | job |\n| --- | --- |\n| none | none |\n"
+    );
+    assert_eq!(report.verdict(), "automation \"daily\": no");
 }

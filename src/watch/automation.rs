@@ -1,11 +1,14 @@
 //! An automation run, which a run triggers and does not wait on: Mintlify documents no way to
 //! read a run's status.
 
+use serde_json::json;
+
 use crate::deployment::AutomationRun;
 use crate::failure::{NotAJob, Refusal};
 use crate::progress::Progress;
-use crate::sanitize::quoted;
-use crate::watch::Watching;
+use crate::report::{Report, Words, stdout_json};
+use crate::sanitize::{markdown, quoted, untrusted};
+use crate::watch::{Watch as _, Watching};
 
 pub(crate) struct Watch {
     /// The automation, as the settings name it.
@@ -20,14 +23,6 @@ impl Watch {
             automation_id: automation_id.to_owned(),
             run: None,
         }
-    }
-
-    /// The automation of the run, if it is about one.
-    pub(crate) fn of(progress: &Progress) -> Option<&Watch> {
-        progress.stages().find_map(|(stage, _)| match stage {
-            Watching::Automation(watch) => Some(watch),
-            _ => None,
-        })
     }
 
     fn current_mut(progress: &mut Progress) -> Option<&mut Watch> {
@@ -60,5 +55,63 @@ impl super::Watch for Watch {
 
     fn never_read(&self, reason: NotAJob) -> Refusal {
         Refusal::NeverAJob { reason }
+    }
+}
+
+impl Words for Watch {
+    fn title(&self) -> &'static str {
+        "automation"
+    }
+
+    fn outputs(&self) -> Vec<(&'static str, String)> {
+        let run = self.run.as_ref();
+        let id = |field: fn(&AutomationRun) -> Option<&str>| {
+            untrusted(run.and_then(field).unwrap_or_default())
+        };
+        vec![
+            ("automation_run_id", id(|run| run.instance_id.as_deref())),
+            ("job_id", id(|run| run.job_id.as_deref())),
+        ]
+    }
+
+    fn stdout_line(&self) -> Option<String> {
+        let run = self.run.as_ref()?;
+        Some(stdout_json(
+            &run.raw,
+            || json!({ "instanceId": run.instance_id, "jobId": run.job_id }),
+        ))
+    }
+
+    fn table(&self, _: &Report<'_>, _: u32) -> String {
+        let run = self.run.as_ref();
+        let id = |field: fn(&AutomationRun) -> Option<&str>| {
+            markdown(&untrusted(run.and_then(field).unwrap_or("none")))
+        };
+        format!(
+            "| automation run | job |\n| --- | --- |\n| {} | {} |\n",
+            id(|run| run.instance_id.as_deref()),
+            id(|run| run.job_id.as_deref()),
+        )
+    }
+
+    fn lead_in(&self) -> String {
+        String::new()
+    }
+
+    fn timed_out(&self, report: &Report<'_>) -> String {
+        report.not_triggered()
+    }
+
+    fn started(&self, _: &Report<'_>) -> String {
+        let id = |field: fn(&AutomationRun) -> Option<&str>| {
+            let id = self.run.as_ref().and_then(field);
+            id.map_or_else(|| "without an id".to_owned(), quoted)
+        };
+        format!(
+            "{}: run {} triggered (job {}); Mintlify documents no way to read a run's status, so it is not waited on",
+            self.who(),
+            id(|run| run.instance_id.as_deref()),
+            id(|run| run.job_id.as_deref()),
+        )
     }
 }

@@ -168,6 +168,8 @@ impl Verdict {
     }
 }
 
+mod report;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -237,6 +237,8 @@ impl Verdict {
     }
 }
 
+mod report;
+
 #[cfg(test)]
 mod tests {
     use super::*;
