@@ -7,23 +7,20 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tracing::{error, info, warn};
 
-use crate::classify::{Origin, Start};
 use crate::client::Client;
 use crate::config::{Command, Config, Task};
-use crate::deploying::{self, Deploy};
 use crate::failure::Refusal;
-use crate::job::{Final, Job, Status};
+use crate::job::Final;
 use crate::logging::{self, Console};
 use crate::outcome::{Exit, Outcome, Timeout};
 use crate::outputs;
-use crate::poll::{
-    Ending, Judging, PollSettings, outcome_of, poll_until_final, send_until_answered,
-};
+use crate::poll::{Ending, PollSettings};
 use crate::progress::Progress;
 use crate::redact::Redactor;
 use crate::report::{Report, annotation};
 use crate::signals::Signals;
-use crate::watch::{Verdict, Watching, deployment, job};
+use crate::watch::deployment::{self, Deploy};
+use crate::watch::{Verdict, Watching, automation, job};
 
 /// The process environment, as [`run`] takes it.
 #[must_use]
@@ -129,32 +126,39 @@ async fn wait(config: &Config, progress: &mut Progress) -> Outcome {
         max: config.poll_max,
         deadline: progress.started + config.timeout,
     };
-    match &config.task {
+    let ended = match &config.task {
         Task::Deploy(deploy) => {
-            return deployment(Some(deploy), config, &client, &settings, progress).await;
+            deploy_and_wait(Some(deploy), config, &client, &settings, progress).await
         }
         Task::WatchDeployment { .. } => {
-            return deployment(None, config, &client, &settings, progress).await;
+            deploy_and_wait(None, config, &client, &settings, progress).await
         }
         Task::Automation { automation_id } => {
-            return match deploying::trigger_automation(&client, automation_id, &settings, progress)
+            automation::trigger(&client, automation_id, &settings, progress)
                 .await
-            {
-                Ok(()) => Outcome::Started,
-                Err(ending) => outcome_of(ending, judging(config), progress),
-            };
+                .map(|()| Outcome::Started)
         }
-        Task::Watch { .. } | Task::Create { .. } | Task::FollowUp { .. } => {}
-    }
-    let started = match start(config, &client, &settings, progress).await {
-        Ok(started) => started,
-        Err(ending) => return outcome_of(ending, judging(config), progress),
+        Task::Watch { .. } | Task::Create { .. } | Task::FollowUp { .. } => {
+            agent(config, &client, &settings, progress).await
+        }
     };
+    ended.unwrap_or_else(|ending| Outcome::of(ending, progress))
+}
+
+/// Starts the agent if the task asks for it, waits on its job unless told not to, then on its
+/// preview if asked for one.
+async fn agent(
+    config: &Config,
+    client: &Client,
+    settings: &PollSettings,
+    progress: &mut Progress,
+) -> Result<Outcome, Ending> {
+    let started = job::start(&config.task, client, settings, progress).await?;
     if !config.wait {
         // A create answered with a failure is reported as one, waiting or not. A follow-up's
         // answer may still hold the status from before it, so only waiting can tell.
         let created = matches!(config.task, Task::Create { .. });
-        return match started.and_then(|status| status.as_final()) {
+        return Ok(match started.and_then(|status| status.as_final()) {
             Some(status @ (Final::Failed | Final::Archived)) if created => {
                 Outcome::Ended(Verdict::Job(job::Verdict::of(
                     status,
@@ -164,137 +168,69 @@ async fn wait(config: &Config, progress: &mut Progress) -> Outcome {
                 )))
             }
             _ => Outcome::Started,
-        };
+        });
     }
-    let Some(job_id) = job::Watch::of(progress).and_then(|job| job.id.clone()) else {
-        return Outcome::ApiError(Refusal::Client("no job id to wait on".to_owned()));
+    let judging = job::Judging {
+        allow_archived: config.allow_archived,
+        require_pr: config.require_pr,
     };
-    let fetch = async |progress: &Progress| {
-        let origin = job::Watch::of(progress).map_or(Origin::Given, job::Watch::origin);
-        client.get_job(&job_id, origin).await
-    };
-    let ending = poll_until_final(fetch, &settings, progress).await;
-    cut_off_connecting(&ending, &client, progress);
-    let outcome = outcome_of(ending, judging(config), progress);
-    if !config.preview || outcome != Outcome::Ended(Verdict::Job(job::Verdict::Completed)) {
-        return outcome;
+    let verdict = polled(
+        job::wait(client, judging, settings, progress).await,
+        client,
+        progress,
+    )?;
+    if !config.preview || verdict != job::Verdict::Completed {
+        return Ok(Outcome::Ended(Verdict::Job(verdict)));
     }
     // One deadline covers the agent and its preview.
     let last = job::Watch::of(progress).and_then(|job| job.last.as_ref());
-    match last
+    let Some(git_ref) = last
         .filter(|job| job.names_a_pr())
         .map(|job| job.git_ref.clone())
-    {
-        None => {
-            info!("no PR, so no preview to build: the agent changed nothing");
-            outcome
-        }
-        Some(git_ref) => {
-            progress.begin(Watching::Deployment(deployment::Watch::agent_preview()));
-            match git_ref.filter(|r| crate::deployment::is_branch(r)) {
-                None => Outcome::ApiError(Refusal::PreviewWithoutBranch),
-                Some(branch) => {
-                    let deploy = Deploy::Preview { branch };
-                    deployment(Some(&deploy), config, &client, &settings, progress).await
-                }
-            }
-        }
-    }
+    else {
+        info!("no PR, so no preview to build: the agent changed nothing");
+        return Ok(Outcome::Ended(Verdict::Job(verdict)));
+    };
+    progress.begin(Watching::Deployment(deployment::Watch::agent_preview()));
+    let Some(branch) = git_ref.filter(|r| crate::deployment::is_branch(r)) else {
+        return Ok(Outcome::ApiError(Refusal::PreviewWithoutBranch));
+    };
+    let deploy = Deploy::Preview { branch };
+    deploy_and_wait(Some(&deploy), config, client, settings, progress).await
 }
 
 /// Triggers the deployment if the run is to, and waits on it unless told not to.
-async fn deployment(
+async fn deploy_and_wait(
     deploy: Option<&Deploy>,
     config: &Config,
     client: &Client,
     settings: &PollSettings,
     progress: &mut Progress,
-) -> Outcome {
+) -> Result<Outcome, Ending> {
     if let Some(deploy) = deploy {
-        if let Err(ending) = deploying::trigger(client, deploy, settings, progress).await {
-            return outcome_of(ending, judging(config), progress);
-        }
+        deployment::trigger(client, deploy, settings, progress).await?;
         if !config.wait {
-            return Outcome::Started;
+            return Ok(Outcome::Started);
         }
     }
-    match deploying::wait(client, settings, progress).await {
-        Ok(true) => Outcome::Ended(Verdict::Deployment(deployment::Verdict::Succeeded)),
-        Ok(false) => Outcome::Ended(Verdict::Deployment(deployment::Verdict::Failed)),
-        Err(ending) => {
-            cut_off_connecting(&ending, client, progress);
-            outcome_of(ending, judging(config), progress)
-        }
-    }
+    let verdict = polled(
+        deployment::wait(client, settings, progress).await,
+        client,
+        progress,
+    )?;
+    Ok(Outcome::Ended(Verdict::Deployment(verdict)))
 }
 
 /// A poll the deadline cut off while it was still connecting never reached the API.
-fn cut_off_connecting(ending: &Ending, client: &Client, progress: &mut Progress) {
-    if matches!(ending, Ending::TimedOut(Timeout::Deadline)) && client.connecting() {
+fn polled<T>(
+    ended: Result<T, Ending>,
+    client: &Client,
+    progress: &mut Progress,
+) -> Result<T, Ending> {
+    if matches!(ended, Err(Ending::TimedOut(Timeout::Deadline))) && client.connecting() {
         progress.cut_off_connecting();
     }
-}
-
-/// Starts the agent when the task asks for it. The job in the answer is the first one seen;
-/// its status, if it has one, is returned.
-async fn start(
-    config: &Config,
-    client: &Client,
-    settings: &PollSettings,
-    progress: &mut Progress,
-) -> Result<Option<Status>, Ending> {
-    let job: Job = match &config.task {
-        // Only the agent is started here; deployments are triggered in `deployment`.
-        Task::Watch { .. }
-        | Task::Deploy(_)
-        | Task::WatchDeployment { .. }
-        | Task::Automation { .. } => return Ok(None),
-        Task::Create { prompt } => {
-            let create = async |_: &Progress| client.create_job(prompt, settings.deadline).await;
-            let job = send_until_answered(create, Start::Create, settings, progress).await?;
-            // The classifier accepts a create's answer only with a usable id.
-            job::Watch::created(progress, job.id.clone());
-            info!(
-                "{}: created from a prompt of {}",
-                progress.subject(),
-                characters(prompt)
-            );
-            job
-        }
-        Task::FollowUp { job_id, prompt } => {
-            let send = async |_: &Progress| {
-                client
-                    .send_follow_up(job_id, prompt, settings.deadline)
-                    .await
-            };
-            let job = send_until_answered(send, Start::FollowUp, settings, progress).await?;
-            // Until the job turns active, a final status may be the one from before.
-            job::Watch::followed_up(progress);
-            info!(
-                "{}: follow-up sent ({})",
-                progress.subject(),
-                characters(prompt)
-            );
-            job
-        }
-    };
-    let status = job.status.clone();
-    job::observe(progress, job);
-    Ok(status)
-}
-
-fn judging(config: &Config) -> Judging {
-    Judging {
-        allow_archived: config.allow_archived,
-        require_pr: config.require_pr,
-    }
-}
-
-fn characters(text: &str) -> String {
-    match text.chars().count() {
-        1 => "1 character".to_owned(),
-        n => format!("{n} characters"),
-    }
+    ended
 }
 
 /// Writes the output files first, then says the verdict: a run whose outputs were lost must

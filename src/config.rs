@@ -19,10 +19,10 @@ use flags::{Flags, ValueProblem};
 use proxy::ProxyProblem;
 use proxy::check_proxy;
 
-use crate::deploying::Deploy;
 use crate::duration;
 use crate::sanitize::{is_hidden, quoted, truncated, untrusted};
 use crate::tls::{self, Roots};
+use crate::watch::deployment::Deploy;
 use rustls::pki_types::CertificateDer;
 
 const POLL_CAP: Duration = Duration::from_secs(10);

@@ -9,7 +9,6 @@ mod app;
 mod classify;
 mod client;
 mod config;
-mod deploying;
 mod deployment;
 mod duration;
 mod failure;

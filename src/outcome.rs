@@ -3,6 +3,8 @@
 use std::time::Duration;
 
 use crate::failure::Refusal;
+use crate::poll::Ending;
+use crate::progress::Progress;
 use crate::signals::Signal;
 use crate::watch::Verdict;
 
@@ -100,6 +102,26 @@ impl Outcome {
             Outcome::Cancelled(Signal::Interrupt) => Exit::Interrupted,
             Outcome::Cancelled(Signal::Terminate) => Exit::Terminated,
             Outcome::Cancelled(Signal::Hangup) => Exit::Hangup,
+        }
+    }
+
+    /// The verdict of a run whose wait ended as `ending` after seeing `progress`.
+    pub(crate) fn of(ending: Ending, progress: &Progress) -> Outcome {
+        match ending {
+            Ending::TimedOut(Timeout::Deadline) if progress.never_reached() => {
+                Outcome::TimedOut(Timeout::Unreachable)
+            }
+            // Answers that were never one of what the run waits on say nothing about it: not a
+            // timeout, which a pipeline may let pass (GitLab's `allow_failure: exit_codes:
+            // [4]`), but an API error.
+            Ending::TimedOut(Timeout::Deadline) => match progress.never_read() {
+                Some(reason) => {
+                    Outcome::ApiError(progress.current().watch().never_read(reason.clone()))
+                }
+                None => Outcome::TimedOut(Timeout::Deadline),
+            },
+            Ending::TimedOut(timeout) => Outcome::TimedOut(timeout),
+            Ending::Refused(refusal) => Outcome::ApiError(refusal),
         }
     }
 

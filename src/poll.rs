@@ -1,7 +1,7 @@
 //! Repeating a request on the backoff schedule until it gives what the run waits for, the
-//! deadline passes, or the API refuses. Polling a job and starting the agent share the one
-//! loop; what differs (which answers end it, whether a request in flight is cut off at the
-//! deadline) is a parameter.
+//! deadline passes, or the API refuses. Every kind's polls and starts share the one loop; what
+//! differs (which answers end it, whether a request in flight is cut off at the deadline) is a
+//! parameter.
 //!
 //! Every wait and the deadline use `tokio::time`, so tests run the whole schedule on a paused
 //! clock in microseconds.
@@ -14,11 +14,9 @@ use tracing::{info, warn};
 use crate::classify::{Call, Start};
 use crate::duration;
 use crate::failure::{Failure, Refusal, Trouble};
-use crate::job::{Final, Job};
-use crate::outcome::{Outcome, Timeout};
+use crate::outcome::Timeout;
 use crate::progress::Progress;
 use crate::schedule::Schedule;
-use crate::watch::{self, Verdict};
 
 pub(crate) struct PollSettings {
     pub initial: Duration,
@@ -29,65 +27,13 @@ pub(crate) struct PollSettings {
 /// How often the log says the gate is still waiting, so a CI log never looks hung.
 const HEARTBEAT: Duration = Duration::from_mins(1);
 
-/// How the loop ended. A timeout here is [`Timeout::Deadline`] or [`Timeout::RetryAfter`]:
-/// whether the API was unreachable is decided from the whole run, in [`outcome_of`].
+/// How the loop ended before what it waited for came. A timeout here is
+/// [`Timeout::Deadline`] or [`Timeout::RetryAfter`]: whether the API was unreachable is decided
+/// from the whole run, in [`Outcome::of`](crate::outcome::Outcome::of).
 #[derive(Debug)]
 pub(crate) enum Ending {
-    Final(Job, Final),
     TimedOut(Timeout),
     Refused(Refusal),
-}
-
-/// What a final status counts as: the settings that decide it.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Judging {
-    pub allow_archived: bool,
-    pub require_pr: bool,
-}
-
-/// The verdict of a run that ended as `ending` after seeing `progress`.
-pub(crate) fn outcome_of(ending: Ending, judging: Judging, progress: &Progress) -> Outcome {
-    match ending {
-        Ending::Final(job, status) => Outcome::Ended(Verdict::Job(watch::job::Verdict::of(
-            status,
-            job.pr_link.is_some(),
-            judging.allow_archived,
-            judging.require_pr,
-        ))),
-        Ending::TimedOut(Timeout::Deadline) if progress.never_reached() => {
-            Outcome::TimedOut(Timeout::Unreachable)
-        }
-        // Answers that were never one of what the run waits on say nothing about it: not a
-        // timeout, which a pipeline may let pass (GitLab's `allow_failure: exit_codes: [4]`),
-        // but an API error.
-        Ending::TimedOut(Timeout::Deadline) => match progress.never_read() {
-            Some(reason) => {
-                Outcome::ApiError(progress.current().watch().never_read(reason.clone()))
-            }
-            None => Outcome::TimedOut(Timeout::Deadline),
-        },
-        Ending::TimedOut(timeout) => Outcome::TimedOut(timeout),
-        Ending::Refused(refusal) => Outcome::ApiError(refusal),
-    }
-}
-
-/// Polls the job at once, then on the schedule, until it reaches a final status.
-///
-/// `fetch` reads the job once: the HTTP client in a run, a script in tests.
-pub(crate) async fn poll_until_final(
-    fetch: impl AsyncFn(&Progress) -> Result<Job, Failure>,
-    settings: &PollSettings,
-    progress: &mut Progress,
-) -> Ending {
-    let finished = |progress: &mut Progress, job: Job| {
-        let status = watch::job::read(progress, job)?;
-        let last = watch::job::Watch::of(progress)?.last.clone();
-        last.map(|job| (job, status))
-    };
-    match repeat(fetch, finished, Call::Read, settings, progress).await {
-        Ok((job, status)) => Ending::Final(job, status),
-        Err(ending) => ending,
-    }
 }
 
 /// Sends a request that starts something (the agent, a deployment, an automation) until it

@@ -3,10 +3,12 @@
 //! its preview), each holding its own kind's watch state. It outlives the poll so a cancelled
 //! run can still report.
 
+use std::time::Duration;
+
 use tokio::time::Instant;
 use tracing::warn;
 
-use crate::classify::Start;
+use crate::classify::{Origin, Start};
 use crate::config::Task;
 use crate::failure::{NotAJob, Trouble};
 use crate::watch::Watching;
@@ -166,10 +168,12 @@ impl Progress {
     }
 }
 
+/// How long after a create a 404 on the new job is taken as "not readable yet".
+pub(crate) const CREATED_NOT_FOUND_GRACE: Duration = Duration::from_secs(30);
+
 /// Where what is asked about came from, by when this run started it (a job it created, a
 /// deployment it triggered), which decides what a 404 on it means.
-pub(crate) fn origin(started_at: Option<Instant>) -> crate::classify::Origin {
-    use crate::classify::Origin;
+pub(crate) fn origin(started_at: Option<Instant>) -> Origin {
     let Some(at) = started_at else {
         return Origin::Given;
     };
@@ -178,6 +182,3 @@ pub(crate) fn origin(started_at: Option<Instant>) -> crate::classify::Origin {
         _ => Origin::Created,
     }
 }
-
-/// How long after a create a 404 on the new job is taken as "not readable yet".
-pub(crate) const CREATED_NOT_FOUND_GRACE: std::time::Duration = std::time::Duration::from_secs(30);

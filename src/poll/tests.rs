@@ -7,9 +7,12 @@ use std::collections::VecDeque;
 use super::*;
 use crate::classify::Origin;
 use crate::failure::{NotAJob, Refusal, Transient, Trouble};
-use crate::job::Status;
+use crate::job::{Job, Status};
+use crate::outcome::Outcome;
 use crate::progress::CREATED_NOT_FOUND_GRACE;
 use crate::watch::job::FOLLOW_UP_GRACE;
+use crate::watch::job::Judging;
+use crate::watch::{self, Verdict};
 use crate::watch::{Watching, deployment};
 
 /// A run about the agent job `id`.
@@ -85,25 +88,36 @@ fn settings(deadline_secs: u64) -> PollSettings {
     }
 }
 
-async fn run(script: &Script, settings: &PollSettings) -> Ending {
+/// How a poll of the job ended: its verdict, or how the wait ended without one.
+type Ended = Result<watch::job::Verdict, Ending>;
+
+/// Final statuses pass, to tell them apart.
+const LENIENT: Judging = Judging {
+    allow_archived: true,
+    require_pr: false,
+};
+
+async fn run(script: &Script, settings: &PollSettings) -> Ended {
     poll(script, settings, &mut job_progress(Some("job_1"))).await
 }
 
-async fn poll(script: &Script, settings: &PollSettings, progress: &mut Progress) -> Ending {
-    poll_until_final(
-        async |_: &Progress| script.fetch().await,
-        settings,
-        progress,
-    )
-    .await
+async fn poll(script: &Script, settings: &PollSettings, progress: &mut Progress) -> Ended {
+    poll_judged(script, settings, LENIENT, progress).await
+}
+
+async fn poll_judged(
+    script: &Script,
+    settings: &PollSettings,
+    judging: Judging,
+    progress: &mut Progress,
+) -> Ended {
+    let fetch = async |_: &Progress| script.fetch().await;
+    watch::job::poll(fetch, judging, settings, progress).await
 }
 
 /// Whether the poll ended on a final status, and which.
-fn final_status(ending: &Ending) -> Option<&str> {
-    match ending {
-        Ending::Final(job, _) => job.status.as_ref().map(Status::as_str),
-        _ => None,
-    }
+fn final_status(ended: &Ended) -> Option<&str> {
+    ended.as_ref().ok().map(|verdict| verdict.result())
 }
 
 fn gaps(times: &[f64]) -> Vec<f64> {
@@ -154,7 +168,8 @@ async fn transient_failures_are_retried_on_the_same_schedule() {
 #[tokio::test(start_paused = true)]
 async fn retry_after_is_honoured_above_the_cap() {
     let script = Script::new([transient(Some(30)), status("completed")]);
-    run(&script, &settings(1800)).await;
+    let ending = run(&script, &settings(1800)).await;
+    assert_eq!(final_status(&ending), Some("completed"), "{ending:?}");
     let gaps = gaps(&script.call_times());
     assert!(
         gaps[0] >= 30.0 && gaps[0] < 30.1,
@@ -169,7 +184,7 @@ async fn retry_after_past_the_deadline_ends_the_run_at_once() {
     let start = Instant::now();
     let ending = run(&script, &settings(60)).await;
     assert!(
-        matches!(ending, Ending::TimedOut(Timeout::RetryAfter(d)) if d == Duration::from_secs(600)),
+        matches!(ending, Err(Ending::TimedOut(Timeout::RetryAfter(d))) if d == Duration::from_secs(600)),
         "{ending:?}"
     );
     assert_eq!(start.elapsed(), Duration::ZERO);
@@ -181,7 +196,7 @@ async fn an_absurd_retry_after_ends_the_run_without_overflow() {
     let script = Script::new([transient(Some(u64::MAX))]);
     let ending = run(&script, &settings(60)).await;
     assert!(
-        matches!(ending, Ending::TimedOut(Timeout::RetryAfter(_))),
+        matches!(ending, Err(Ending::TimedOut(Timeout::RetryAfter(_)))),
         "{ending:?}"
     );
 }
@@ -192,7 +207,7 @@ async fn the_deadline_ends_the_run_exactly_and_no_request_follows_it() {
     let start = Instant::now();
     let ending = run(&script, &settings(60)).await;
     assert!(
-        matches!(ending, Ending::TimedOut(Timeout::Deadline)),
+        matches!(ending, Err(Ending::TimedOut(Timeout::Deadline))),
         "{ending:?}"
     );
     assert_eq!(start.elapsed(), Duration::from_secs(60));
@@ -205,7 +220,7 @@ async fn a_request_in_flight_is_cut_off_by_the_deadline() {
     let start = Instant::now();
     let ending = run(&script, &settings(5)).await;
     assert!(
-        matches!(ending, Ending::TimedOut(Timeout::Deadline)),
+        matches!(ending, Err(Ending::TimedOut(Timeout::Deadline))),
         "{ending:?}"
     );
     assert_eq!(start.elapsed(), Duration::from_secs(5));
@@ -218,7 +233,7 @@ async fn a_permanent_failure_stops_at_once() {
     let script = Script::new([Step::Answer(Err(Failure::Permanent(refusal.clone())))]);
     let ending = run(&script, &settings(1800)).await;
     assert!(
-        matches!(ending, Ending::Refused(ref p) if *p == refusal),
+        matches!(ending, Err(Ending::Refused(ref p)) if *p == refusal),
         "{ending:?}"
     );
     assert_eq!(script.call_times(), vec![0.0]);
@@ -328,7 +343,7 @@ async fn a_heartbeat_about_once_a_minute_keeps_the_log_alive() {
     let _guard = tracing::subscriber::set_default(subscriber);
     let script = Script::new([]);
     let ending = run(&script, &settings(300)).await;
-    assert!(matches!(ending, Ending::TimedOut(Timeout::Deadline)));
+    assert!(matches!(ending, Err(Ending::TimedOut(Timeout::Deadline))));
     let log = String::from_utf8(buffer.lock().unwrap().clone()).unwrap();
     let heartbeats: Vec<&str> = log
         .lines()
@@ -357,12 +372,14 @@ async fn a_job_this_run_created_stays_its_own_after_the_grace() {
 /// A poll run on the script to its end, and the verdict it gives.
 async fn verdict(steps: Vec<Step>, deadline_secs: u64, progress: &mut Progress) -> Outcome {
     let script = Script::new(steps);
-    let ending = poll(&script, &settings(deadline_secs), progress).await;
     let judging = Judging {
         allow_archived: false,
         require_pr: true,
     };
-    outcome_of(ending, judging, progress)
+    match poll_judged(&script, &settings(deadline_secs), judging, progress).await {
+        Ok(verdict) => Outcome::Ended(Verdict::Job(verdict)),
+        Err(ending) => Outcome::of(ending, progress),
+    }
 }
 
 fn failure(trouble: Trouble, reached: bool) -> Step {

@@ -230,7 +230,7 @@ fn every_output_at_its_bound_fits_a_dotenv_report() {
 #[test]
 fn every_kind_owns_only_declared_outputs() {
     use crate::config::Task;
-    use crate::deploying::Deploy;
+    use crate::watch::deployment::Deploy;
     let tasks = [
         Task::Watch {
             job_id: "job_1".into(),

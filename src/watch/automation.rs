@@ -2,9 +2,13 @@
 //! read a run's status.
 
 use serde_json::json;
+use tracing::warn;
 
+use crate::classify::Start;
+use crate::client::Client;
 use crate::deployment::AutomationRun;
 use crate::failure::{NotAJob, Refusal};
+use crate::poll::{Ending, PollSettings, send_until_answered};
 use crate::progress::Progress;
 use crate::report::{Report, Words, stdout_json};
 use crate::sanitize::{markdown, quoted, untrusted};
@@ -114,4 +118,24 @@ impl Words for Watch {
             id(|run| run.job_id.as_deref()),
         )
     }
+}
+
+/// Triggers the automation once; its run is not waited on, since Mintlify documents no way to
+/// read a run's status.
+pub(crate) async fn trigger(
+    client: &Client,
+    automation_id: &str,
+    settings: &PollSettings,
+    progress: &mut Progress,
+) -> Result<(), Ending> {
+    let deadline = settings.deadline;
+    let send = async |_: &Progress| client.trigger_automation(automation_id, deadline).await;
+    let run = send_until_answered(send, Start::Automation, settings, progress).await?;
+    // Read once: each note is said once without `warn_once`, which names the job or deployment.
+    for note in &run.notes {
+        warn!("automation {}: {note}", quoted(automation_id));
+    }
+    // The verdict names the run and its job: no status of it can be read to wait on.
+    Watch::started(progress, run);
+    Ok(())
 }

@@ -5,11 +5,14 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tracing::{debug, info};
 
-use crate::classify::Origin;
+use crate::classify::{Call, Origin, Start};
+use crate::client::Client;
+use crate::config::Task;
 use crate::duration;
-use crate::failure::{NotAJob, Refusal};
+use crate::failure::{Failure, NotAJob, Refusal};
 use crate::job::{Final, Job, Status};
 use crate::outcome::Exit;
+use crate::poll::{Ending, PollSettings, repeat, send_until_answered};
 use crate::progress::{self, Progress};
 use crate::sanitize::{quoted, untrusted};
 use crate::watch::Watching;
@@ -113,6 +116,108 @@ impl super::Watch for Watch {
 
     fn never_read(&self, reason: NotAJob) -> Refusal {
         Refusal::NeverAJob { reason }
+    }
+}
+
+/// What a final status counts as: the settings that decide it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Judging {
+    pub allow_archived: bool,
+    pub require_pr: bool,
+}
+
+/// Starts the agent when the task asks for it. The job in the answer is the first one seen;
+/// its status, if it has one, is returned.
+pub(crate) async fn start(
+    task: &Task,
+    client: &Client,
+    settings: &PollSettings,
+    progress: &mut Progress,
+) -> Result<Option<Status>, Ending> {
+    let job: Job = match task {
+        // Only the agent is started here.
+        Task::Watch { .. }
+        | Task::Deploy(_)
+        | Task::WatchDeployment { .. }
+        | Task::Automation { .. } => return Ok(None),
+        Task::Create { prompt } => {
+            let create = async |_: &Progress| client.create_job(prompt, settings.deadline).await;
+            let job = send_until_answered(create, Start::Create, settings, progress).await?;
+            // The classifier accepts a create's answer only with a usable id.
+            Watch::created(progress, job.id.clone());
+            info!(
+                "{}: created from a prompt of {}",
+                progress.subject(),
+                characters(prompt)
+            );
+            job
+        }
+        Task::FollowUp { job_id, prompt } => {
+            let send = async |_: &Progress| {
+                client
+                    .send_follow_up(job_id, prompt, settings.deadline)
+                    .await
+            };
+            let job = send_until_answered(send, Start::FollowUp, settings, progress).await?;
+            // Until the job turns active, a final status may be the one from before.
+            Watch::followed_up(progress);
+            info!(
+                "{}: follow-up sent ({})",
+                progress.subject(),
+                characters(prompt)
+            );
+            job
+        }
+    };
+    let status = job.status.clone();
+    observe(progress, job);
+    Ok(status)
+}
+
+/// Waits on the job in `progress` through `client` until it reaches a final status.
+pub(crate) async fn wait(
+    client: &Client,
+    judging: Judging,
+    settings: &PollSettings,
+    progress: &mut Progress,
+) -> Result<Verdict, Ending> {
+    let Some(job_id) = Watch::of(progress).and_then(|job| job.id.clone()) else {
+        let refusal = Refusal::Client("no job id to wait on".to_owned());
+        return Err(Ending::Refused(refusal));
+    };
+    let fetch = async |progress: &Progress| {
+        let origin = Watch::of(progress).map_or(Origin::Given, Watch::origin);
+        client.get_job(&job_id, origin).await
+    };
+    poll(fetch, judging, settings, progress).await
+}
+
+/// Polls the job at once, then on the schedule, until it reaches a final status.
+///
+/// `fetch` reads the job once: the HTTP client in a run, a script in tests.
+pub(crate) async fn poll(
+    fetch: impl AsyncFn(&Progress) -> Result<Job, Failure>,
+    judging: Judging,
+    settings: &PollSettings,
+    progress: &mut Progress,
+) -> Result<Verdict, Ending> {
+    let finished = |progress: &mut Progress, job: Job| {
+        let status = read(progress, job)?;
+        let has_pr = Watch::of(progress).and_then(Watch::pr_link).is_some();
+        Some(Verdict::of(
+            status,
+            has_pr,
+            judging.allow_archived,
+            judging.require_pr,
+        ))
+    };
+    repeat(fetch, finished, Call::Read, settings, progress).await
+}
+
+fn characters(text: &str) -> String {
+    match text.chars().count() {
+        1 => "1 character".to_owned(),
+        n => format!("{n} characters"),
     }
 }
 

@@ -93,7 +93,7 @@ async fn polls_on_the_backoff_schedule_until_success() {
         &mut progress,
     )
     .await;
-    assert!(matches!(ended, Ok(true)), "{ended:?}");
+    assert!(matches!(ended, Ok(Verdict::Succeeded)), "{ended:?}");
     // 1, 2, 4, 8, then the 10 s cap, from the first read at once.
     script.assert_gaps(&[0.0, 1.0, 2.0, 4.0, 8.0, 10.0, 10.0]);
     let watched = watched(&progress);
@@ -111,7 +111,7 @@ async fn a_failure_ends_the_wait_and_an_unknown_status_does_not() {
         &mut progress,
     )
     .await;
-    assert!(matches!(ended, Ok(false)), "{ended:?}");
+    assert!(matches!(ended, Ok(Verdict::Failed)), "{ended:?}");
     script.assert_gaps(&[0.0, 1.0]);
 }
 
@@ -228,4 +228,19 @@ async fn a_rate_limited_trigger_waits_for_its_published_rate() {
             "{start:?}: {gap}"
         );
     }
+}
+
+#[test]
+fn every_verdict_has_the_documented_code_and_result() {
+    assert_eq!(
+        (
+            Verdict::Succeeded.exit().code(),
+            Verdict::Succeeded.result()
+        ),
+        (0, "deployed")
+    );
+    assert_eq!(
+        (Verdict::Failed.exit().code(), Verdict::Failed.result()),
+        (8, "deployment_failed")
+    );
 }
