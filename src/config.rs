@@ -132,6 +132,33 @@ pub(crate) enum Setting {
     Variable(String),
 }
 
+impl Setting {
+    /// The flag or the variable, as a sentence names it.
+    fn name(&self) -> &str {
+        match self {
+            Setting::Flag(name) | Setting::Variable(name) => name,
+        }
+    }
+
+    /// What takes it away: a variable is unset, a flag dropped.
+    fn remove(&self) -> &'static str {
+        match self {
+            Setting::Flag(_) => "drop",
+            Setting::Variable(_) => "unset",
+        }
+    }
+}
+
+/// What a refusal that nothing is set adds when a setting was set to nothing.
+fn empty_note(empty: Option<&Setting>) -> String {
+    empty.map_or_else(String::new, |empty| {
+        format!(
+            " ({} is empty, which counts as not set: if it should hold a value, the expression that fills it came out empty)",
+            empty.name()
+        )
+    })
+}
+
 impl fmt::Display for Setting {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -191,15 +218,27 @@ pub(crate) enum ConfigError {
     #[error("MINTLIFY_PROJECT_ID (or --project-id) is not set: set it to the project id")]
     NoProject,
     #[error(
-        "MINTLIFY_JOB_ID (or --job-id) is not set: set it to the job to wait on, or set MINTLIFY_PROMPT (--prompt) to start one (or, for a deployment, MINTLIFY_DEPLOY, MINTLIFY_PREVIEW_BRANCH, MINTLIFY_DEPLOYMENT_ID or MINTLIFY_AUTOMATION_ID)"
+        "MINTLIFY_JOB_ID (or --job-id) is not set{}: set it to the job to wait on, or set MINTLIFY_PROMPT (--prompt) to start one (or, for a deployment, MINTLIFY_DEPLOY, MINTLIFY_PREVIEW_BRANCH, MINTLIFY_DEPLOYMENT_ID or MINTLIFY_AUTOMATION_ID)",
+        empty_note(.empty.as_ref())
     )]
-    NoJob,
+    NoJob { empty: Option<Setting> },
     #[error("{} each choose what the run is about: keep one", .0.join(" and "))]
     SeveralSubjects(Vec<&'static str>),
     #[error(
-        "MINTLIFY_PREVIEW (--preview) builds a preview of an agent job's branch, and no agent job is set: set MINTLIFY_JOB_ID or MINTLIFY_PROMPT, or use MINTLIFY_PREVIEW_BRANCH for a branch of your own"
+        "{} is set but empty beside {}, which chooses what the run is about: {} {} if the run is about {}; if {} should hold a value, the expression that fills it came out empty",
+        empty.name(),
+        beside.name(),
+        empty.remove(),
+        empty.name(),
+        beside.name(),
+        empty.name()
     )]
-    PreviewWithoutAgent,
+    EmptySubject { empty: Setting, beside: Setting },
+    #[error(
+        "MINTLIFY_PREVIEW (--preview) builds a preview of an agent job's branch, and no agent job is set{}: set MINTLIFY_JOB_ID or MINTLIFY_PROMPT, or use MINTLIFY_PREVIEW_BRANCH for a branch of your own",
+        empty_note(.empty.as_ref())
+    )]
+    PreviewWithoutAgent { empty: Option<Setting> },
     #[error(
         "MINTLIFY_PREVIEW (--preview) waits for the agent job to build its preview, and MINTLIFY_WAIT=false asks not to wait: drop one"
     )]
@@ -404,6 +443,7 @@ fn task(prompt: Option<String>, flags: &Flags) -> Result<Task, ConfigError> {
     if chosen.len() > 1 {
         return Err(ConfigError::SeveralSubjects(chosen));
     }
+    let empty = flags.empty_subjects.first().cloned();
     let task = match (prompt, flags.job_id.clone()) {
         (None, Some(job_id)) => Task::Watch { job_id },
         (Some(prompt), None) => Task::Create { prompt },
@@ -423,12 +463,14 @@ fn task(prompt: Option<String>, flags: &Flags) -> Result<Task, ConfigError> {
             (_, _, Some(automation_id)) => Task::Automation {
                 automation_id: automation_id.clone(),
             },
-            (None, None, None) if flags.preview => return Err(ConfigError::PreviewWithoutAgent),
-            (None, None, None) => return Err(ConfigError::NoJob),
+            (None, None, None) if flags.preview => {
+                return Err(ConfigError::PreviewWithoutAgent { empty });
+            }
+            (None, None, None) => return Err(ConfigError::NoJob { empty }),
         },
     };
     if flags.preview && !task.is_agent() {
-        return Err(ConfigError::PreviewWithoutAgent);
+        return Err(ConfigError::PreviewWithoutAgent { empty: None });
     }
     Ok(task)
 }

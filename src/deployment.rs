@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::failure::NotAJob;
 use crate::job::{Fields, ID_LIMIT, Note, REF_LIMIT, REPLACEMENT, STATUS_LIMIT};
+use crate::redact::REDACTED;
 use crate::sanitize::{is_hidden, truncated};
 
 /// A deployment's status. `queued` and `in_progress` may change; `success` and `failure` end it.
@@ -60,11 +61,15 @@ pub(crate) const PREVIEW_URL_LIMIT: usize = 512;
 
 /// A branch name as the gate sends it for a preview: what no git branch holds (whitespace,
 /// control or invisible characters) or what is longer than any ref is refused, whether the
-/// user gave it or the agent's job named it.
+/// user gave it or the agent's job named it. So is a name redaction changed: the job's answer
+/// is redacted as it is decoded, and a branch named with 8 or more characters of the key comes
+/// out holding [`REDACTED`], the name of no branch (a preview of it would build nothing, or
+/// another branch that happens to have that name).
 pub(crate) fn is_branch(branch: &str) -> bool {
     !branch.is_empty()
         && branch.len() <= REF_LIMIT
         && !branch.chars().any(|c| c.is_whitespace() || is_hidden(c))
+        && !branch.contains(REDACTED)
 }
 
 /// A deployment's status object.
@@ -235,9 +240,22 @@ pub(crate) struct AutomationRun {
 impl AutomationRun {
     pub(crate) fn read(raw: Value) -> Result<AutomationRun, NotAJob> {
         let ((instance_id, unusable_id, job_id), raw, notes) = object(raw, |reader| {
+            // An id redacted for holding part of the key names no run: reported as `<redacted>`,
+            // a later step would look for a run of that name.
+            let named = |id: Option<String>| id.filter(|id| !id.contains(REDACTED));
             let (instance_id, unusable_id) = id(reader, "instanceId");
-            let job_id = reader.string("jobId", ID_LIMIT);
+            let instance_id = named(instance_id);
+            let job_id = named(reader.string("jobId", ID_LIMIT));
             reader.string("schemaId", ID_LIMIT);
+            // A later step reading an output that came out empty would get nothing: say so.
+            for (id, field, output) in [
+                (&instance_id, "instanceId", "automation_run_id"),
+                (&job_id, "jobId", "job_id"),
+            ] {
+                if id.is_none() {
+                    reader.notes.push(Note::AcceptedWithoutId { field, output });
+                }
+            }
             (instance_id, unusable_id, job_id)
         })?;
         Ok(AutomationRun {

@@ -369,7 +369,7 @@ pub(crate) enum Refusal {
     )]
     NeverAStatus { reason: NotAJob },
     #[error(
-        "the job completed with a PR, but its answer names no usable branch (source.ref absent, or with whitespace or control characters), so no preview can be built: build one with {} set to the PR's branch",
+        "the job completed with a PR, but its answer names no usable branch (source.ref absent, with whitespace or control characters, or redacted for holding part of the key), so no preview can be built: build one with {} set to the PR's branch",
         Var::PreviewBranch
     )]
     PreviewWithoutBranch,

@@ -215,6 +215,12 @@ pub(crate) enum Note {
         field: &'static str,
         kept: bool,
     },
+    /// An automation's trigger was accepted with no usable id in `field`, so `output` is
+    /// empty. Accepted is accepted: sent again, the automation would run twice.
+    AcceptedWithoutId {
+        field: &'static str,
+        output: &'static str,
+    },
 }
 
 impl fmt::Display for Note {
@@ -243,6 +249,10 @@ impl fmt::Display for Note {
                 f,
                 "status {} read as {read:?} (whitespace or case differs)",
                 quoted(sent)
+            ),
+            Note::AcceptedWithoutId { field, output } => write!(
+                f,
+                "the trigger was accepted, but the answer gives no usable {field}, so the {output} output is empty: the trigger is not sent again (the automation would run twice); find the run on the Automation Runs page of the Mintlify dashboard"
             ),
             Note::Undecodable { field, kept } => write!(
                 f,

@@ -56,7 +56,7 @@ async fn deployment(statuses: impl IntoIterator<Item = ResponseTemplate>) -> Moc
 
 /// A run about no agent job: the job id every other test sets is unset.
 fn gate(server: &MockServer) -> Gate {
-    Gate::new(&server.uri()).env("MINTLIFY_JOB_ID", "")
+    Gate::new(&server.uri()).unset("MINTLIFY_JOB_ID")
 }
 
 /// Asserts a request carries the key as the document says, and no body.
@@ -225,6 +225,38 @@ async fn an_automation_is_triggered_once_and_not_waited_on() {
     assert_eq!(outputs["automation_run_id"], "run_9");
     assert_eq!(outputs["job_id"], "job_77");
     assert_eq!(outputs["deployment_id"], "");
+}
+
+#[tokio::test]
+async fn an_automation_accepted_without_its_ids_passes_and_says_where_to_find_the_run() {
+    let server = MockServer::start().await;
+    let answer = json!({ "schemaId": "auto_1", "jobId": "job_77" });
+    script(&server, "POST", AUTOMATION_PATH, [accepted(answer)]).await;
+    let run = gate(&server)
+        .env("MINTLIFY_AUTOMATION_ID", "auto_1")
+        .env("GITHUB_ACTIONS", "true")
+        .run();
+    run.assert_code(0).assert_logged(
+        "automation \"auto_1\": the trigger was accepted, but the answer gives no usable instanceId, so the automation_run_id output is empty: the trigger is not sent again (the automation would run twice); find the run on the Automation Runs page of the Mintlify dashboard",
+    );
+    assert!(
+        !run.stderr.contains("no usable jobId"),
+        "a jobId was given: {}",
+        run.stderr
+    );
+    assert_eq!(count(&server, "POST", AUTOMATION_PATH).await, 1);
+    let outputs = run.outputs();
+    assert_eq!(outputs["result"], "started");
+    assert_eq!(outputs["automation_run_id"], "");
+    assert_eq!(outputs["job_id"], "job_77");
+    // Neither id: each empty output is named.
+    let server = MockServer::start().await;
+    script(&server, "POST", AUTOMATION_PATH, [accepted(json!({}))]).await;
+    let run = gate(&server).env("MINTLIFY_AUTOMATION_ID", "auto_1").run();
+    run.assert_code(0)
+        .assert_logged("no usable instanceId, so the automation_run_id output is empty")
+        .assert_logged("no usable jobId, so the job_id output is empty");
+    assert_eq!(count(&server, "POST", AUTOMATION_PATH).await, 1);
 }
 
 #[tokio::test]
@@ -655,7 +687,7 @@ async fn a_preview_refused_with_403_names_the_plan() {
 async fn a_trigger_that_never_connects_is_retried_until_the_deadline() {
     let refusing = refusing();
     let run = Gate::new(&refusing.url)
-        .env("MINTLIFY_JOB_ID", "")
+        .unset("MINTLIFY_JOB_ID")
         .env("MINTLIFY_DEPLOY", "true")
         .env("MINTLIFY_TIMEOUT", "1s")
         .run();
@@ -682,6 +714,37 @@ async fn a_job_whose_branch_is_unusable_builds_no_preview() {
             .assert_logged("the preview of the agent's branch: the job completed with a PR, but its answer names no usable branch");
         assert_eq!(count(&server, "POST", PREVIEW_PATH).await, 0);
         assert_eq!(run.outputs()["pr_link"], PR_LINK);
+    }
+}
+
+#[tokio::test]
+async fn a_job_whose_branch_was_redacted_builds_no_preview() {
+    // A branch named with part of the key reaches the gate as `<redacted>`: no branch to build.
+    let secret = &KEY["mint_".len()..];
+    for git_ref in [
+        format!("docs/{secret}"),
+        format!("docs/{}", &secret[..8]),
+        format!(
+            "docs/x\\u{:04x}{}",
+            u32::from(secret.as_bytes()[0]),
+            &secret[1..9]
+        ),
+    ] {
+        let mut completed = job("completed", Some(PR_LINK)).to_string();
+        completed = completed.replace(r#""ref":"main""#, &format!(r#""ref":"{git_ref}""#));
+        assert!(completed.contains(&git_ref), "{completed}");
+        let answer = ResponseTemplate::new(200)
+            .insert_header("content-type", "application/json")
+            .set_body_string(completed);
+        let server = api([answer]).await;
+        script(&server, "POST", PREVIEW_PATH, [preview_triggered()]).await;
+        let run = Gate::new(&server.uri()).arg("--preview").run();
+        run.assert_code(5).assert_logged(
+            "names no usable branch (source.ref absent, with whitespace or control characters, or redacted for holding part of the key)",
+        );
+        assert_eq!(count(&server, "POST", PREVIEW_PATH).await, 0, "{git_ref}");
+        assert_eq!(run.outputs()["pr_link"], PR_LINK);
+        assert_eq!(run.outputs()["result"], "api_error");
     }
 }
 
@@ -731,4 +794,69 @@ async fn a_status_given_twice_is_never_taken() {
     assert!(!run.stderr.contains("not a job"), "{}", run.stderr);
     assert_eq!(run.outputs()["deployment_status"], "");
     assert!(count(&server, "GET", STATUS_PATH).await >= 2);
+}
+
+#[tokio::test]
+async fn a_subject_set_to_nothing_beside_another_is_refused_and_nothing_is_sent() {
+    /// The setting set to nothing, the others set, and the one it is refused beside.
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    // A completed job with a PR: any run that took the empty setting as unset would pass.
+    let server = finished_api().await;
+    let cases: [Case<'_>; 7] = [
+        ("MINTLIFY_PREVIEW_BRANCH", &[], "MINTLIFY_JOB_ID"),
+        // A follow-up whose prompt came out empty never becomes a watch of the old status.
+        ("MINTLIFY_PROMPT", &[], "MINTLIFY_JOB_ID"),
+        ("MINTLIFY_PROMPT_FILE", &[], "MINTLIFY_JOB_ID"),
+        ("MINTLIFY_DEPLOYMENT_ID", &[], "MINTLIFY_JOB_ID"),
+        ("MINTLIFY_AUTOMATION_ID", &[], "MINTLIFY_JOB_ID"),
+        (
+            "MINTLIFY_JOB_ID",
+            &[("MINTLIFY_PROMPT", "Go")],
+            "MINTLIFY_PROMPT",
+        ),
+        (
+            "MINTLIFY_JOB_ID",
+            &[("MINTLIFY_DEPLOY", "true")],
+            "MINTLIFY_DEPLOY",
+        ),
+    ];
+    for (empty, others, beside) in cases {
+        for value in ["", " \t"] {
+            let mut gate = Gate::new(&server.uri()).env(empty, value);
+            for (name, value) in others {
+                gate = gate.env(name, value);
+            }
+            let run = gate.run();
+            run.assert_code(2).assert_logged(&format!(
+                "{empty} is set but empty beside {beside}, which chooses what the run is about: unset {empty} if the run is about {beside}; if {empty} should hold a value, the expression that fills it came out empty"
+            ));
+            assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+            assert!(run.file("output").is_none(), "outputs written for {empty}");
+        }
+    }
+    let run = Gate::new(&server.uri()).arg("--preview-branch=").run();
+    run.assert_code(2).assert_logged(
+        "--preview-branch is set but empty beside MINTLIFY_JOB_ID, which chooses what the run is about: drop --preview-branch",
+    );
+    assert_eq!(all_requests(&server).await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_subject_set_to_nothing_alone_is_named() {
+    let server = MockServer::start().await;
+    for empty in [
+        "MINTLIFY_JOB_ID",
+        "MINTLIFY_PROMPT",
+        "MINTLIFY_PROMPT_FILE",
+        "MINTLIFY_PREVIEW_BRANCH",
+        "MINTLIFY_DEPLOYMENT_ID",
+        "MINTLIFY_AUTOMATION_ID",
+    ] {
+        let run = gate(&server).env(empty, "").run();
+        run.assert_code(2).assert_logged(&format!(
+            "MINTLIFY_JOB_ID (or --job-id) is not set ({empty} is empty, which counts as not set: if it should hold a value, the expression that fills it came out empty): set it"
+        ));
+        assert!(run.file("output").is_none(), "outputs written for {empty}");
+    }
+    assert_eq!(all_requests(&server).await, Vec::<String>::new());
 }

@@ -25,6 +25,7 @@ async fn cancel_with(signal: &str, expected_code: i32) {
 
 /// Runs the gate against `server` (through the command `under`, if any: `nohup`), sends
 /// `signals` in turn once the server has seen a request, and returns the run and its exit code.
+/// A setting in `settings` given as "" is unset.
 async fn cancelled(
     server: &wiremock::MockServer,
     signals: &[&str],
@@ -41,7 +42,7 @@ async fn cancelled(
         }
         None => Command::new(gate),
     };
-    let mut child = command
+    command
         .env_clear()
         .env("MINTLIFY_API_KEY", KEY)
         .env("MINTLIFY_PROJECT_ID", PROJECT)
@@ -49,12 +50,17 @@ async fn cancelled(
         .env("MINTLIFY_API_URL", server.uri())
         .env("MINTLIFY_POLL_INITIAL", "5s")
         .env("GITHUB_OUTPUT", dir.path().join("output"))
-        .envs(settings.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::piped());
+    for (name, value) in settings {
+        if value.is_empty() {
+            command.env_remove(name);
+        } else {
+            command.env(name, value);
+        }
+    }
+    let mut child = command.spawn().unwrap();
     // Signal it while it waits between polls, once the job has been seen.
     let seen = Instant::now();
     while server.received_requests().await.unwrap().is_empty() {
@@ -182,7 +188,7 @@ fn signalled_at(
 #[tokio::test]
 async fn a_signal_while_the_settings_are_read_cancels_the_run_before_any_request() {
     let server = wiremock::MockServer::start().await;
-    let gate = Gate::new(&server.uri()).env("MINTLIFY_JOB_ID", "");
+    let gate = Gate::new(&server.uri()).unset("MINTLIFY_JOB_ID");
     let prompt = gate.path("prompt.md");
     std::fs::write(&prompt, "Document the new flag").unwrap();
     let gate = gate.env("MINTLIFY_PROMPT_FILE", &prompt);

@@ -41,7 +41,7 @@ async fn creating(create: impl IntoIterator<Item = ResponseTemplate>) -> MockSer
 
 fn gate_with_prompt(server: &MockServer, prompt: &str) -> Gate {
     Gate::new(&server.uri())
-        .env("MINTLIFY_JOB_ID", "")
+        .unset("MINTLIFY_JOB_ID")
         .env("MINTLIFY_PROMPT", prompt)
 }
 
@@ -197,7 +197,7 @@ async fn a_follow_up_that_may_have_been_sent_is_not_sent_again() {
 fn a_create_that_never_connects_is_retried_until_the_deadline() {
     let nothing = refusing();
     let run = Gate::new(&nothing.url)
-        .env("MINTLIFY_JOB_ID", "")
+        .unset("MINTLIFY_JOB_ID")
         .env("MINTLIFY_PROMPT", "Go")
         .env("MINTLIFY_TIMEOUT", "300ms")
         .run();
@@ -245,7 +245,7 @@ async fn a_bad_request_is_permanent() {
 #[tokio::test]
 async fn a_multi_line_prompt_file_is_sent_unchanged() {
     let server = creating([created()]).await;
-    let gate = Gate::new(&server.uri()).env("MINTLIFY_JOB_ID", "");
+    let gate = Gate::new(&server.uri()).unset("MINTLIFY_JOB_ID");
     let prompt = "Update the docs for this change.\n\n```diff\n-  old: \"1\"\n+  new: \"2\"\n```\r\n\tIndented, with a trailing newline and é.\n";
     let file = gate.path("prompt.md");
     std::fs::write(&file, prompt).unwrap();
@@ -344,7 +344,7 @@ async fn not_waiting_still_reports_a_start_answered_with_a_failure() {
 #[tokio::test]
 async fn a_prompt_file_that_is_not_utf8_says_so() {
     let server = creating([created()]).await;
-    let gate = Gate::new(&server.uri()).env("MINTLIFY_JOB_ID", "");
+    let gate = Gate::new(&server.uri()).unset("MINTLIFY_JOB_ID");
     let file = gate.path("prompt.md");
     std::fs::write(&file, b"caf\xe9").unwrap();
     let run = gate.env("MINTLIFY_PROMPT_FILE", &file).run();
@@ -382,7 +382,7 @@ async fn a_follow_up_answered_about_another_job_says_it_may_have_been_delivered(
 #[tokio::test]
 async fn a_prompt_file_that_is_a_fifo_is_refused_at_once() {
     let server = creating([created()]).await;
-    let gate = Gate::new(&server.uri()).env("MINTLIFY_JOB_ID", "");
+    let gate = Gate::new(&server.uri()).unset("MINTLIFY_JOB_ID");
     let fifo = gate.fifo("prompt");
     let run = gate.env("MINTLIFY_PROMPT_FILE", &fifo).run();
     run.assert_code(2);
@@ -400,7 +400,7 @@ async fn a_flag_after_prompt_is_refused_not_sent_as_the_prompt() {
         (["--timeout", "-5s"], "MINTLIFY_TIMEOUT"),
     ] {
         let run = Gate::new(&server.uri())
-            .env("MINTLIFY_JOB_ID", "")
+            .unset("MINTLIFY_JOB_ID")
             .env("MINTLIFY_PROMPT", "Document the API")
             .args(&args)
             .run();
@@ -420,21 +420,21 @@ async fn a_flag_after_prompt_is_refused_not_sent_as_the_prompt() {
         &["--prompt=-"][..],
     ] {
         let run = Gate::new(&server.uri())
-            .env("MINTLIFY_JOB_ID", "")
+            .unset("MINTLIFY_JOB_ID")
             .args(args)
             .run();
         run.assert_code(2);
         assert_eq!(run.file("output"), None);
     }
     let run = Gate::new(&server.uri())
-        .env("MINTLIFY_JOB_ID", "")
+        .unset("MINTLIFY_JOB_ID")
         .args(&["--prompt", "-"])
         .run();
     run.assert_logged("is a lone -, which is no prompt");
     assert!(server.received_requests().await.unwrap().is_empty());
     // Given after `=`, the same text is the prompt.
     let run = Gate::new(&server.uri())
-        .env("MINTLIFY_JOB_ID", "")
+        .unset("MINTLIFY_JOB_ID")
         .arg("--prompt=--require-pr")
         .run();
     run.assert_code(0);
@@ -452,7 +452,7 @@ async fn a_prompt_of_only_a_bom_or_invisible_characters_starts_nothing() {
         // Default-ignorable but not format characters, and blanks drawn as nothing.
         "\u{034F}\u{115F}\u{1160}\u{3164}\u{FFA0}\u{17B4}\u{17B5}\u{FE0F}\u{E0100}\u{2800}",
     ] {
-        let gate = Gate::new(&server.uri()).env("MINTLIFY_JOB_ID", "");
+        let gate = Gate::new(&server.uri()).unset("MINTLIFY_JOB_ID");
         let file = gate.path("prompt.md");
         std::fs::write(&file, text).unwrap();
         let run = gate.env("MINTLIFY_PROMPT_FILE", &file).run();
@@ -465,7 +465,7 @@ async fn a_prompt_of_only_a_bom_or_invisible_characters_starts_nothing() {
     }
     assert!(server.received_requests().await.unwrap().is_empty());
     // A file saved with a BOM sends the text after it.
-    let gate = Gate::new(&server.uri()).env("MINTLIFY_JOB_ID", "");
+    let gate = Gate::new(&server.uri()).unset("MINTLIFY_JOB_ID");
     let file = gate.path("prompt.md");
     std::fs::write(&file, "\u{feff}Document the API").unwrap();
     gate.env("MINTLIFY_PROMPT_FILE", &file).run().assert_code(0);

@@ -119,7 +119,23 @@ pub(crate) struct Flags {
     /// Log level: error, warn, info, debug or trace
     #[arg(long, env = "MINTLIFY_LOG", value_name = "LEVEL", default_value = "info", value_parser = log_level)]
     pub(crate) log: LevelFilter,
+
+    /// The settings that choose what the run is about and were set to nothing, when nothing
+    /// else chose: the refusal that nothing is set names them.
+    #[arg(skip)]
+    pub(crate) empty_subjects: Vec<Setting>,
 }
+
+/// The settings that choose what the run is about, by their ids, beside `deploy`, which
+/// chooses only when true.
+const SUBJECTS: [&str; 6] = [
+    "job_id",
+    "prompt",
+    "prompt_file",
+    "preview_branch",
+    "deployment_id",
+    "automation_id",
+];
 
 impl Flags {
     /// The definition as `--help` shows it.
@@ -144,7 +160,8 @@ impl Flags {
 
     /// Each setting from its flag, else from its variable in `env` (the process environment
     /// in a run, a map in tests), else its default. An empty variable counts as unset: GitHub
-    /// passes an empty string for every input nobody set.
+    /// passes an empty string for every input nobody set. One that chooses what the run is
+    /// about, beside another that does, is refused instead ([`empty_subjects`]).
     ///
     /// clap first reads the command line with every value as given, so that a value its
     /// parser refuses does not come back as an error that names its argument only in text.
@@ -170,6 +187,7 @@ impl Flags {
             Ok(matches) => matches,
             Err(error) => return refusal(&error, args),
         };
+        let empty_subjects = empty_subjects(&definition, &as_given, env)?;
         // A refusal names the first bad flag on the command line, then the first bad variable.
         let mut settings: Vec<_> = definition.get_arguments().collect();
         settings.sort_by_key(|arg| {
@@ -203,7 +221,8 @@ impl Flags {
                 return Err(usage(error));
             }
         };
-        let flags = Flags::from_arg_matches(&matches).map_err(usage)?;
+        let mut flags = Flags::from_arg_matches(&matches).map_err(usage)?;
+        flags.empty_subjects = empty_subjects;
         Ok(Command::Run(Box::new(flags)))
     }
 }
@@ -214,14 +233,67 @@ fn given(
     as_given: &clap::ArgMatches,
     env: &dyn Fn(&str) -> Option<OsString>,
 ) -> Option<(Setting, OsString)> {
+    set(arg, as_given, env)
+        .filter(|(setting, value)| !(matches!(setting, Setting::Variable(_)) && value.is_empty()))
+}
+
+/// Where `arg`'s value comes from, and the value, an empty variable included.
+fn set(
+    arg: &clap::Arg,
+    as_given: &clap::ArgMatches,
+    env: &dyn Fn(&str) -> Option<OsString>,
+) -> Option<(Setting, OsString)> {
     let id = arg.get_id().as_str();
     if as_given.value_source(id) == Some(ValueSource::CommandLine) {
         let value = as_given.get_raw(id)?.next()?.to_owned();
         return Some((Setting::Flag(format!("--{}", arg.get_long()?)), value));
     }
     let var = arg.get_env()?.to_string_lossy().into_owned();
-    let value = env(&var).filter(|value| !value.is_empty())?;
+    let value = env(&var)?;
     Some((Setting::Variable(var), value))
+}
+
+/// The settings that choose what the run is about and are set to nothing (empty, or blank).
+/// Beside another that chooses, one is refused: it is an expression that came out empty
+/// (`MINTLIFY_PREVIEW_BRANCH: $CI_MERGE_REQUEST_SOURCE_BRANCH_NAME` on a pipeline without a
+/// merge request, a prompt from a step that wrote nothing), and taking it as unset would answer
+/// a question nobody asked: gate a job instead of building a preview, or watch a job instead of
+/// sending it a follow-up, and pass on its old status. Alone, each is left to the refusal of
+/// its own value (a flag, a blank variable) or to the one that nothing is set, which names it.
+fn empty_subjects(
+    definition: &clap::Command,
+    as_given: &clap::ArgMatches,
+    env: &dyn Fn(&str) -> Option<OsString>,
+) -> Result<Vec<Setting>, ConfigError> {
+    let mut empty = Vec::new();
+    let mut chosen = None;
+    for arg in definition.get_arguments() {
+        let id = arg.get_id().as_str();
+        let is_subject = SUBJECTS.contains(&id);
+        if !is_subject && id != "deploy" {
+            continue;
+        }
+        let Some((setting, value)) = set(arg, as_given, env) else {
+            continue;
+        };
+        let value = value.to_string_lossy();
+        if !is_subject {
+            if boolean(&value) == Ok(true) {
+                chosen.get_or_insert(setting);
+            }
+        } else if is_blank(&value) {
+            empty.push(setting);
+        } else {
+            chosen.get_or_insert(setting);
+        }
+    }
+    match (empty.first(), chosen) {
+        (Some(empty), Some(beside)) => Err(ConfigError::EmptySubject {
+            empty: empty.clone(),
+            beside,
+        }),
+        _ => Ok(empty),
+    }
 }
 
 /// `setting`'s value refused by its parser, or clap's own words for what no parser said.

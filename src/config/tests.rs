@@ -5,6 +5,12 @@ use crate::job::IdProblem;
 
 const KEY: &str = "mint_test_0123456789";
 
+/// A value that unsets the variable in [`env_with`]: no variable can hold a NUL.
+const UNSET: &str = "\0";
+
+/// The job id the other settings have by default, unset.
+const NO_JOB: (&str, &str) = ("MINTLIFY_JOB_ID", UNSET);
+
 fn env_with(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> {
     let mut map: HashMap<String, String> = [
         ("MINTLIFY_API_KEY", KEY),
@@ -15,7 +21,11 @@ fn env_with(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> {
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
     for (k, v) in pairs {
-        map.insert(k.to_string(), v.to_string());
+        if *v == UNSET {
+            map.remove(*k);
+        } else {
+            map.insert(k.to_string(), v.to_string());
+        }
     }
     move |name: &str| map.get(name).map(OsString::from)
 }
@@ -47,7 +57,7 @@ fn refusal(args: &[&str], pairs: &[(&str, &str)]) -> String {
 
 /// The problem with the value of `var`, given as a variable.
 fn invalid(var: &str, value: &str) -> ValueProblem {
-    match refused(&[], &[(var, value)]) {
+    match refused(&[], &[NO_JOB, (var, value)]) {
         ConfigError::Invalid {
             setting: Setting::Variable(named),
             problem,
@@ -148,7 +158,7 @@ fn empty_values_count_as_unset() {
     assert_eq!(config.timeout, Duration::from_secs(1800));
     assert!(!config.require_pr);
     assert!(config.destinations.github_output.is_none());
-    assert_eq!(refused(&[], &[("MINTLIFY_JOB_ID", "")]), ConfigError::NoJob);
+    assert_eq!(refused(&[], &[NO_JOB]), ConfigError::NoJob { empty: None });
 }
 
 #[test]
@@ -164,7 +174,7 @@ fn missing_required_settings_are_named() {
     for error in [
         ConfigError::KeyMissing,
         ConfigError::NoProject,
-        ConfigError::NoJob,
+        ConfigError::NoJob { empty: None },
     ] {
         let message = error.to_string();
         assert!(
@@ -502,7 +512,7 @@ fn an_empty_flag_is_refused_by_its_name_and_never_hides_the_variable() {
         (&["--timeout="], "--timeout"),
         (&["--prompt", " "], "--prompt"),
     ] {
-        match refused(args, &[("MINTLIFY_TIMEOUT", "5m")]) {
+        match refused(args, &[NO_JOB, ("MINTLIFY_TIMEOUT", "5m")]) {
             ConfigError::Invalid {
                 setting: Setting::Flag(named),
                 ..
@@ -591,14 +601,7 @@ fn the_readme_tables_match_the_definitions() {
 
 #[test]
 fn a_prompt_without_a_job_creates_one_and_with_a_job_follows_up() {
-    let config = parse(
-        &[],
-        &[
-            ("MINTLIFY_JOB_ID", ""),
-            ("MINTLIFY_PROMPT", "Document the API"),
-        ],
-    )
-    .unwrap();
+    let config = parse(&[], &[NO_JOB, ("MINTLIFY_PROMPT", "Document the API")]).unwrap();
     assert_eq!(
         config.task,
         Task::Create {
@@ -623,11 +626,7 @@ fn a_prompt_file_is_read_unchanged() {
         "Update the docs for this diff:\n\n```diff\n- old\n+ new\n```\n\ttabs and \u{e9}\n";
     std::fs::write(&path, prompt).unwrap();
     let file = path.to_str().unwrap();
-    let config = parse(
-        &[],
-        &[("MINTLIFY_JOB_ID", ""), ("MINTLIFY_PROMPT_FILE", file)],
-    )
-    .unwrap();
+    let config = parse(&[], &[NO_JOB, ("MINTLIFY_PROMPT_FILE", file)]).unwrap();
     assert_eq!(
         config.task,
         Task::Create {
@@ -651,7 +650,7 @@ fn prompts_that_cannot_be_sent_are_refused() {
         ),
         ConfigError::PromptTwice
     );
-    assert!(refusal(&[], &[("MINTLIFY_PROMPT", "  \n ")]).contains("is empty"));
+    assert!(refusal(&[], &[NO_JOB, ("MINTLIFY_PROMPT", "  \n ")]).contains("is empty"));
     assert!(refusal(&[], &[("MINTLIFY_PROMPT_FILE", blank)]).contains("is empty"));
     let message = refusal(&[], &[("MINTLIFY_PROMPT_FILE", missing)]);
     assert!(
@@ -693,7 +692,7 @@ fn not_waiting_needs_something_to_start() {
 
 #[test]
 fn a_flag_is_never_taken_as_the_value_of_the_flag_before_it() {
-    let pairs = [("MINTLIFY_JOB_ID", "")];
+    let pairs = [NO_JOB];
     for (args, flag, next) in [
         (
             &["--prompt", "--job-id=job_42"][..],
@@ -730,10 +729,7 @@ fn a_flag_is_never_taken_as_the_value_of_the_flag_before_it() {
     // A value that really starts with `-` is given after `=`, or in the variable.
     for (args, pairs) in [
         (&["--prompt=--job-id=job_42"][..], &pairs[..]),
-        (
-            &[][..],
-            &[("MINTLIFY_JOB_ID", ""), ("MINTLIFY_PROMPT", "-h")][..],
-        ),
+        (&[][..], &[NO_JOB, ("MINTLIFY_PROMPT", "-h")][..]),
     ] {
         let config = parse(args, pairs).unwrap();
         assert!(
@@ -774,10 +770,7 @@ fn a_prompt_of_only_invisible_characters_is_empty_and_a_bom_is_no_part_of_it() {
         std::fs::write(&file, invisible).unwrap();
         let file = file.to_str().unwrap();
         assert_eq!(
-            refused(
-                &[],
-                &[("MINTLIFY_JOB_ID", ""), ("MINTLIFY_PROMPT_FILE", file)]
-            ),
+            refused(&[], &[NO_JOB, ("MINTLIFY_PROMPT_FILE", file)]),
             ConfigError::PromptEmpty,
             "{invisible:?}"
         );
@@ -792,10 +785,7 @@ fn a_prompt_of_only_invisible_characters_is_empty_and_a_bom_is_no_part_of_it() {
     std::fs::write(&utf16, b"\xff\xfe\r\0\n\0").unwrap();
     let message = refusal(
         &[],
-        &[
-            ("MINTLIFY_JOB_ID", ""),
-            ("MINTLIFY_PROMPT_FILE", utf16.to_str().unwrap()),
-        ],
+        &[NO_JOB, ("MINTLIFY_PROMPT_FILE", utf16.to_str().unwrap())],
     );
     assert!(message.contains("is UTF-16 text"), "{message}");
     let file = dir.path().join("notepad.md");
@@ -804,7 +794,7 @@ fn a_prompt_of_only_invisible_characters_is_empty_and_a_bom_is_no_part_of_it() {
         [("MINTLIFY_PROMPT_FILE", file.to_str().unwrap())],
         [("MINTLIFY_PROMPT", "\u{feff}Document the API")],
     ] {
-        let config = parse(&[], &[&pairs[..], &[("MINTLIFY_JOB_ID", "")]].concat()).unwrap();
+        let config = parse(&[], &[&pairs[..], &[NO_JOB]].concat()).unwrap();
         assert_eq!(
             config.task,
             Task::Create {
@@ -924,7 +914,7 @@ fn the_ca_bundle_is_read_whole_through_the_given_environment() {
 fn each_deployment_setting_chooses_what_the_run_is_about() {
     /// Flags, variables, and the task they choose.
     type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], Task);
-    let no_job = ("MINTLIFY_JOB_ID", "");
+    let no_job = NO_JOB;
     let cases: [Case<'_>; 4] = [
         (&["--deploy"], &[no_job], Task::Deploy(Deploy::Production)),
         (
@@ -956,9 +946,122 @@ fn each_deployment_setting_chooses_what_the_run_is_about() {
     }
     let config = parse(&["--preview"], &[]).unwrap();
     assert!(config.preview && config.task.is_agent());
-    // A deployment setting set to nothing or to false chooses nothing.
-    let config = parse(&["--deploy=false"], &[("MINTLIFY_DEPLOYMENT_ID", "")]).unwrap();
+    // A deployment set to false chooses nothing.
+    let config = parse(&["--deploy=false"], &[]).unwrap();
     assert_eq!(config.task.job_id(), Some("job_1"));
+}
+
+#[test]
+fn a_subject_set_to_nothing_beside_another_is_refused_naming_both() {
+    let variable = |name: &str| Setting::Variable(name.to_owned());
+    for (args, pairs, empty, beside) in [
+        (
+            &[][..],
+            &[("MINTLIFY_PREVIEW_BRANCH", "")][..],
+            variable("MINTLIFY_PREVIEW_BRANCH"),
+            variable("MINTLIFY_JOB_ID"),
+        ),
+        // An empty prompt never turns a follow-up into a watch of the job's old status.
+        (
+            &[],
+            &[("MINTLIFY_PROMPT", "")],
+            variable("MINTLIFY_PROMPT"),
+            variable("MINTLIFY_JOB_ID"),
+        ),
+        (
+            &[],
+            &[("MINTLIFY_PROMPT", "\u{feff} \n")],
+            variable("MINTLIFY_PROMPT"),
+            variable("MINTLIFY_JOB_ID"),
+        ),
+        (
+            &[],
+            &[("MINTLIFY_PROMPT_FILE", "")],
+            variable("MINTLIFY_PROMPT_FILE"),
+            variable("MINTLIFY_JOB_ID"),
+        ),
+        (
+            &["--prompt=Go"],
+            &[("MINTLIFY_JOB_ID", "")],
+            variable("MINTLIFY_JOB_ID"),
+            Setting::Flag("--prompt".into()),
+        ),
+        (
+            &["--deploy"],
+            &[NO_JOB, ("MINTLIFY_DEPLOYMENT_ID", " ")],
+            variable("MINTLIFY_DEPLOYMENT_ID"),
+            Setting::Flag("--deploy".into()),
+        ),
+        (
+            &["--automation-id="],
+            &[NO_JOB, ("MINTLIFY_DEPLOY", "yes")],
+            Setting::Flag("--automation-id".into()),
+            variable("MINTLIFY_DEPLOY"),
+        ),
+    ] {
+        assert_eq!(
+            refused(args, pairs),
+            ConfigError::EmptySubject { empty, beside },
+            "{args:?} {pairs:?}"
+        );
+    }
+    assert_eq!(
+        refusal(&[], &[("MINTLIFY_PREVIEW_BRANCH", "")]),
+        "MINTLIFY_PREVIEW_BRANCH is set but empty beside MINTLIFY_JOB_ID, which chooses what the run is about: unset MINTLIFY_PREVIEW_BRANCH if the run is about MINTLIFY_JOB_ID; if MINTLIFY_PREVIEW_BRANCH should hold a value, the expression that fills it came out empty"
+    );
+    // A flag that chooses wins over its variable set to nothing, and a switch set to false
+    // chooses nothing.
+    let config = parse(&["--job-id=job_2"], &[("MINTLIFY_JOB_ID", "")]).unwrap();
+    assert_eq!(config.task.job_id(), Some("job_2"));
+    let config = parse(
+        &[],
+        &[
+            NO_JOB,
+            ("MINTLIFY_DEPLOY", "false"),
+            ("MINTLIFY_DEPLOYMENT_ID", ""),
+        ],
+    );
+    assert_eq!(
+        config.unwrap_err(),
+        ConfigError::NoJob {
+            empty: Some(variable("MINTLIFY_DEPLOYMENT_ID"))
+        }
+    );
+}
+
+#[test]
+fn a_subject_set_to_nothing_alone_is_named_by_the_refusal_that_nothing_is_set() {
+    let empty = Some(Setting::Variable("MINTLIFY_JOB_ID".into()));
+    assert_eq!(
+        refused(&[], &[("MINTLIFY_JOB_ID", "")]),
+        ConfigError::NoJob {
+            empty: empty.clone()
+        }
+    );
+    let message = refusal(&[], &[("MINTLIFY_JOB_ID", "")]);
+    assert!(
+        message.starts_with("MINTLIFY_JOB_ID (or --job-id) is not set (MINTLIFY_JOB_ID is empty, which counts as not set: if it should hold a value, the expression that fills it came out empty): set it"),
+        "{message}"
+    );
+    assert_eq!(
+        refused(&["--preview"], &[("MINTLIFY_JOB_ID", "")]),
+        ConfigError::PreviewWithoutAgent { empty }
+    );
+    // Blank, or an empty flag, alone: refused by the setting's own check, which names it.
+    for (args, pairs, named) in [
+        (
+            &[][..],
+            &[NO_JOB, ("MINTLIFY_PREVIEW_BRANCH", " ")][..],
+            "MINTLIFY_PREVIEW_BRANCH",
+        ),
+        (&["--deployment-id="], &[NO_JOB], "--deployment-id"),
+    ] {
+        let message = refusal(args, pairs);
+        assert!(
+            message.starts_with(named) && message.contains("is empty"),
+            "{message}"
+        );
+    }
 }
 
 #[test]
@@ -971,14 +1074,14 @@ fn two_subjects_or_a_preview_without_an_agent_job_are_refused() {
             "MINTLIFY_AUTOMATION_ID",
         ])
     );
-    let no_job = ("MINTLIFY_JOB_ID", "");
+    let no_job = NO_JOB;
     assert_eq!(
         refused(&["--preview"], &[no_job]),
-        ConfigError::PreviewWithoutAgent
+        ConfigError::PreviewWithoutAgent { empty: None }
     );
     assert_eq!(
         refused(&["--preview", "--deployment-id=st_1"], &[no_job]),
-        ConfigError::PreviewWithoutAgent
+        ConfigError::PreviewWithoutAgent { empty: None }
     );
     assert_eq!(
         refused(&["--preview", "--wait=false", "--prompt=x"], &[]),

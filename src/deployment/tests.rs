@@ -126,9 +126,40 @@ fn an_automation_answer_gives_its_run_and_job() {
         (run.instance_id.as_deref(), run.job_id.as_deref()),
         (Some("run_1"), Some("job_1"))
     );
+    assert_eq!(run.notes, []);
     let run = AutomationRun::read(serde_json::json!({ "instanceId": "", "jobId": 3 })).unwrap();
     assert!(run.unusable_id);
     assert_eq!(run.job_id, None);
+    assert!(run.notes.contains(&Note::AcceptedWithoutId {
+        field: "instanceId",
+        output: "automation_run_id"
+    }));
+}
+
+#[test]
+fn an_automation_answer_without_its_ids_says_which_output_is_empty() {
+    let mut echoed =
+        serde_json::json!({ "instanceId": "run_mint_0123456789", "jobId": "0123456789" });
+    crate::redact::Redactor::new("mint_0123456789").value(&mut echoed);
+    for answer in [serde_json::json!({ "schemaId": "auto_1" }), echoed] {
+        let run = AutomationRun::read(answer).unwrap();
+        assert_eq!((run.instance_id, run.job_id), (None, None));
+        assert_eq!(run.notes.len(), 2, "{:?}", run.notes);
+    }
+    let run = AutomationRun::read(serde_json::json!({ "schemaId": "auto_1" })).unwrap();
+    assert_eq!(
+        run.notes,
+        [
+            Note::AcceptedWithoutId {
+                field: "instanceId",
+                output: "automation_run_id"
+            },
+            Note::AcceptedWithoutId {
+                field: "jobId",
+                output: "job_id"
+            },
+        ]
+    );
 }
 
 #[test]
@@ -152,4 +183,24 @@ fn an_undecodable_status_is_no_status_and_a_link_with_userinfo_is_no_preview() {
         triggered.notes,
         [Note::NotAPreviewUrl(crate::job::PrLinkProblem::Userinfo)]
     );
+}
+
+#[test]
+fn a_branch_is_no_branch_with_whitespace_hidden_characters_or_redacted() {
+    for branch in ["main", "docs/new-page", "mintlify/a<b>c", "ü-branch"] {
+        assert!(is_branch(branch), "{branch:?}");
+    }
+    let redacted = crate::redact::Redactor::new("mint_0123456789abcdef");
+    let named_with_the_key = redacted.text("docs/0123456789-update");
+    assert_eq!(named_with_the_key, "docs/<redacted>-update");
+    for branch in [
+        "",
+        "a b",
+        "main\n",
+        "a\u{200b}b",
+        &"x".repeat(REF_LIMIT + 1),
+        &named_with_the_key,
+    ] {
+        assert!(!is_branch(branch), "{branch:?}");
+    }
 }

@@ -210,6 +210,12 @@ impl Gate {
         self
     }
 
+    /// Removes a variable [`Gate::new`] set: an empty one is a setting given as nothing.
+    pub(crate) fn unset(mut self, name: &str) -> Self {
+        self.command.env_remove(name);
+        self
+    }
+
     pub(crate) fn arg(mut self, arg: impl AsRef<std::ffi::OsStr>) -> Self {
         self.command.arg(arg);
         self
