@@ -5,18 +5,18 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::classify::{
+use crate::api::classify::{
     Answer, Body, Call, Origin, Start, Target, classify, classify_as, parse_retry_after,
 };
-use crate::deployment::{self, AutomationRun, Deployment, Triggered};
-use crate::duration;
-use crate::failure::Failure;
-use crate::job::{self, Job, check_id};
-use crate::redact::Redactor;
+use crate::api::deployment::{self, AutomationRun, Deployment, Triggered};
+use crate::api::failure::Failure;
+use crate::api::job::{self, Job, check_id};
+use crate::api::resource::{Identity, Reading as _};
 use crate::report;
-use crate::resource::{Identity, Reading as _};
 use crate::runner;
-use crate::sanitize::is_hidden;
+use crate::settings::duration;
+use crate::text::redact::Redactor;
+use crate::text::sanitize::is_hidden;
 
 /// The key the fuzzed answers are redacted for: a seed holds it, raw and JSON-escaped.
 const KEY: &str = "mint_fuzz_key";

@@ -1,27 +1,27 @@
 //! The report of a run, as text, in each form a CI reads: the `$GITHUB_OUTPUT` entries, a
 //! dotenv file, the step summary, an annotation and one JSON line on stdout. Server text is
-//! escaped for each place. Nothing here writes: [`crate::outputs`] puts the text in files.
+//! escaped for each place. Nothing here writes: [`crate::report::outputs`] puts the text in files.
 
 use std::time::Duration;
 
 use serde_json::Value;
 use tracing::warn;
 
-use crate::classify::Start;
-use crate::config::Config;
-use crate::duration::display;
-use crate::failure::Var;
-use crate::job;
-use crate::outcome::{Outcome, Timeout};
-use crate::progress::Progress;
-use crate::sanitize::{json_line, quoted, untrusted, workflow_data};
+use crate::api::classify::Start;
+use crate::api::failure::Var;
+use crate::api::job;
+use crate::run::outcome::{Outcome, Timeout};
+use crate::run::progress::Progress;
+use crate::settings::Config;
+use crate::settings::duration::display;
+use crate::text::sanitize::{json_line, quoted, untrusted, workflow_data};
 use crate::watch::Watching;
 
 /// The most bytes an output value may take, escaped.
 fn output_limit(name: &str) -> usize {
     match name {
         "pr_link" => job::PR_LINK_LIMIT,
-        "preview_url" => crate::deployment::PREVIEW_URL_LIMIT,
+        "preview_url" => crate::api::deployment::PREVIEW_URL_LIMIT,
         "deployment_status" => 128,
         "repository" => job::REPOSITORY_LIMIT,
         "job_id" | "deployment_id" | "automation_run_id" => job::ID_LIMIT,
@@ -276,5 +276,7 @@ pub(crate) fn dotenv_text(fields: &[(&str, String)]) -> String {
     text
 }
 
+pub(crate) mod logging;
+pub(crate) mod outputs;
 #[cfg(test)]
 mod tests;

@@ -7,10 +7,10 @@ pub(crate) mod automation;
 pub(crate) mod deployment;
 pub(crate) mod job;
 
-use crate::config::Task;
-use crate::failure::{NotAJob, Refusal};
-use crate::outcome::Exit;
+use crate::api::failure::{NotAJob, Refusal};
 use crate::report::{Report, Words};
+use crate::run::outcome::Exit;
+use crate::settings::Task;
 
 /// What one stage of a run waits on, and what has been seen of it.
 pub(crate) enum Watching {

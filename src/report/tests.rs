@@ -2,8 +2,8 @@
 #![allow(clippy::redundant_closure_for_method_calls)]
 
 use super::*;
-use crate::job::Job;
-use crate::signals::Signal;
+use crate::api::job::Job;
+use crate::run::signals::Signal;
 use crate::watch::Verdict;
 use crate::watch::job::Verdict as JobVerdict;
 
@@ -68,7 +68,7 @@ fn server_text_in_outputs_is_escaped_for_a_person() {
 fn the_annotation_is_one_line_whatever_the_server_sent() {
     let report_annotation = |report: &Report<'_>| {
         annotation(
-            report.outcome.exit() == crate::outcome::Exit::Pass,
+            report.outcome.exit() == crate::run::outcome::Exit::Pass,
             &report.verdict(),
         )
     };
@@ -229,7 +229,7 @@ fn every_output_at_its_bound_fits_a_dotenv_report() {
 /// A kind's output under a name action.yml does not declare would be dropped without a word.
 #[test]
 fn every_kind_owns_only_declared_outputs() {
-    use crate::config::Task;
+    use crate::settings::Task;
     use crate::watch::deployment::Deploy;
     let tasks = [
         Task::Watch {
@@ -252,11 +252,11 @@ fn every_kind_owns_only_declared_outputs() {
 #[test]
 fn a_refused_automation_is_summarised_as_one() {
     let mut config = Config::example();
-    config.task = crate::config::Task::Automation {
+    config.task = crate::settings::Task::Automation {
         automation_id: "daily".into(),
     };
     let progress = Progress::new(&config.task);
-    let outcome = Outcome::ApiError(crate::failure::Refusal::Client("no".into()));
+    let outcome = Outcome::ApiError(crate::api::failure::Refusal::Client("no".into()));
     let report = Report {
         outcome: &outcome,
         progress: &progress,

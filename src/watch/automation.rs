@@ -4,14 +4,14 @@
 use serde_json::json;
 use tracing::warn;
 
-use crate::classify::Start;
-use crate::client::Client;
-use crate::deployment::AutomationRun;
-use crate::failure::{NotAJob, Refusal};
-use crate::poll::{Ending, PollSettings, send_until_answered};
-use crate::progress::Progress;
+use crate::api::classify::Start;
+use crate::api::client::Client;
+use crate::api::deployment::AutomationRun;
+use crate::api::failure::{NotAJob, Refusal};
 use crate::report::{Report, Words, stdout_json};
-use crate::sanitize::{markdown, quoted, untrusted};
+use crate::run::poll::{Ending, PollSettings, send_until_answered};
+use crate::run::progress::Progress;
+use crate::text::sanitize::{markdown, quoted, untrusted};
 use crate::watch::{Watch as _, Watching};
 
 pub(crate) struct Watch {

@@ -5,14 +5,14 @@
 use tokio::time::Instant;
 use tracing::{debug, info};
 
-use crate::classify::{Call, Origin, Start};
-use crate::client::Client;
-use crate::deployment::{DeployStatus, Deployment, Triggered};
-use crate::failure::{Failure, NotAJob, Refusal};
-use crate::outcome::{Exit, Timeout};
-use crate::poll::{Ending, PollSettings, repeat, send_until_answered};
-use crate::progress::{self, Progress};
-use crate::sanitize::{quoted, untrusted};
+use crate::api::classify::{Call, Origin, Start};
+use crate::api::client::Client;
+use crate::api::deployment::{DeployStatus, Deployment, Triggered};
+use crate::api::failure::{Failure, NotAJob, Refusal};
+use crate::run::outcome::{Exit, Timeout};
+use crate::run::poll::{Ending, PollSettings, repeat, send_until_answered};
+use crate::run::progress::{self, Progress};
+use crate::text::sanitize::{quoted, untrusted};
 use crate::watch::Watching;
 
 /// What the run asked for, which names the deployment before it has an id.

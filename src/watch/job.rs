@@ -5,16 +5,16 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tracing::{debug, info};
 
-use crate::classify::{Call, Origin, Start};
-use crate::client::Client;
-use crate::config::Task;
-use crate::duration;
-use crate::failure::{Failure, NotAJob, Refusal};
-use crate::job::{Final, Job, Status};
-use crate::outcome::Exit;
-use crate::poll::{Ending, PollSettings, repeat, send_until_answered};
-use crate::progress::{self, Progress};
-use crate::sanitize::{quoted, untrusted};
+use crate::api::classify::{Call, Origin, Start};
+use crate::api::client::Client;
+use crate::api::failure::{Failure, NotAJob, Refusal};
+use crate::api::job::{Final, Job, Status};
+use crate::run::outcome::Exit;
+use crate::run::poll::{Ending, PollSettings, repeat, send_until_answered};
+use crate::run::progress::{self, Progress};
+use crate::settings::Task;
+use crate::settings::duration;
+use crate::text::sanitize::{quoted, untrusted};
 use crate::watch::Watching;
 
 /// How long after a follow-up a final status from before it is not trusted, unless the job

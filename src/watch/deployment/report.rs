@@ -4,12 +4,12 @@
 
 use serde_json::json;
 
-use crate::deployment::DeployStatus;
-use crate::duration::display;
-use crate::failure::Var;
-use crate::outcome::Outcome;
+use crate::api::deployment::DeployStatus;
+use crate::api::failure::Var;
 use crate::report::{Report, Words, stdout_json};
-use crate::sanitize::{markdown, quoted, untrusted};
+use crate::run::outcome::Outcome;
+use crate::settings::duration::display;
+use crate::text::sanitize::{markdown, quoted, untrusted};
 use crate::watch::Watch as _;
 use crate::watch::deployment::{Asked, Verdict, Watch};
 

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use super::*;
-use crate::failure::{Refusal, Trouble};
+use crate::api::failure::{Refusal, Trouble};
 use crate::watch::Watching;
 
 struct Script {
@@ -147,7 +147,7 @@ async fn a_refusal_stops_at_once_and_trouble_is_retried() {
     ));
     let refused = Err(Failure::Permanent(Refusal::DeploymentNotFound {
         id: "st_1".into(),
-        words: crate::failure::Words::default(),
+        words: crate::api::failure::Words::default(),
     }));
     let script = Script::new([rate_limited, refused]);
     let mut progress = watching();
@@ -175,16 +175,16 @@ async fn a_fresh_trigger_is_new_for_the_grace_period_only() {
     let mut progress = Progress::of(Watching::Deployment(Watch::to_trigger(deploy.clone())));
     assert_eq!(watched(&progress).origin(), Origin::Given);
     let answer = serde_json::json!({ "statusId": "st_1" });
-    let triggered = crate::deployment::Triggered::read(answer).unwrap();
+    let triggered = crate::api::deployment::Triggered::read(answer).unwrap();
     Watch::triggered(&mut progress, &deploy, &triggered);
     assert_eq!(watched(&progress).origin(), Origin::CreatedMomentsAgo);
-    tokio::time::advance(crate::progress::CREATED_NOT_FOUND_GRACE).await;
+    tokio::time::advance(crate::run::progress::CREATED_NOT_FOUND_GRACE).await;
     assert_eq!(watched(&progress).origin(), Origin::Created);
 }
 
 #[tokio::test(start_paused = true)]
 async fn nothing_is_triggered_once_the_deadline_has_passed() {
-    let config = crate::config::Config::example();
+    let config = crate::settings::Config::example();
     let client = Client::new(&config).unwrap();
     let mut progress = Progress::of(Watching::Deployment(Watch::agent_preview()));
     let deploy = Deploy::Preview {

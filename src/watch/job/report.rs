@@ -3,11 +3,11 @@
 
 use serde_json::json;
 
-use crate::duration::display;
-use crate::failure::Var;
-use crate::job::Status;
+use crate::api::failure::Var;
+use crate::api::job::Status;
 use crate::report::{Report, Words, stdout_json};
-use crate::sanitize::{markdown, untrusted};
+use crate::settings::duration::display;
+use crate::text::sanitize::{markdown, untrusted};
 use crate::watch::job::{Verdict, Watch};
 
 impl Watch {
@@ -17,7 +17,7 @@ impl Watch {
     }
 
     /// A field of the last answer, escaped; empty before the first.
-    fn last_text(&self, field: fn(&crate::job::Job) -> Option<&str>) -> String {
+    fn last_text(&self, field: fn(&crate::api::job::Job) -> Option<&str>) -> String {
         untrusted(self.last.as_ref().and_then(field).unwrap_or_default())
     }
 }

@@ -13,17 +13,17 @@ use reqwest::{RequestBuilder, Response, Url, redirect};
 use tokio::time::Instant;
 
 use self::connect::{Phase, connect_timeout, pinned, tunnel_status};
-use crate::classify::{
+use crate::api::classify::{
     Answer, Body, Call, Origin, Start, Target, classify_as, parse_retry_after, uncertain,
 };
-use crate::config::Config;
-use crate::deployment::{AutomationRun, Deployment, Triggered};
-use crate::failure::{Failure, NotAJob, Refusal, Trouble, Var};
-use crate::job::Job;
-use crate::redact::Redactor;
-use crate::resource::Reading;
-use crate::sanitize::untrusted;
-use crate::tls::TlsError;
+use crate::api::deployment::{AutomationRun, Deployment, Triggered};
+use crate::api::failure::{Failure, NotAJob, Refusal, Trouble, Var};
+use crate::api::job::Job;
+use crate::api::resource::Reading;
+use crate::api::tls::TlsError;
+use crate::settings::Config;
+use crate::text::redact::Redactor;
+use crate::text::sanitize::untrusted;
 
 /// Bodies above this are not a job, and reading them further would only cost memory.
 const BODY_LIMIT: usize = 1024 * 1024;
@@ -178,7 +178,7 @@ impl Client {
             builder = builder.resolve_to_addrs("localhost", &loopback);
         }
         let phase = Phase::default();
-        let http = crate::tls::trust(builder, &config.api_url, &config.roots)
+        let http = crate::api::tls::trust(builder, &config.api_url, &config.roots)
             .map_err(ClientError::Tls)?
             .user_agent(concat!("mintlify-agent-gate/", env!("CARGO_PKG_VERSION")))
             .default_headers(HeaderMap::from_iter([(AUTHORIZATION, auth)]))

@@ -1,5 +1,5 @@
 use super::*;
-use crate::failure::Transient;
+use crate::api::failure::Transient;
 
 const TARGET: Target<'static> = Target {
     call: Call::Read,
@@ -47,7 +47,7 @@ fn words(text: &str) -> Words {
 #[test]
 fn a_job_answer_is_a_job() {
     let job = classify(answer(200, r#"{"status":"active"}"#), TARGET).unwrap();
-    assert_eq!(job.status, Some(crate::job::Status::Active));
+    assert_eq!(job.status, Some(crate::api::job::Status::Active));
     let job = classify(answer(200, r#"{"id":"job_1","status":"active"}"#), TARGET).unwrap();
     assert_eq!(job.id.as_deref(), Some("job_1"));
 }
@@ -132,7 +132,7 @@ fn a_bom_or_a_stray_latin1_byte_does_not_hide_the_status() {
             ..answer(200, "")
         };
         let job = classify(answer, TARGET).unwrap();
-        assert_eq!(job.status, Some(crate::job::Status::Failed));
+        assert_eq!(job.status, Some(crate::api::job::Status::Failed));
     }
 }
 
@@ -499,7 +499,11 @@ fn a_lone_surrogate_escape_reads_as_u_fffd_and_hides_nothing() {
         r#"{"id":"job_1","status":"completed","x\ud800":["\udbff"]}"#,
     ] {
         let job = read(body).unwrap();
-        assert_eq!(job.status, Some(crate::job::Status::Completed), "{body}");
+        assert_eq!(
+            job.status,
+            Some(crate::api::job::Status::Completed),
+            "{body}"
+        );
         assert_eq!(job.notes, [], "{body}");
     }
     let job =

@@ -7,18 +7,18 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tracing::{error, info, warn};
 
-use crate::client::Client;
-use crate::config::{Command, Config, Task};
-use crate::failure::Refusal;
-use crate::job::Final;
-use crate::logging::{self, Console};
-use crate::outcome::{Exit, Outcome, Timeout};
-use crate::outputs;
-use crate::poll::{Ending, PollSettings};
-use crate::progress::Progress;
-use crate::redact::Redactor;
+use crate::api::client::Client;
+use crate::api::failure::Refusal;
+use crate::api::job::Final;
+use crate::report::logging::{self, Console};
+use crate::report::outputs;
 use crate::report::{Report, annotation};
-use crate::signals::Signals;
+use crate::run::outcome::{Exit, Outcome, Timeout};
+use crate::run::poll::{Ending, PollSettings};
+use crate::run::progress::Progress;
+use crate::run::signals::Signals;
+use crate::settings::{Command, Config, Task};
+use crate::text::redact::Redactor;
 use crate::watch::deployment::{self, Deploy};
 use crate::watch::{Verdict, Watching, automation, job};
 
@@ -192,7 +192,7 @@ async fn agent(
         return Ok(Outcome::Ended(Verdict::Job(verdict)));
     };
     progress.begin(Watching::Deployment(deployment::Watch::agent_preview()));
-    let Some(branch) = git_ref.filter(|r| crate::deployment::is_branch(r)) else {
+    let Some(branch) = git_ref.filter(|r| crate::api::deployment::is_branch(r)) else {
         return Ok(Outcome::ApiError(Refusal::PreviewWithoutBranch));
     };
     let deploy = Deploy::Preview { branch };
@@ -283,3 +283,9 @@ fn report(config: &Config, progress: &Progress, outcome: &Outcome, redactor: &Re
     }
     code
 }
+
+pub(crate) mod outcome;
+pub(crate) mod poll;
+pub(crate) mod progress;
+pub(crate) mod schedule;
+pub(crate) mod signals;

@@ -20,8 +20,8 @@ use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
-use crate::redact::Redactor;
-use crate::sanitize::defuse_legacy_commands;
+use crate::text::redact::Redactor;
+use crate::text::sanitize::defuse_legacy_commands;
 
 /// Lines waiting for the writer before new ones are dropped.
 const BACKLOG: usize = 1024;

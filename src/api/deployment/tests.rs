@@ -140,7 +140,7 @@ fn an_automation_answer_gives_its_run_and_job() {
 fn an_automation_answer_without_its_ids_says_which_output_is_empty() {
     let mut echoed =
         serde_json::json!({ "instanceId": "run_mint_0123456789", "jobId": "0123456789" });
-    crate::redact::Redactor::new("mint_0123456789").value(&mut echoed);
+    crate::text::redact::Redactor::new("mint_0123456789").value(&mut echoed);
     for answer in [serde_json::json!({ "schemaId": "auto_1" }), echoed] {
         let run = AutomationRun::read(answer).unwrap();
         assert_eq!((run.instance_id, run.job_id), (None, None));
@@ -181,7 +181,9 @@ fn an_undecodable_status_is_no_status_and_a_link_with_userinfo_is_no_preview() {
     assert_eq!(triggered.preview_url, None);
     assert_eq!(
         triggered.notes,
-        [Note::NotAPreviewUrl(crate::job::PrLinkProblem::Userinfo)]
+        [Note::NotAPreviewUrl(
+            crate::api::job::PrLinkProblem::Userinfo
+        )]
     );
 }
 
@@ -190,7 +192,7 @@ fn a_branch_is_no_branch_with_whitespace_hidden_characters_or_redacted() {
     for branch in ["main", "docs/new-page", "mintlify/a<b>c", "ü-branch"] {
         assert!(is_branch(branch), "{branch:?}");
     }
-    let redacted = crate::redact::Redactor::new("mint_0123456789abcdef");
+    let redacted = crate::text::redact::Redactor::new("mint_0123456789abcdef");
     let named_with_the_key = redacted.text("docs/0123456789-update");
     assert_eq!(named_with_the_key, "docs/<redacted>-update");
     for branch in [

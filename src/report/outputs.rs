@@ -10,7 +10,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::report;
-use crate::sanitize::quoted;
+use crate::text::sanitize::quoted;
 
 /// Why an output could not be written.
 #[derive(Debug, thiserror::Error)]

@@ -5,10 +5,10 @@
 
 use serde_json::Value;
 
-use crate::failure::NotAJob;
-use crate::job::{Fields, ID_LIMIT, Note, REF_LIMIT, REPLACEMENT, STATUS_LIMIT};
-use crate::redact::REDACTED;
-use crate::sanitize::{is_hidden, truncated};
+use crate::api::failure::NotAJob;
+use crate::api::job::{Fields, ID_LIMIT, Note, REF_LIMIT, REPLACEMENT, STATUS_LIMIT};
+use crate::text::redact::REDACTED;
+use crate::text::sanitize::{is_hidden, truncated};
 
 /// A deployment's status. `queued` and `in_progress` may change; `success` and `failure` end it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,7 +204,7 @@ fn logs(reader: &mut Fields<'_>) -> Vec<String> {
 pub(crate) struct Triggered {
     pub status_id: Option<String>,
     pub unusable_id: bool,
-    /// Only a plain http(s) link, under the rules of a `prLink` ([`crate::job::plain_http_link`]).
+    /// Only a plain http(s) link, under the rules of a `prLink` ([`crate::api::job::plain_http_link`]).
     pub preview_url: Option<String>,
     pub raw: Value,
     pub notes: Vec<Note>,

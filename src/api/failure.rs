@@ -7,10 +7,10 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::classify::Start;
-use crate::duration::display;
-use crate::resource::Subject;
-use crate::sanitize::quoted;
+use crate::api::classify::Start;
+use crate::api::resource::Subject;
+use crate::settings::duration::display;
+use crate::text::sanitize::quoted;
 
 /// The settings a message can point at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,7 +199,7 @@ pub(crate) enum Refusal {
     #[error(
         "job {}, created by this run, is still not readable (HTTP 404{words}) {} after it was created: find it in the Mintlify dashboard, and wait on it with {} once the API serves it",
         quoted(job_id),
-        display(crate::progress::CREATED_NOT_FOUND_GRACE),
+        display(crate::run::progress::CREATED_NOT_FOUND_GRACE),
         Var::JobId
     )]
     CreatedNotReadable { job_id: String, words: Words },
@@ -282,7 +282,7 @@ pub(crate) enum Refusal {
     NeverAJob { reason: NotAJob },
     /// The HTTP client could not be built.
     #[error(transparent)]
-    Setup(crate::client::ClientError),
+    Setup(crate::api::client::ClientError),
     /// What went wrong, in its own words (not repeated around them).
     #[error("{0}")]
     Client(String),
@@ -360,7 +360,7 @@ pub(crate) enum Refusal {
     #[error(
         "deployment {}, triggered by this run, is still not readable (HTTP 404{words}) {} after it was triggered: find it in the Mintlify dashboard",
         quoted(id),
-        display(crate::progress::CREATED_NOT_FOUND_GRACE)
+        display(crate::run::progress::CREATED_NOT_FOUND_GRACE)
     )]
     TriggeredNotReadable { id: String, words: Words },
     #[error(

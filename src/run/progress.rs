@@ -8,9 +8,9 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tracing::warn;
 
-use crate::classify::{Origin, Start};
-use crate::config::Task;
-use crate::failure::{NotAJob, Trouble};
+use crate::api::classify::{Origin, Start};
+use crate::api::failure::{NotAJob, Trouble};
+use crate::settings::Task;
 use crate::watch::Watching;
 
 pub(crate) struct Progress {

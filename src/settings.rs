@@ -3,6 +3,7 @@
 //! whose inputs make sense. The key and the runner's own variables are read from the
 //! environment only.
 
+pub(crate) mod duration;
 mod flags;
 mod proxy;
 
@@ -19,9 +20,8 @@ use flags::{Flags, ValueProblem};
 use proxy::ProxyProblem;
 use proxy::check_proxy;
 
-use crate::duration;
-use crate::sanitize::{is_hidden, quoted, truncated, untrusted};
-use crate::tls::{self, Roots};
+use crate::api::tls::{self, Roots};
+use crate::text::sanitize::{is_hidden, quoted, truncated, untrusted};
 use crate::watch::deployment::Deploy;
 use rustls::pki_types::CertificateDer;
 

@@ -8,13 +8,13 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
-use crate::failure::{Answered, Failure, NotAJob, Refusal, Trouble, Words};
+use crate::api::failure::{Answered, Failure, NotAJob, Refusal, Trouble, Words};
 #[cfg(any(test, fuzzing))]
-use crate::job::Job;
-use crate::job::check_id;
-use crate::redact::Redactor;
-use crate::resource::{Identity, Reading, Subject};
-use crate::sanitize::{quoted, truncated, untrusted};
+use crate::api::job::Job;
+use crate::api::job::check_id;
+use crate::api::resource::{Identity, Reading, Subject};
+use crate::text::redact::Redactor;
+use crate::text::sanitize::{quoted, truncated, untrusted};
 
 /// How much of the server's own words an error message quotes.
 const SERVER_WORDS_LIMIT: usize = 300;

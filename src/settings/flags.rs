@@ -17,9 +17,9 @@ use reqwest::Url;
 use tracing::level_filters::LevelFilter;
 
 use super::{Command, ConfigError, Setting, is_blank, without_bom};
-use crate::duration;
-use crate::job::{IdProblem, check_id};
-use crate::outcome::Exit;
+use crate::api::job::{IdProblem, check_id};
+use crate::run::outcome::Exit;
+use crate::settings::duration;
 
 /// The longest any duration setting may be: GitHub's longest job (self-hosted) runs 5 days.
 /// Anything longer is a typo, and would overflow the clock if it were huge.
@@ -384,7 +384,7 @@ fn refusal(error: &clap::Error, args: &[OsString]) -> Result<Command<Flags>, Con
         if let Some(flag) = before.filter(|flag| is_switch(flag)) {
             return Err(ConfigError::Usage(format!(
                 "{flag} is a switch that takes its value after =, as {flag}={}; see --help",
-                crate::sanitize::untrusted(&crate::sanitize::truncated(unexpected, 20))
+                crate::text::sanitize::untrusted(&crate::text::sanitize::truncated(unexpected, 20))
             )));
         }
     }
@@ -504,7 +504,7 @@ fn branch(text: &str) -> Result<String, ValueProblem> {
     let branch = text.trim();
     if branch.is_empty() {
         Err(ValueProblem::Blank)
-    } else if crate::deployment::is_branch(branch) {
+    } else if crate::api::deployment::is_branch(branch) {
         Ok(branch.to_owned())
     } else {
         Err(ValueProblem::NotABranch)

@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use crate::failure::Refusal;
-use crate::poll::Ending;
-use crate::progress::Progress;
-use crate::signals::Signal;
+use crate::api::failure::Refusal;
+use crate::run::poll::Ending;
+use crate::run::progress::Progress;
+use crate::run::signals::Signal;
 use crate::watch::Verdict;
 
 /// Every exit code the gate gives: the one place a number is written. `--help` and the

@@ -11,12 +11,12 @@ use std::time::Duration;
 use tokio::time::{Instant, sleep_until, timeout_at};
 use tracing::{info, warn};
 
-use crate::classify::{Call, Start};
-use crate::duration;
-use crate::failure::{Failure, Refusal, Trouble};
-use crate::outcome::Timeout;
-use crate::progress::Progress;
-use crate::schedule::Schedule;
+use crate::api::classify::{Call, Start};
+use crate::api::failure::{Failure, Refusal, Trouble};
+use crate::run::outcome::Timeout;
+use crate::run::progress::Progress;
+use crate::run::schedule::Schedule;
+use crate::settings::duration;
 
 pub(crate) struct PollSettings {
     pub initial: Duration,
@@ -29,7 +29,7 @@ const HEARTBEAT: Duration = Duration::from_mins(1);
 
 /// How the loop ended before what it waited for came. A timeout here is
 /// [`Timeout::Deadline`] or [`Timeout::RetryAfter`]: whether the API was unreachable is decided
-/// from the whole run, in [`Outcome::of`](crate::outcome::Outcome::of).
+/// from the whole run, in [`Outcome::of`](crate::run::outcome::Outcome::of).
 #[derive(Debug)]
 pub(crate) enum Ending {
     TimedOut(Timeout),

@@ -233,7 +233,7 @@ mod tests {
     /// end-to-end test in tests/tls.rs looks for.
     #[test]
     fn a_client_that_cannot_be_set_up_is_refused_in_one_line() {
-        let refusal = crate::failure::Refusal::Setup(crate::client::ClientError::Tls(
+        let refusal = crate::api::failure::Refusal::Setup(crate::api::client::ClientError::Tls(
             TlsError::NoRoots("the system"),
         ));
         assert_eq!(

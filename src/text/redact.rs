@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::sanitize::is_hidden;
+use crate::text::sanitize::is_hidden;
 
 pub(crate) const REDACTED: &str = "<redacted>";
 

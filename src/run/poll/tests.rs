@@ -5,11 +5,11 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 
 use super::*;
-use crate::classify::Origin;
-use crate::failure::{NotAJob, Refusal, Transient, Trouble};
-use crate::job::{Job, Status};
-use crate::outcome::Outcome;
-use crate::progress::CREATED_NOT_FOUND_GRACE;
+use crate::api::classify::Origin;
+use crate::api::failure::{NotAJob, Refusal, Transient, Trouble};
+use crate::api::job::{Job, Status};
+use crate::run::outcome::Outcome;
+use crate::run::progress::CREATED_NOT_FOUND_GRACE;
 use crate::watch::job::FOLLOW_UP_GRACE;
 use crate::watch::job::Judging;
 use crate::watch::{self, Verdict};

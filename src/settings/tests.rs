@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 
 use super::*;
-use crate::job::IdProblem;
+use crate::api::job::IdProblem;
 
 const KEY: &str = "mint_test_0123456789";
 
@@ -539,7 +539,7 @@ fn help_lists_every_setting_with_its_variable_and_default_in_100_columns() {
             "{var:?} missing:\n{help}"
         );
     }
-    for exit in crate::outcome::Exit::ALL {
+    for exit in crate::run::outcome::Exit::ALL {
         assert!(
             help.contains(&format!("{:>3}  {}", exit.code(), exit.meaning())),
             "exit {} missing",
@@ -588,7 +588,7 @@ fn the_readme_tables_match_the_definitions() {
         .take_while(|line| !line.starts_with("## Outputs"))
         .collect::<Vec<_>>()
         .join("\n");
-    for exit in crate::outcome::Exit::ALL {
+    for exit in crate::run::outcome::Exit::ALL {
         assert!(
             rows.contains(&format!("| {} |", exit.code()))
                 || rows.contains(&format!(" {} / ", exit.code()))

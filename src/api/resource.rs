@@ -6,9 +6,9 @@
 
 use serde_json::Value;
 
-use crate::deployment::{AutomationRun, Deployment, Triggered};
-use crate::failure::NotAJob;
-use crate::job::{Job, no_status};
+use crate::api::deployment::{AutomationRun, Deployment, Triggered};
+use crate::api::failure::NotAJob;
+use crate::api::job::{Job, no_status};
 
 /// What an answer is about, as messages name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

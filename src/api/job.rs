@@ -6,8 +6,8 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::failure::NotAJob;
-use crate::sanitize::{is_hidden, quoted, truncated};
+use crate::api::failure::NotAJob;
+use crate::text::sanitize::{is_hidden, quoted, truncated};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Status {
