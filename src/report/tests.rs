@@ -269,3 +269,52 @@ fn a_refused_automation_is_summarised_as_one() {
     );
     assert_eq!(report.verdict(), "automation \"daily\": no");
 }
+
+/// An automation run's answer too long for stdout still shows its ids there.
+#[test]
+fn an_automation_answer_over_the_stdout_limit_shows_its_ids() {
+    let mut config = Config::example();
+    config.task = crate::settings::Task::Automation {
+        automation_id: "daily".into(),
+    };
+    let mut progress = Progress::new(&config.task);
+    let answer = serde_json::json!({
+        "schemaId": "s", "instanceId": "inst_1", "jobId": "job_9", "pad": "x".repeat(STDOUT_LIMIT)
+    });
+    let run = crate::api::deployment::AutomationRun::read(answer).unwrap();
+    crate::watch::automation::Watch::started(&mut progress, run);
+    let report = Report {
+        outcome: &Outcome::Started,
+        progress: &progress,
+        config: &config,
+        elapsed: Duration::from_secs(1),
+    };
+    assert_eq!(
+        report.stdout_line().as_deref(),
+        Some(r#"{"instanceId":"inst_1","jobId":"job_9"}"#)
+    );
+}
+
+/// Stopped while the agent's preview was being triggered: the verdict is about the preview,
+/// and its last status is the preview's, not the job's.
+#[test]
+fn a_run_stopped_before_the_agents_preview_started_names_the_preview() {
+    let body = r#"{"status":"completed","prLink":"https://github.com/o/r/pull/1","source":{"ref":"feat"}}"#;
+    let mut progress = progress(Some(body));
+    let preview = crate::watch::deployment::Watch::agent_preview();
+    progress.begin(crate::watch::Watching::Deployment(preview));
+    let mut config = Config::example();
+    config.preview = true;
+    let outcome = Outcome::Cancelled(Signal::Terminate);
+    let report = Report {
+        outcome: &outcome,
+        progress: &progress,
+        config: &config,
+        elapsed: Duration::from_secs(1),
+    };
+    assert_eq!(
+        report.verdict(),
+        "the preview of the agent's branch: cancelled by SIGTERM (last status: none)"
+    );
+    assert_eq!(report.fields()[0], ("status", "completed".to_owned()));
+}
