@@ -264,24 +264,10 @@ pub fn duration(data: &[u8]) {
     }
 }
 
-/// The outputs action.yml declares.
-const OUTPUTS: [&str; 10] = [
-    "status",
-    "pr_link",
-    "job_id",
-    "result",
-    "repository",
-    "ref",
-    "deployment_id",
-    "deployment_status",
-    "preview_url",
-    "automation_run_id",
-];
-
 /// Output values, separated by 0xFF bytes (never in UTF-8), written to `$GITHUB_OUTPUT` and
 /// read back as the runner reads it: every name and value comes back exactly, and nothing else.
 pub fn github_output(data: &[u8]) {
-    let fields: Vec<(&str, String)> = OUTPUTS
+    let fields: Vec<(&str, String)> = report::OUTPUTS
         .into_iter()
         .zip(data.split(|&b| b == 0xff))
         .map(|(name, value)| (name, String::from_utf8_lossy(value).into_owned()))

@@ -34,7 +34,7 @@ pub(crate) const STDOUT_LIMIT: usize = 16 * 1024;
 
 /// The outputs action.yml declares, in the order they are written: each is always written,
 /// empty when it does not apply to the run.
-const OUTPUTS: [&str; 10] = [
+pub(crate) const OUTPUTS: [&str; 10] = [
     "status",
     "pr_link",
     "job_id",

@@ -248,49 +248,58 @@ fn every_kind_owns_only_declared_outputs() {
     }
 }
 
-/// An automation whose trigger was refused is summarised as an automation, with no run.
-#[test]
-fn a_refused_automation_is_summarised_as_one() {
+/// `check` on the report of `outcome` after `progress`, with `config`.
+fn reported<T>(
+    config: &Config,
+    progress: &Progress,
+    outcome: &Outcome,
+    check: impl FnOnce(&Report<'_>) -> T,
+) -> T {
+    check(&Report {
+        outcome,
+        progress,
+        config,
+        elapsed: Duration::from_secs(1),
+    })
+}
+
+fn automation_config() -> Config {
     let mut config = Config::example();
     config.task = crate::settings::Task::Automation {
         automation_id: "daily".into(),
     };
+    config
+}
+
+/// An automation whose trigger was refused is summarised as an automation, with no run.
+#[test]
+fn a_refused_automation_is_summarised_as_one() {
+    let config = automation_config();
     let progress = Progress::new(&config.task);
     let outcome = Outcome::ApiError(crate::api::failure::Refusal::Client("no".into()));
-    let report = Report {
-        outcome: &outcome,
-        progress: &progress,
-        config: &config,
-        elapsed: Duration::from_secs(1),
-    };
+    let (summary, verdict) = reported(&config, &progress, &outcome, |report| {
+        (report.summary("api_error"), report.verdict())
+    });
     assert_eq!(
-        report.summary("api_error"),
+        summary,
         "### Mintlify automation: api_error\n\n| automation run | job |\n| --- | --- |\n| none | none |\n"
     );
-    assert_eq!(report.verdict(), "automation \"daily\": no");
+    assert_eq!(verdict, "automation \"daily\": no");
 }
 
 /// An automation run's answer too long for stdout still shows its ids there.
 #[test]
 fn an_automation_answer_over_the_stdout_limit_shows_its_ids() {
-    let mut config = Config::example();
-    config.task = crate::settings::Task::Automation {
-        automation_id: "daily".into(),
-    };
+    let config = automation_config();
     let mut progress = Progress::new(&config.task);
     let answer = serde_json::json!({
         "schemaId": "s", "instanceId": "inst_1", "jobId": "job_9", "pad": "x".repeat(STDOUT_LIMIT)
     });
     let run = crate::api::deployment::AutomationRun::read(answer).unwrap();
     crate::watch::automation::Watch::started(&mut progress, run);
-    let report = Report {
-        outcome: &Outcome::Started,
-        progress: &progress,
-        config: &config,
-        elapsed: Duration::from_secs(1),
-    };
+    let line = reported(&config, &progress, &Outcome::Started, |r| r.stdout_line());
     assert_eq!(
-        report.stdout_line().as_deref(),
+        line.as_deref(),
         Some(r#"{"instanceId":"inst_1","jobId":"job_9"}"#)
     );
 }
@@ -306,15 +315,12 @@ fn a_run_stopped_before_the_agents_preview_started_names_the_preview() {
     let mut config = Config::example();
     config.preview = true;
     let outcome = Outcome::Cancelled(Signal::Terminate);
-    let report = Report {
-        outcome: &outcome,
-        progress: &progress,
-        config: &config,
-        elapsed: Duration::from_secs(1),
-    };
+    let (verdict, fields) = reported(&config, &progress, &outcome, |report| {
+        (report.verdict(), report.fields())
+    });
     assert_eq!(
-        report.verdict(),
+        verdict,
         "the preview of the agent's branch: cancelled by SIGTERM (last status: none)"
     );
-    assert_eq!(report.fields()[0], ("status", "completed".to_owned()));
+    assert_eq!(fields[0], ("status", "completed".to_owned()));
 }
