@@ -1,8 +1,8 @@
 //! What can go wrong with a request, as types: [`Trouble`] that may pass by waiting, and a
 //! [`Refusal`] that will not. Each message lives in its `Display`; a setting that these
 //! messages or a run's verdict send the user to check is named through [`Var`] (the refusals of
-//! the settings themselves, in `config`, and the exit codes' meanings, in `outcome`, spell their
-//! names out). Server text in a message is already escaped for a log line.
+//! the settings themselves, in `settings`, and the exit codes' meanings, in `run::outcome`,
+//! spell their names out). Server text in a message is already escaped for a log line.
 
 use std::fmt;
 use std::time::Duration;

@@ -1,10 +1,10 @@
-//! Which CA roots the API's certificate is checked against. `config` resolves the settings that
+//! Which CA roots the API's certificate is checked against. `settings` resolves the settings that
 //! choose them ([`Roots`], through the injected environment, never the process's); this module
 //! turns them into the client's TLS setup, once, when the client is built, and only for an
 //! `https` API: plain http to this machine never makes a TLS connection (no proxy, no
 //! redirects), so it reads none.
 //!
-//! - `SSL_CERT_FILE` (when not empty) replaces the system store, on every platform. `config`
+//! - `SSL_CERT_FILE` (when not empty) replaces the system store, on every platform. `settings`
 //!   reads it whole and refuses one without a usable certificate, by name.
 //! - Linux and the other Unixes: `SSL_CERT_DIR`'s directories, when set, beside the bundle;
 //!   else the system's bundle, one file, from the first of the usual paths that holds

@@ -14,7 +14,7 @@ use crate::watch::Watch as _;
 use crate::watch::deployment::{Asked, Verdict, Watch};
 
 impl Watch {
-    /// " at <preview URL>", when the trigger gave one.
+    /// `" at <preview URL>"`, when the trigger gave one.
     fn preview_at(&self) -> String {
         self.preview_url
             .as_deref()
