@@ -81,7 +81,7 @@ impl Report<'_> {
 
     /// What the verdict is about.
     pub(crate) fn who(&self) -> String {
-        self.current().watch().who()
+        self.current().stage().who()
     }
 
     /// What the stages before the current one say before its verdict.
@@ -125,7 +125,7 @@ impl Report<'_> {
 
     /// The last status seen of what the run waits on now, escaped.
     pub(crate) fn last_status(&self) -> String {
-        let status = self.current().watch().status();
+        let status = self.current().stage().status();
         status.unwrap_or_else(|| "none".to_owned())
     }
 

@@ -1,7 +1,9 @@
 //! What a run waits on: an agent job, a deployment (production or preview), an automation
-//! run. Each kind is a module of its own, with its verdict, its watch state and its words in
-//! the report; this module is the registry that names them, so the loop, the outcome and the
-//! report speak of any kind through one type.
+//! run. Each kind is a module of its own, with its verdict, its watch state, its polls or
+//! triggers and its words in the report; this module is the registry that names them, so the
+//! loop, the outcome and the report speak of any kind through one type. A new kind is its
+//! module, a variant of [`Watching`] (with its arm in `first`, `stage` and `words`) and, if it
+//! ends in a verdict of its own, a variant of [`Verdict`] (with its arm in each method).
 
 pub(crate) mod automation;
 pub(crate) mod deployment;
@@ -39,7 +41,7 @@ impl Watching {
     }
 
     /// The stage as the loop and the verdict speak of any kind.
-    pub(crate) fn watch(&self) -> &dyn Watch {
+    pub(crate) fn stage(&self) -> &dyn Stage {
         match self {
             Watching::Job(watch) => watch,
             Watching::Deployment(watch) => watch,
@@ -58,7 +60,7 @@ impl Watching {
 }
 
 /// What the loop and the verdict ask of any kind.
-pub(crate) trait Watch {
+pub(crate) trait Stage {
     /// What log lines and the verdict call it: `job "…"`, `deployment "…"`, `the preview of
     /// branch "…"`. Server text in it is escaped.
     fn who(&self) -> String;

@@ -116,7 +116,7 @@ impl Outcome {
             // [4]`), but an API error.
             Ending::TimedOut(Timeout::Deadline) => match progress.never_read() {
                 Some(reason) => {
-                    Outcome::ApiError(progress.current().watch().never_read(reason.clone()))
+                    Outcome::ApiError(progress.current().stage().never_read(reason.clone()))
                 }
                 None => Outcome::TimedOut(Timeout::Deadline),
             },

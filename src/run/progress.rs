@@ -130,7 +130,7 @@ impl Progress {
     pub(crate) fn never_read(&self) -> Option<&NotAJob> {
         self.not_one
             .as_ref()
-            .filter(|_| !self.current().watch().read_one())
+            .filter(|_| !self.current().stage().read_one())
     }
 
     /// The last failure that was retried, unless an answer came after it.
@@ -150,12 +150,12 @@ impl Progress {
 
     /// What the run waits on now, as a log line names it.
     pub(crate) fn subject(&self) -> String {
-        self.current().watch().who()
+        self.current().stage().who()
     }
 
     /// The current stage's last status, for a heartbeat.
     pub(crate) fn status(&self) -> String {
-        let status = self.current().watch().status();
+        let status = self.current().stage().status();
         status.unwrap_or_else(|| "no status yet".to_owned())
     }
 

@@ -12,7 +12,7 @@ use crate::report::{Report, Words, stdout_json};
 use crate::run::poll::{Ending, PollSettings, send_until_answered};
 use crate::run::progress::Progress;
 use crate::text::sanitize::{markdown, quoted, untrusted};
-use crate::watch::{Watch as _, Watching};
+use crate::watch::{Stage as _, Watching};
 
 pub(crate) struct Watch {
     /// The automation, as the settings name it.
@@ -44,7 +44,7 @@ impl Watch {
     }
 }
 
-impl super::Watch for Watch {
+impl super::Stage for Watch {
     fn who(&self) -> String {
         format!("automation {}", quoted(&self.automation_id))
     }

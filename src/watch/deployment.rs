@@ -124,7 +124,7 @@ impl Watch {
     }
 }
 
-impl super::Watch for Watch {
+impl super::Stage for Watch {
     fn who(&self) -> String {
         match (&self.id, &self.asked) {
             (Some(_), _) | (None, Asked::Given) => format!("deployment {}", self.label()),

@@ -101,7 +101,7 @@ impl Watch {
     }
 }
 
-impl super::Watch for Watch {
+impl super::Stage for Watch {
     fn who(&self) -> String {
         format!("job {}", self.label())
     }

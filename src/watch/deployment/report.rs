@@ -10,7 +10,7 @@ use crate::report::{Report, Words, stdout_json};
 use crate::run::outcome::Outcome;
 use crate::settings::duration::display;
 use crate::text::sanitize::{markdown, quoted, untrusted};
-use crate::watch::Watch as _;
+use crate::watch::Stage as _;
 use crate::watch::deployment::{Asked, Verdict, Watch};
 
 impl Watch {
