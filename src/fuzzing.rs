@@ -5,18 +5,18 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::classify::{
+use crate::api::classify::{
     Answer, Body, Call, Origin, Start, Target, classify, classify_as, parse_retry_after,
 };
-use crate::deployment::{self, AutomationRun, Deployment, Triggered};
-use crate::duration;
-use crate::failure::Failure;
-use crate::job::{self, Job, check_id};
-use crate::redact::Redactor;
+use crate::api::deployment::{self, AutomationRun, Deployment, Triggered};
+use crate::api::failure::Failure;
+use crate::api::job::{self, Job, check_id};
+use crate::api::resource::{Identity, Reading as _};
 use crate::report;
-use crate::resource::{Identity, Reading as _};
 use crate::runner;
-use crate::sanitize::is_hidden;
+use crate::settings::duration;
+use crate::text::redact::Redactor;
+use crate::text::sanitize::is_hidden;
 
 /// The key the fuzzed answers are redacted for: a seed holds it, raw and JSON-escaped.
 const KEY: &str = "mint_fuzz_key";
@@ -270,24 +270,10 @@ pub fn duration(data: &[u8]) {
     }
 }
 
-/// The outputs action.yml declares.
-const OUTPUTS: [&str; 10] = [
-    "status",
-    "pr_link",
-    "job_id",
-    "result",
-    "repository",
-    "ref",
-    "deployment_id",
-    "deployment_status",
-    "preview_url",
-    "automation_run_id",
-];
-
 /// Output values, separated by 0xFF bytes (never in UTF-8), written to `$GITHUB_OUTPUT` and
 /// read back as the runner reads it: every name and value comes back exactly, and nothing else.
 pub fn github_output(data: &[u8]) {
-    let fields: Vec<(&str, String)> = OUTPUTS
+    let fields: Vec<(&str, String)> = report::OUTPUTS
         .into_iter()
         .zip(data.split(|&b| b == 0xff))
         .map(|(name, value)| (name, String::from_utf8_lossy(value).into_owned()))

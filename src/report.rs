@@ -1,26 +1,27 @@
 //! The report of a run, as text, in each form a CI reads: the `$GITHUB_OUTPUT` entries, a
 //! dotenv file, the step summary, an annotation and one JSON line on stdout. Server text is
-//! escaped for each place. Nothing here writes: [`crate::outputs`] puts the text in files.
+//! escaped for each place. Nothing here writes: [`crate::report::outputs`] puts the text in files.
 
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::Value;
 use tracing::warn;
 
-use crate::classify::Start;
-use crate::config::Config;
-use crate::duration::display;
-use crate::failure::Var;
-use crate::job::{self, Job, Status};
-use crate::outcome::{Outcome, Timeout};
-use crate::poll::Progress;
-use crate::sanitize::{json_line, markdown, quoted, untrusted, workflow_data};
+use crate::api::classify::Start;
+use crate::api::failure::Var;
+use crate::api::job;
+use crate::run::outcome::{Outcome, Timeout};
+use crate::run::progress::Progress;
+use crate::settings::Config;
+use crate::settings::duration::display;
+use crate::text::sanitize::{json_line, quoted, untrusted, workflow_data};
+use crate::watch::Watching;
 
 /// The most bytes an output value may take, escaped.
 fn output_limit(name: &str) -> usize {
     match name {
         "pr_link" => job::PR_LINK_LIMIT,
-        "preview_url" => crate::deployment::PREVIEW_URL_LIMIT,
+        "preview_url" => crate::api::deployment::PREVIEW_URL_LIMIT,
         "deployment_status" => 128,
         "repository" => job::REPOSITORY_LIMIT,
         "job_id" | "deployment_id" | "automation_run_id" => job::ID_LIMIT,
@@ -31,6 +32,21 @@ fn output_limit(name: &str) -> usize {
 /// The longest stdout line: the answer as sent when it fits, else only the fields read.
 pub(crate) const STDOUT_LIMIT: usize = 16 * 1024;
 
+/// The outputs action.yml declares, in the order they are written: each is always written,
+/// empty when it does not apply to the run.
+pub(crate) const OUTPUTS: [&str; 10] = [
+    "status",
+    "pr_link",
+    "job_id",
+    "result",
+    "repository",
+    "ref",
+    "deployment_id",
+    "deployment_status",
+    "preview_url",
+    "automation_run_id",
+];
+
 pub(crate) struct Report<'a> {
     pub outcome: &'a Outcome,
     pub progress: &'a Progress,
@@ -38,48 +54,65 @@ pub(crate) struct Report<'a> {
     pub elapsed: Duration,
 }
 
+/// What the report asks of each kind of thing a run waits on: its words, for each place they
+/// go. Server text in them is bounded where it was read and escaped here, by the kind, for the
+/// place it goes (`untrusted`, `markdown`, `json_line`).
+pub(crate) trait Words {
+    /// The step summary's title for a run that begins with it: "agent", "deployment", ...
+    fn title(&self) -> &'static str;
+    /// The outputs it owns, by action.yml's names, escaped.
+    fn outputs(&self) -> Vec<(&'static str, String)>;
+    /// Its last answer for stdout, on one line ([`stdout_json`]); `None` before the first.
+    fn stdout_line(&self) -> Option<String>;
+    /// Its part of the step summary, its share of the run's `polls` in it.
+    fn table(&self, report: &Report<'_>, polls: u32) -> String;
+    /// What a verdict on a later stage says of it first ("job … completed, PR …; ").
+    fn lead_in(&self) -> String;
+    /// The verdict when the deadline passed before it ended.
+    fn timed_out(&self, report: &Report<'_>) -> String;
+    /// The verdict when it was started and is not waited on.
+    fn started(&self, report: &Report<'_>) -> String;
+}
+
 impl Report<'_> {
-    fn last(&self) -> Option<&Job> {
-        self.progress.last.as_ref()
+    fn current(&self) -> &Watching {
+        self.progress.current()
     }
 
-    fn job_id(&self) -> &str {
-        self.progress.job_id.as_deref().unwrap_or_default()
+    /// What the verdict is about.
+    pub(crate) fn who(&self) -> String {
+        self.current().stage().who()
     }
 
-    pub(crate) fn pr_link(&self) -> Option<&str> {
-        self.last().and_then(|job| job.pr_link.as_deref())
+    /// What the stages before the current one say before its verdict.
+    pub(crate) fn lead_in(&self) -> String {
+        let stages: Vec<&Watching> = self.progress.stages().map(|(stage, _)| stage).collect();
+        let before = stages.split_last().map_or(&[][..], |(_, before)| before);
+        before.iter().map(|stage| stage.words().lead_in()).collect()
     }
 
-    /// The outputs, by the names action.yml declares. Server text is bounded where it is read
-    /// and escaped here, so a later step that shows it shows what it is.
+    /// The outputs, by the names action.yml declares, each from the kind that owns it. Server
+    /// text is bounded where it is read and escaped by its kind, so a later step that shows
+    /// it shows what it is.
     ///
     /// Each value is bounded in bytes once escaped, so the whole report stays under GitLab's
     /// 5,120-byte cap on a dotenv report; a value over its bound is written empty, with a
     /// warning.
     pub(crate) fn fields(&self) -> [(&'static str, String); 10] {
-        let last = |field: fn(&Job) -> Option<&str>| {
-            untrusted(self.last().and_then(field).unwrap_or_default())
-        };
-        let fields = [
-            (
-                "status",
-                last(|job| job.status.as_ref().map(Status::as_str)),
-            ),
-            ("pr_link", self.pr_link().unwrap_or_default().to_owned()),
-            ("job_id", untrusted(self.job_id())),
-            ("result", self.outcome.result().to_owned()),
-            ("repository", last(|job| job.repository.as_deref())),
-            ("ref", last(|job| job.git_ref.as_deref())),
-            ("deployment_id", self.deployment_id()),
-            ("deployment_status", self.deployment_status()),
-            (
-                "preview_url",
-                self.preview_url().unwrap_or_default().to_owned(),
-            ),
-            ("automation_run_id", self.automation_run_id()),
-        ];
-        fields.map(|(name, value)| {
+        let owned: Vec<(&'static str, String)> = self
+            .progress
+            .stages()
+            .flat_map(|(stage, _)| stage.words().outputs())
+            .collect();
+        OUTPUTS.map(|name| {
+            let value = match name {
+                "result" => self.outcome.result().to_owned(),
+                _ => owned
+                    .iter()
+                    .find(|(owner, _)| *owner == name)
+                    .map(|(_, value)| value.clone())
+                    .unwrap_or_default(),
+            };
             let limit = output_limit(name);
             if value.len() > limit {
                 warn!("output {name} is over {limit} bytes once escaped; it is written empty");
@@ -90,67 +123,21 @@ impl Report<'_> {
         })
     }
 
-    /// The last status seen of what the run waited on last: the deployment once it has one.
+    /// The last status seen of what the run waits on now, escaped.
     pub(crate) fn last_status(&self) -> String {
-        match &self.progress.deployment {
-            Some(deployment) => untrusted(deployment.status_text().unwrap_or("none")),
-            None => self.job_status(),
-        }
-    }
-
-    /// The job's last status seen.
-    fn job_status(&self) -> String {
-        self.last()
-            .and_then(|job| job.status.as_ref())
-            .map_or_else(|| "none".to_owned(), |status| untrusted(status.as_str()))
+        let status = self.current().stage().status();
+        status.unwrap_or_else(|| "none".to_owned())
     }
 
     /// The verdict in one sentence, with what to do when it is not a pass. Server text in it
     /// is escaped already.
     pub(crate) fn verdict(&self) -> String {
-        let job = self.progress.label();
         let who = self.who();
         let timeout = display(self.config.timeout);
         match self.outcome {
-            Outcome::Completed => match self.pr_link() {
-                Some(link) => format!("job {job} completed, PR {link}"),
-                None => format!("job {job} completed without a PR (no file changed)"),
-            },
-            Outcome::Failed => format!("job {job} failed: see the job in the Mintlify dashboard"),
-            Outcome::Archived { allowed: true } => {
-                format!(
-                    "job {job} was archived, which {} accepts",
-                    Var::AllowArchived
-                )
-            }
-            Outcome::Archived { allowed: false } => {
-                format!(
-                    "job {job} was archived: set {}=true to accept that",
-                    Var::AllowArchived
-                )
-            }
-            Outcome::Deployed | Outcome::DeploymentFailed => self.deployment_ended(),
-            Outcome::TimedOut(Timeout::Deadline)
-                if self.progress.deployment.is_some()
-                    || self.preview_pending()
-                    || !self.config.task.is_agent() =>
-            {
-                self.deployment_timed_out()
-            }
-            Outcome::Started if !self.config.task.is_agent() => self.triggered(),
-            Outcome::TimedOut(Timeout::Deadline) => {
-                let mut seen = format!("last status: {}", self.last_status());
-                if self.progress.not_active_since_follow_up() {
-                    seen.push_str(", from before the follow-up: the job was not seen active since");
-                }
-                if let Some(trouble) = self.progress.last_trouble() {
-                    seen.push_str(&format!("; last problem: {trouble}"));
-                }
-                format!(
-                    "job {job} has no final status after {timeout} ({seen}): raise {} or check the job in the Mintlify dashboard",
-                    Var::Timeout
-                )
-            }
+            Outcome::Ended(verdict) => verdict.sentence(self),
+            Outcome::TimedOut(Timeout::Deadline) => self.current().words().timed_out(self),
+            Outcome::Started => self.current().words().started(self),
             Outcome::TimedOut(Timeout::Unreachable) => format!(
                 "{who}: the API at {url} could not be reached in {timeout} ({}): check {}, DNS, the network and any HTTPS_PROXY from this runner; curl -sS {url} shows the same error",
                 self.progress
@@ -165,17 +152,6 @@ impl Report<'_> {
                 Var::Timeout
             ),
             Outcome::ApiError(refusal) => format!("{who}: {refusal}"),
-            Outcome::CompletedWithoutPr => {
-                format!(
-                    "job {job} completed without a PR, and {} asks for one",
-                    Var::RequirePr
-                )
-            }
-            Outcome::Started => format!(
-                "job {job} started ({}); not waiting, as {}=false asks",
-                self.last_status(),
-                Var::Wait
-            ),
             Outcome::Cancelled(signal) => {
                 let in_flight = match self.progress.start_in_flight() {
                     Some(Start::Create) => format!(
@@ -195,49 +171,58 @@ impl Report<'_> {
         }
     }
 
-    /// The answer as sent (decoded and redacted), on one line, when it is small; else the
-    /// fields this gate read from it, so stdout stays bounded.
-    pub(crate) fn stdout_line(&self) -> Option<String> {
-        if let Some(line) = self.deployment_stdout_line() {
-            return Some(line);
-        }
-        let job = self.last()?;
-        let line = json_line(&job.raw);
-        if line.len() <= STDOUT_LIMIT {
-            return Some(line);
-        }
-        warn!(
-            "the answer is over {} KiB: stdout shows only the fields read from it",
-            STDOUT_LIMIT / 1024
-        );
-        Some(json_line(&json!({
-            "id": job.id,
-            "status": job.status.as_ref().map(Status::as_str),
-            "prLink": job.pr_link,
-            "source": {"repository": job.repository, "ref": job.git_ref},
-        })))
+    /// The verdict on something that was to be triggered and was not, before the deadline.
+    pub(crate) fn not_triggered(&self) -> String {
+        format!(
+            "{}{} was not triggered before the deadline of {}{}: raise {} or run it again later",
+            self.lead_in(),
+            self.who(),
+            display(self.config.timeout),
+            self.last_problem(),
+            Var::Timeout
+        )
     }
 
-    /// The summary table; `result` is what the `result` output says, or that none was written.
-    pub(crate) fn summary(&self, result: &str) -> String {
-        if !self.config.task.is_agent() {
-            return self.deployment_summary(result);
-        }
-        let deployment = if self.progress.deployment.is_some() {
-            self.deployment_table()
-        } else {
-            String::new()
-        };
-        let job = format!(
-            "### Mintlify agent: {result}\n\n| job | status | PR | elapsed | polls |\n| --- | --- | --- | --- | --- |\n| {} | {} | {} | {} | {} |\n",
-            markdown(self.job_id()),
-            markdown(&self.job_status()),
-            markdown(self.pr_link().unwrap_or("none")),
-            display(self.elapsed),
-            self.progress.polls - self.deployment_polls()
-        );
-        job + &deployment
+    /// The last failure that was retried, as the end of a sentence, when there was one.
+    pub(crate) fn last_problem(&self) -> String {
+        self.progress
+            .last_trouble()
+            .map(|trouble| format!("; last problem: {trouble}"))
+            .unwrap_or_default()
     }
+
+    /// The last answer of what the run waited on last that has one.
+    pub(crate) fn stdout_line(&self) -> Option<String> {
+        let mut stages = self.progress.stages().collect::<Vec<_>>().into_iter().rev();
+        stages.find_map(|(stage, _)| stage.words().stdout_line())
+    }
+
+    /// The summary; `result` is what the `result` output says, or that none was written.
+    pub(crate) fn summary(&self, result: &str) -> String {
+        let mut stages = self.progress.stages();
+        let title = stages
+            .next()
+            .map_or("agent", |(first, _)| first.words().title());
+        let mut text = format!("### Mintlify {title}: {result}\n\n");
+        for (stage, polls) in self.progress.stages() {
+            text.push_str(&stage.words().table(self, polls));
+        }
+        text
+    }
+}
+
+/// An answer as sent (decoded and redacted), on one line, when it is small; else only the
+/// `fields` read from it, so stdout stays bounded.
+pub(crate) fn stdout_json(raw: &Value, fields: impl FnOnce() -> Value) -> String {
+    let line = json_line(raw);
+    if line.len() <= STDOUT_LIMIT {
+        return line;
+    }
+    warn!(
+        "the answer is over {} KiB: stdout shows only the fields read from it",
+        STDOUT_LIMIT / 1024
+    );
+    json_line(&fields())
 }
 
 /// The verdict as one workflow command, so it shows on the run's summary page.
@@ -291,5 +276,7 @@ pub(crate) fn dotenv_text(fields: &[(&str, String)]) -> String {
     text
 }
 
+pub(crate) mod logging;
+pub(crate) mod outputs;
 #[cfg(test)]
 mod tests;

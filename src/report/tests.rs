@@ -2,14 +2,21 @@
 #![allow(clippy::redundant_closure_for_method_calls)]
 
 use super::*;
-use crate::signals::Signal;
+use crate::api::job::Job;
+use crate::run::signals::Signal;
+use crate::watch::Verdict;
+use crate::watch::job::Verdict as JobVerdict;
+
+const COMPLETED: Outcome = Outcome::Ended(Verdict::Job(JobVerdict::Completed));
+const FAILED: Outcome = Outcome::Ended(Verdict::Job(JobVerdict::Failed));
 
 fn progress(body: Option<&str>) -> Progress {
-    let mut progress = Progress::new(Some("job_1"));
+    let first = crate::watch::Watching::Job(crate::watch::job::Watch::new(Some("job_1")));
+    let mut progress = Progress::of(first);
     progress.polls = 7;
     if let Some(body) = body {
         let job = Job::read(serde_json::from_str(body).unwrap()).unwrap();
-        progress.observe(job);
+        crate::watch::job::observe(&mut progress, job);
     }
     progress
 }
@@ -29,7 +36,7 @@ fn with<T>(outcome: &Outcome, body: Option<&str>, check: impl FnOnce(&Report<'_>
 #[test]
 fn fields_carry_the_last_job_and_the_verdict() {
     let body = r#"{"status":"completed","prLink":"https://github.com/o/r/pull/1","source":{"repository":"https://github.com/o/r","ref":"main"}}"#;
-    let fields = with(&Outcome::Completed, Some(body), |r| r.fields());
+    let fields = with(&COMPLETED, Some(body), |r| r.fields());
     let expected = [
         ("status", "completed"),
         ("pr_link", "https://github.com/o/r/pull/1"),
@@ -61,18 +68,18 @@ fn server_text_in_outputs_is_escaped_for_a_person() {
 fn the_annotation_is_one_line_whatever_the_server_sent() {
     let report_annotation = |report: &Report<'_>| {
         annotation(
-            report.outcome.exit() == crate::outcome::Exit::Pass,
+            report.outcome.exit() == crate::run::outcome::Exit::Pass,
             &report.verdict(),
         )
     };
     let body = r#"{"status":"completed","prLink":"https://x/%0A::error::forged"}"#;
-    let annotation = with(&Outcome::Completed, Some(body), report_annotation);
+    let annotation = with(&COMPLETED, Some(body), report_annotation);
     assert_eq!(annotation.lines().count(), 1);
     assert_eq!(
         annotation,
         "::notice::job job_1 completed, PR https://x/%250A::error::forged"
     );
-    let failure = with(&Outcome::Failed, Some(body), report_annotation);
+    let failure = with(&FAILED, Some(body), report_annotation);
     assert!(
         failure.starts_with("::error::job job_1 failed"),
         "{failure}"
@@ -82,7 +89,7 @@ fn the_annotation_is_one_line_whatever_the_server_sent() {
 #[test]
 fn the_summary_escapes_server_text() {
     let body = r#"{"status":"completed","prLink":"https://x/a|b<script>"}"#;
-    let summary = with(&Outcome::Completed, Some(body), |r| r.summary("completed"));
+    let summary = with(&COMPLETED, Some(body), |r| r.summary("completed"));
     assert!(
         summary.contains("| job\\_1 | completed | https://x/a\\|b&lt;script&gt; | 1m05s | 7 |"),
         "{summary}"
@@ -123,7 +130,7 @@ fn verdicts_name_the_real_cause() {
 fn a_long_answer_prints_only_the_fields_read() {
     let body =
         serde_json::json!({ "status": "completed", "x": "y".repeat(STDOUT_LIMIT) }).to_string();
-    let line = with(&Outcome::Completed, Some(&body), |r| r.stdout_line()).unwrap();
+    let line = with(&COMPLETED, Some(&body), |r| r.stdout_line()).unwrap();
     assert!(line.len() < 200, "{line}");
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&line).unwrap()["status"],
@@ -199,9 +206,7 @@ fn the_readme_lists_every_output() {
         .take_while(|line| line.trim_start().starts_with("| `"))
         .filter_map(|line| line.split('`').nth(1))
         .collect();
-    let written = with(&Outcome::Completed, None, |r| {
-        r.fields().map(|(name, _)| name)
-    });
+    let written = with(&COMPLETED, None, |r| r.fields().map(|(name, _)| name));
     assert_eq!(listed, written);
 }
 
@@ -209,9 +214,7 @@ fn the_readme_lists_every_output() {
 /// the agent's and a deployment's outputs, or an automation's (with `job_id` and `result`).
 #[test]
 fn every_output_at_its_bound_fits_a_dotenv_report() {
-    let names = with(&Outcome::Completed, None, |r| {
-        r.fields().map(|(name, _)| name)
-    });
+    let names = with(&COMPLETED, None, |r| r.fields().map(|(name, _)| name));
     let size = |names: &mut dyn Iterator<Item = &&str>| -> usize {
         names
             .map(|name| name.len() + "=\n".len() + output_limit(name))
@@ -221,4 +224,103 @@ fn every_output_at_its_bound_fits_a_dotenv_report() {
     assert!(agent_and_preview < 5120, "{agent_and_preview}");
     let automation = ["job_id", "result", "automation_run_id"];
     assert!(size(&mut automation.iter()) < 5120);
+}
+
+/// A kind's output under a name action.yml does not declare would be dropped without a word.
+#[test]
+fn every_kind_owns_only_declared_outputs() {
+    use crate::settings::Task;
+    use crate::watch::deployment::Deploy;
+    let tasks = [
+        Task::Watch {
+            job_id: "job_1".into(),
+        },
+        Task::Deploy(Deploy::Production),
+        Task::Automation {
+            automation_id: "daily".into(),
+        },
+    ];
+    for task in tasks {
+        let first = crate::watch::Watching::first(&task);
+        for (name, _) in first.words().outputs() {
+            assert!(OUTPUTS.contains(&name), "{task:?}: {name}");
+        }
+    }
+}
+
+/// `check` on the report of `outcome` after `progress`, with `config`.
+fn reported<T>(
+    config: &Config,
+    progress: &Progress,
+    outcome: &Outcome,
+    check: impl FnOnce(&Report<'_>) -> T,
+) -> T {
+    check(&Report {
+        outcome,
+        progress,
+        config,
+        elapsed: Duration::from_secs(1),
+    })
+}
+
+fn automation_config() -> Config {
+    let mut config = Config::example();
+    config.task = crate::settings::Task::Automation {
+        automation_id: "daily".into(),
+    };
+    config
+}
+
+/// An automation whose trigger was refused is summarised as an automation, with no run.
+#[test]
+fn a_refused_automation_is_summarised_as_one() {
+    let config = automation_config();
+    let progress = Progress::new(&config.task);
+    let outcome = Outcome::ApiError(crate::api::failure::Refusal::Client("no".into()));
+    let (summary, verdict) = reported(&config, &progress, &outcome, |report| {
+        (report.summary("api_error"), report.verdict())
+    });
+    assert_eq!(
+        summary,
+        "### Mintlify automation: api_error\n\n| automation run | job |\n| --- | --- |\n| none | none |\n"
+    );
+    assert_eq!(verdict, "automation \"daily\": no");
+}
+
+/// An automation run's answer too long for stdout still shows its ids there.
+#[test]
+fn an_automation_answer_over_the_stdout_limit_shows_its_ids() {
+    let config = automation_config();
+    let mut progress = Progress::new(&config.task);
+    let answer = serde_json::json!({
+        "schemaId": "s", "instanceId": "inst_1", "jobId": "job_9", "pad": "x".repeat(STDOUT_LIMIT)
+    });
+    let run = crate::api::deployment::AutomationRun::read(answer).unwrap();
+    crate::watch::automation::Watch::started(&mut progress, run);
+    let line = reported(&config, &progress, &Outcome::Started, |r| r.stdout_line());
+    assert_eq!(
+        line.as_deref(),
+        Some(r#"{"instanceId":"inst_1","jobId":"job_9"}"#)
+    );
+}
+
+/// Stopped while the agent's preview was being triggered: the verdict is about the preview,
+/// and its last status is the preview's, not the job's.
+#[test]
+fn a_run_stopped_before_the_agents_preview_started_names_the_preview() {
+    let body = r#"{"status":"completed","prLink":"https://github.com/o/r/pull/1","source":{"ref":"feat"}}"#;
+    let mut progress = progress(Some(body));
+    let preview = crate::watch::deployment::Watch::agent_preview();
+    progress.begin(crate::watch::Watching::Deployment(preview));
+    let mut config = Config::example();
+    config.preview = true;
+    let outcome = Outcome::Cancelled(Signal::Terminate);
+    let (verdict, fields) = reported(&config, &progress, &outcome, |report| {
+        (report.verdict(), report.fields())
+    });
+    assert_eq!(
+        verdict,
+        "the preview of the agent's branch: cancelled by SIGTERM (last status: none)"
+    );
+    assert_eq!(fields[0], ("status", "completed".to_owned()));
 }

@@ -1,0 +1,277 @@
+//! A deployment (production or preview) as `GET /v1/project/update-status/{statusId}` reports
+//! it, and the answers to the calls that trigger a deployment, a preview or an automation.
+//! Read as a job is, through the same field reader: strictly in shape (a JSON object),
+//! leniently in detail (each field on its own, with the same bounds and notes).
+
+use serde_json::Value;
+
+use crate::api::failure::NotAJob;
+use crate::api::job::{Fields, ID_LIMIT, Note, REF_LIMIT, REPLACEMENT, STATUS_LIMIT, check_id};
+use crate::text::redact::REDACTED;
+use crate::text::sanitize::{is_hidden, truncated};
+
+/// A deployment's status. `queued` and `in_progress` may change; `success` and `failure` end it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DeployStatus {
+    Queued,
+    InProgress,
+    Success,
+    Failure,
+    /// A status this version does not know: the deployment is taken to be still running.
+    Other(String),
+}
+
+impl DeployStatus {
+    const KNOWN: [DeployStatus; 4] = [
+        DeployStatus::Queued,
+        DeployStatus::InProgress,
+        DeployStatus::Success,
+        DeployStatus::Failure,
+    ];
+
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            DeployStatus::Queued => "queued",
+            DeployStatus::InProgress => "in_progress",
+            DeployStatus::Success => "success",
+            DeployStatus::Failure => "failure",
+            DeployStatus::Other(text) => text,
+        }
+    }
+
+    /// Whether the deployment has ended: `Some(true)` for a success.
+    pub(crate) fn succeeded(&self) -> Option<bool> {
+        match self {
+            DeployStatus::Success => Some(true),
+            DeployStatus::Failure => Some(false),
+            DeployStatus::Queued | DeployStatus::InProgress | DeployStatus::Other(_) => None,
+        }
+    }
+}
+
+/// How many of the last log lines a failure shows, and how much of each and of the summary:
+/// enough to see why a build failed, bounded for an annotation and a summary table.
+pub(crate) const LOG_LINES: usize = 5;
+pub(crate) const LOG_LINE_LIMIT: usize = 300;
+pub(crate) const SUMMARY_LIMIT: usize = 500;
+
+/// A preview's host name is a subdomain made from the branch: far shorter than this. Kept
+/// well under a PR link's bound so every output together stays under GitLab's dotenv cap.
+pub(crate) const PREVIEW_URL_LIMIT: usize = 512;
+
+/// A branch name as the gate sends it for a preview: what no git branch holds (whitespace,
+/// control or invisible characters) or what is longer than any ref is refused, whether the
+/// user gave it or the agent's job named it. So is a name redaction changed: the job's answer
+/// is redacted as it is decoded, and a branch named with 8 or more characters of the key comes
+/// out holding [`REDACTED`], the name of no branch (a preview of it would build nothing, or
+/// another branch that happens to have that name).
+pub(crate) fn is_branch(branch: &str) -> bool {
+    !branch.is_empty()
+        && branch.len() <= REF_LIMIT
+        && !branch.chars().any(|c| c.is_whitespace() || is_hidden(c))
+        && !branch.contains(REDACTED)
+}
+
+/// A deployment's status object.
+#[derive(Debug, Clone)]
+pub(crate) struct Deployment {
+    /// `_id`, the statusId the answer says it is about.
+    pub id: Option<String>,
+    /// An `_id` was given but is no usable id: the answer may be about any deployment.
+    pub unusable_id: bool,
+    pub status: Option<DeployStatus>,
+    /// Cut to [`SUMMARY_LIMIT`] characters.
+    pub summary: Option<String>,
+    /// The last [`LOG_LINES`] string entries of `logs`, each cut to [`LOG_LINE_LIMIT`].
+    pub logs: Vec<String>,
+    /// The answer as decoded (and redacted), for the stdout line.
+    pub raw: Value,
+    pub notes: Vec<Note>,
+}
+
+/// Reads `raw` strictly in shape (a JSON object) and leniently in detail: `read` takes each
+/// field it needs on its own; what was odd is returned as notes, beside the answer as sent.
+fn object<T>(
+    raw: Value,
+    read: impl FnOnce(&mut Fields<'_>) -> T,
+) -> Result<(T, Value, Vec<Note>), NotAJob> {
+    let Value::Object(object) = &raw else {
+        return Err(NotAJob::NotAnObject);
+    };
+    let mut notes = Vec::new();
+    let read = read(&mut Fields {
+        object,
+        notes: &mut notes,
+    });
+    Ok((read, raw, notes))
+}
+
+impl Deployment {
+    pub(crate) fn read(raw: Value) -> Result<Deployment, NotAJob> {
+        let ((id, unusable_id, status, summary, logs), raw, notes) = object(raw, |reader| {
+            let status = reader
+                .string("status", usize::MAX)
+                .and_then(|sent| read_status(sent, reader.notes));
+            let (id, unusable_id) = id(reader, "_id");
+            let summary = reader
+                .string("summary", usize::MAX)
+                .map(|summary| truncated(summary.trim(), SUMMARY_LIMIT));
+            (id, unusable_id, status, summary, logs(reader))
+        })?;
+        Ok(Deployment {
+            id,
+            unusable_id,
+            status,
+            summary,
+            logs,
+            raw,
+            notes,
+        })
+    }
+}
+
+/// An id field, and whether one was given that is no usable id.
+fn id(reader: &mut Fields<'_>, field: &'static str) -> (Option<String>, bool) {
+    let id = reader.text(field, ID_LIMIT);
+    let unusable = id.is_none() && reader.object.get(field).is_some_and(|id| !id.is_null());
+    (id, unusable)
+}
+
+/// Known statuses are recognised after trimming whitespace and ignoring ASCII case, as a job's.
+/// One with a character that could not be decoded is no status, as a job's is not.
+fn read_status(sent: String, notes: &mut Vec<Note>) -> Option<DeployStatus> {
+    if sent.contains(REPLACEMENT) {
+        notes.push(Note::Undecodable {
+            field: "status",
+            kept: false,
+        });
+        return None;
+    }
+    let normal = sent.trim().to_ascii_lowercase();
+    let status = match DeployStatus::KNOWN
+        .into_iter()
+        .find(|status| status.as_str() == normal)
+    {
+        Some(status) if status.as_str() == sent => status,
+        Some(status) => {
+            notes.push(Note::Normalized {
+                sent,
+                read: status.as_str().to_owned(),
+            });
+            status
+        }
+        None => {
+            if sent.len() > STATUS_LIMIT {
+                notes.push(Note::TooLong {
+                    field: "status",
+                    limit: STATUS_LIMIT,
+                });
+            }
+            DeployStatus::Other(truncated(&sent, STATUS_LIMIT))
+        }
+    };
+    Some(status)
+}
+
+/// The last lines of `logs`: entries that are not strings are skipped, with one note.
+fn logs(reader: &mut Fields<'_>) -> Vec<String> {
+    let entries = match reader.object.get("logs") {
+        None | Some(Value::Null) => return Vec::new(),
+        Some(Value::Array(entries)) => entries,
+        Some(_) => {
+            reader.notes.push(Note::WrongType {
+                field: "logs",
+                expected: "an array",
+            });
+            return Vec::new();
+        }
+    };
+    let lines: Vec<&str> = entries.iter().filter_map(Value::as_str).collect();
+    if lines.len() != entries.len() {
+        reader.notes.push(Note::WrongType {
+            field: "logs[]",
+            expected: "a string",
+        });
+    }
+    lines[lines.len().saturating_sub(LOG_LINES)..]
+        .iter()
+        .map(|line| truncated(line.trim_end(), LOG_LINE_LIMIT))
+        .collect()
+}
+
+/// The answer to a trigger of a deployment or a preview: `{statusId, previewUrl}`.
+#[derive(Debug, Clone)]
+pub(crate) struct Triggered {
+    pub status_id: Option<String>,
+    pub unusable_id: bool,
+    /// Only a plain http(s) link, under the rules of a `prLink` ([`crate::api::job::plain_http_link`]).
+    pub preview_url: Option<String>,
+    pub raw: Value,
+    pub notes: Vec<Note>,
+}
+
+impl Triggered {
+    pub(crate) fn read(raw: Value) -> Result<Triggered, NotAJob> {
+        let ((status_id, unusable_id, preview_url), raw, notes) = object(raw, |reader| {
+            let (status_id, unusable_id) = id(reader, "statusId");
+            let preview_url = reader.link("previewUrl", PREVIEW_URL_LIMIT, Note::NotAPreviewUrl);
+            (status_id, unusable_id, preview_url)
+        })?;
+        Ok(Triggered {
+            status_id,
+            unusable_id,
+            preview_url,
+            raw,
+            notes,
+        })
+    }
+}
+
+/// The answer to an automation's trigger: `{schemaId, instanceId, jobId}`.
+#[derive(Debug, Clone)]
+pub(crate) struct AutomationRun {
+    pub instance_id: Option<String>,
+    pub unusable_id: bool,
+    pub job_id: Option<String>,
+    pub raw: Value,
+    pub notes: Vec<Note>,
+}
+
+impl AutomationRun {
+    pub(crate) fn read(raw: Value) -> Result<AutomationRun, NotAJob> {
+        let ((instance_id, unusable_id, job_id), raw, notes) = object(raw, |reader| {
+            // An id a later step could not use names no run: blank, with a line break or another
+            // hidden character, or redacted for holding part of the key (reported as
+            // `<redacted>`, a later step would look for a run of that name).
+            let named = |id: Option<String>| {
+                id.filter(|id| {
+                    check_id(id).is_ok() && !id.trim().is_empty() && !id.contains(REDACTED)
+                })
+            };
+            let (instance_id, unusable_id) = id(reader, "instanceId");
+            let instance_id = named(instance_id);
+            let job_id = named(reader.string("jobId", ID_LIMIT));
+            reader.string("schemaId", ID_LIMIT);
+            // A later step reading an output that came out empty would get nothing: say so.
+            for (id, field, output) in [
+                (&instance_id, "instanceId", "automation_run_id"),
+                (&job_id, "jobId", "job_id"),
+            ] {
+                if id.is_none() {
+                    reader.notes.push(Note::AcceptedWithoutId { field, output });
+                }
+            }
+            (instance_id, unusable_id, job_id)
+        })?;
+        Ok(AutomationRun {
+            instance_id,
+            unusable_id,
+            job_id,
+            raw,
+            notes,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;
