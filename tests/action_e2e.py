@@ -102,6 +102,18 @@ def parse_github_output(text):
     return outputs
 
 
+SYSTEM_FOLDERS = re.compile(r"^system_path=.*$", re.M)
+
+
+def with_system_folders(script, path):
+    """The script of a step, with `path` as the system folders it trusts, if it names them."""
+    if path is None or not SYSTEM_FOLDERS.search(script):
+        return script
+    replaced, count = SYSTEM_FOLDERS.subn(lambda _: f"system_path='{path}'", script)
+    assert count == 1, "the install step names its system folders on one line"
+    return replaced
+
+
 def evaluate(value, inputs, steps):
     """A step's env value as the runner evaluates it; any other expression is an error here."""
     value = str(value)
@@ -225,7 +237,9 @@ class ActionTest(unittest.TestCase):
     def run_action(self, with_=None, env=None, runner_os="Linux", runner_arch=HOST_ARCH, path=None, sh=None):
         """Every step of the composite action, in order, stopping at the first that fails.
         `sh` is the shell that `shell: sh` finds: dash here, bash in sh mode on macOS and in Git
-        for Windows."""
+        for Windows. `path`, if given, holds the only tools of the machine simulated: the job's
+        PATH (after self.bin, the folder a test fills as an earlier step's $GITHUB_PATH would),
+        and the system folders, the one line of the install step that names them replaced."""
         with_ = {"api_key": KEY, "project_id": "proj_e2e", "job_id": "job_e2e", "api_url": self.api_url,
                  "poll_initial": "100ms", "timeout": "30s", **(with_ or {})}
         declared = ACTION["inputs"]
@@ -255,7 +269,7 @@ class ActionTest(unittest.TestCase):
             output = temp / f"set_output_{number}"
             output.write_text("")
             script = temp / f"step_{number}.sh"
-            script.write_text(step["run"])
+            script.write_text(with_system_folders(step["run"], path))
             process_env = dict(base, GITHUB_OUTPUT=str(output))
             for key, value in (step.get("env") or {}).items():
                 process_env[key] = evaluate(value, inputs, steps)
@@ -593,15 +607,73 @@ class ActionTest(unittest.TestCase):
     def test_a_missing_downloader_or_hasher_is_named_in_one_line(self):
         run = self.run_action(path=self.path_without("curl", "wget", "python3"))
         self.assertEqual(run.code, 1, run.log)
-        self.assertIn("Neither curl, wget nor python3 is on this runner, so the gate cannot be downloaded: install curl",
-                      run.step("install").stdout)
-        run = self.run_action(path=self.path_without("sha256sum", "shasum", "openssl", "python3"))
+        self.assertIn("Neither curl, wget nor python3 is in this runner's system folders", run.step("install").stdout)
+        self.assertIn("so the gate cannot be downloaded: install curl", run.step("install").stdout)
+        hashers = ("sha256sum", "shasum", "openssl", "python3")
+        run = self.run_action(path=self.path_without(*hashers))
         self.assertEqual(run.code, 1, run.log)
-        self.assertIn("Nothing on this runner computes a SHA-256", run.step("install").stdout)
+        self.assertIn("::error title=mintlify-agent-gate::Nothing in this runner's system folders", run.step("install").stdout)
+        # One on the job's PATH only (an earlier step's $GITHUB_PATH) is not used either.
+        (self.bin / "sha256sum").symlink_to(shutil.which("sha256sum"))
+        run = self.run_action(path=self.path_without(*hashers))
+        self.assertEqual(run.code, 1, run.log)
+        self.assertIn("one found only on the job's PATH is not trusted", run.step("install").stdout)
+        (self.bin / "sha256sum").unlink()
         for hasher in [("sha256sum",), ("sha256sum", "shasum"), ("sha256sum", "shasum", "openssl")]:
             self.tool_cache = self.tmp / ("_tool_" + "_".join(hasher))
             run = self.run_action(path=self.path_without(*hasher))
             self.assertEqual(run.code, 0, run.log)
+
+    def test_windows_certutil_checks_the_download_where_nothing_else_can(self):
+        # A Windows whose system folders have no other hasher: certutil's output (older versions
+        # print the digest in pairs, with CRLF), made here from this machine's sha256sum.
+        tools = pathlib.Path(self.path_without("sha256sum", "shasum", "openssl", "python3"))
+        certutil = tools / "certutil"
+        certutil.write_text(
+            "#!/bin/sh\n"
+            "[ \"$1 $3\" = '-hashfile SHA256' ] || exit 2\n"
+            "printf 'SHA256 hash of %s:\\r\\n' \"$2\"\n"
+            f"'{shutil.which('sha256sum')}' <\"$2\" | sed 's/ .*//; s/../& /g; s/ $/\\r/' | tr a-f A-F\n"
+            "printf 'CertUtil: -hashfile command completed successfully.\\r\\n'\n")
+        certutil.chmod(0o755)
+        run = self.run_action(path=str(tools), runner_os="Windows", runner_arch="X64")
+        self.assertEqual(run.code, 0, run.log)
+        self.assertTrue((self.tool_cache / "mintlify-agent-gate" / "1.2.3" / "x64" / "mintlify-agent-gate.exe").is_file())
+        # The same with a tampered asset: refused.
+        asset = self.assets / SUPPORTED[("Windows", "X64")]
+        asset.write_text("#!/bin/sh\nexit 0\n")
+        self.tool_cache = self.tmp / "_tool_tampered"
+        run = self.run_action(path=str(tools), runner_os="Windows", runner_arch="X64")
+        self.assertEqual(run.code, 1, run.log)
+        self.assertIn("but release v1.2.3 pins", run.step("install").stdout)
+        # certutil is Windows' own: elsewhere it is not a hasher.
+        run = self.run_action(path=str(tools))
+        self.assertEqual(run.code, 1, run.log)
+        self.assertIn("Nothing in this runner's system folders", run.step("install").stdout)
+
+    def test_tools_put_first_on_path_by_an_earlier_step_never_run_in_the_install_step(self):
+        # An earlier step's $GITHUB_PATH folder holding a hasher that approves anything, and
+        # every other tool the step uses, each leaving a mark if it runs.
+        asset = self.assets / SUPPORTED[("Linux", HOST_ARCH)]
+        want = hashlib.sha256(asset.read_bytes()).hexdigest()
+        ran = self.tmp / "tampered-binary-ran"
+        asset.write_text(f"#!/bin/sh\ntouch '{ran}'\n")
+        marks = self.tmp / "marks"
+        marks.mkdir()
+        for hasher in ["sha256sum", "shasum", "openssl", "python3", "certutil"]:
+            fake = self.bin / hasher
+            fake.write_text(f"#!/bin/sh\ntouch '{marks}/{hasher}'\necho '{want}  -'\n")
+            fake.chmod(0o755)
+        for tool in ["curl", "wget", "cp", "mv", "rm", "mkdir", "mktemp", "chmod", "cat", "head", "tail", "tr",
+                     "sed", "grep", "wc", "sleep"]:
+            fake = self.bin / tool
+            fake.write_text(f"#!/bin/sh\ntouch '{marks}/{tool}'\nexec '{shutil.which(tool)}' \"$@\"\n")
+            fake.chmod(0o755)
+        run = self.run_action()
+        self.assertEqual(run.code, 1, run.log)
+        self.assertIn("but release v1.2.3 pins", run.step("install").stdout)
+        self.assertFalse(ran.exists(), "the tampered binary was run")
+        self.assertEqual(sorted(p.name for p in marks.iterdir()), [], "a tool of the job's PATH ran")
 
     def test_parallel_jobs_sharing_a_tool_cache_and_a_temp_on_another_filesystem_all_pass(self):
         # Twelve install steps at once, one tool cache on this disk, one RUNNER_TEMP for all on
