@@ -521,6 +521,24 @@ class ActionTest(unittest.TestCase):
             self.assertEqual(run.code, 1, run.log)
             self.assertIn(f"redirected to {location}, which is not https", run.step("install").stdout)
 
+    def test_a_url_with_a_user_name_is_refused_before_any_request(self):
+        # http://localhost:1@HOST/ goes to HOST, not to loopback; HOST here is the release's
+        # own server, which would serve the binary if asked.
+        shutil.copy(self.gate, self.tmp / "site" / REPOSITORY / "elsewhere")
+        host = self.origin.url.removeprefix("http://")
+        for location in [f"http://localhost:1@{host}/{REPOSITORY}/elsewhere", "http://localhost@example.invalid/x",
+                         f"https://user:password@{host}/{REPOSITORY}/elsewhere",
+                         f"http://localhost\\@{host}/{REPOSITORY}/elsewhere"]:
+            self.origin.requests.clear()
+            for site in (self.site, self.origin):
+                site.answers[self.asset_path()] = [(302, {"Location": location}, b"")]
+            run = self.run_action()
+            self.assertEqual(run.code, 1, run.log)
+            out = run.step("install").stdout
+            self.assertIn(f"redirected to {location}, which has a user name or password in it, refused", out)
+            self.assertNotIn("trying again", out)
+            self.assertEqual(self.origin.requests, [self.asset_path()], "a request went past the user name")
+
     def test_transient_failures_are_retried_and_a_refused_connection_moves_to_the_next_source(self):
         self.site.answers[self.asset_path()] = [(503, {}, b"busy"), (429, {}, b"slow down")]
         run = self.run_action()
@@ -566,11 +584,12 @@ class ActionTest(unittest.TestCase):
         run = self.run_action(path=without)
         self.assertEqual(run.code, 1, run.log)
         self.assertIn("Sign-in required", run.step("install").stdout)
-        for site in (self.site, self.origin):
-            site.answers[self.asset_path()] = [(302, {"Location": "ftp://example.invalid/x"}, b"")]
-        run = self.run_action(path=without)
-        self.assertEqual(run.code, 1, run.log)
-        self.assertIn("redirected to ftp://example.invalid/x, which is not https", run.step("install").stdout)
+        for location in ["ftp://example.invalid/x", f"http://localhost:1@{self.origin.url.removeprefix('http://')}/elsewhere"]:
+            for site in (self.site, self.origin):
+                site.answers[self.asset_path()] = [(302, {"Location": location}, b"")]
+            run = self.run_action(path=without)
+            self.assertEqual(run.code, 1, run.log)
+            self.assertIn(f"redirected to {location}, which", run.step("install").stdout)
         self.assertEqual(self.leftovers(), [])
 
     def test_wget_downloads_when_there_is_no_curl_and_says_why_it_failed(self):
@@ -583,6 +602,15 @@ class ActionTest(unittest.TestCase):
         run = self.run_action(path=self.path_without("curl", "python3"))
         self.assertEqual(run.code, 1, run.log)
         self.assertIn("404", run.step("install").stdout)
+        # wget follows a redirect itself: one with a user name is refused after the fact.
+        shutil.copy(self.gate, self.tmp / "site" / "elsewhere")
+        location = f"http://localhost:1@{self.origin.url.removeprefix('http://')}/elsewhere"
+        for site in (self.site, self.origin):
+            site.answers[self.asset_path()] = [(302, {"Location": location}, b"")]
+        run = self.run_action(path=self.path_without("curl", "python3"))
+        self.assertEqual(run.code, 1, run.log)
+        self.assertIn(f"redirected to {location}, which has a user name or password in it", run.step("install").stdout)
+        self.assertFalse(self.cached().exists())
 
     @unittest.skipUnless(shutil.which("busybox"), "BusyBox is not installed")
     def test_an_alpine_like_container_with_busybox_alone_works(self):
