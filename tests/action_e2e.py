@@ -554,6 +554,36 @@ class ActionTest(unittest.TestCase):
         self.assertEqual(run.step("install").stdout.count("trying again"), 2)
         self.assertEqual(len(self.downloads(self.origin)), 1)
 
+    def test_a_download_cut_short_is_tried_again_and_named_as_such(self):
+        body = self.gate_bytes()
+        cut = (200, {"Content-Type": "application/octet-stream", "Content-Length": str(len(body))},
+               lambda out: out.write(body[:len(body) // 2]))
+        for downloader, path in [("curl", None), ("python3", self.path_without("curl", "wget")),
+                                 ("wget", self.path_without("curl", "python3"))]:
+            with self.subTest(downloader):
+                self.cached().unlink(missing_ok=True)
+                self.site.requests.clear()
+                self.site.answers[self.asset_path()] = [cut]
+                run = self.run_action(path=path)
+                self.assertEqual(run.code, 0, run.log)
+                self.assertIn(f"Download of {self.site.url}{self.asset_path()} was cut short (HTTP 200",
+                              run.step("install").stdout)
+                self.assertIn("trying again in 1 s", run.step("install").stdout)
+                self.assertEqual(self.downloads(), [self.asset_path()] * 2)
+        # Cut short every time, from both servers: said so, and not blamed on the release.
+        self.cached().unlink()
+        for site in (self.site, self.origin):
+            site.answers[self.asset_path()] = [cut] * 3
+        run = self.run_action()
+        self.assertEqual(run.code, 1, run.log)
+        out = run.step("install").stdout
+        self.assertIn(f"{self.origin.url}{self.asset_path()}: the download was cut short (HTTP 200, then curl: (18) "
+                      "transfer closed with", out)
+        self.assertIn("The download was cut short: the network or a proxy", out)
+        self.assertNotIn("SHA-256", out)
+        self.assertNotIn("report it to the action's maintainers", out)
+        self.assertEqual(self.leftovers(), [])
+
     def test_a_download_over_the_size_limit_is_cut_off_and_nothing_is_left(self):
         def endless(out):
             chunk = b"\0" * (1 << 20)
