@@ -22,6 +22,7 @@ import os
 import pathlib
 import platform
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -234,12 +235,14 @@ class ActionTest(unittest.TestCase):
     # The shell that `shell: sh` finds; ActionOnBashTest below runs every test with bash as sh.
     SH = "sh"
 
-    def run_action(self, with_=None, env=None, runner_os="Linux", runner_arch=HOST_ARCH, path=None, sh=None):
+    def run_action(self, with_=None, env=None, runner_os="Linux", runner_arch=HOST_ARCH, path=None, sh=None,
+                   file_size_limit=None):
         """Every step of the composite action, in order, stopping at the first that fails.
         `sh` is the shell that `shell: sh` finds: dash here, bash in sh mode on macOS and in Git
         for Windows. `path`, if given, holds the only tools of the machine simulated: the job's
         PATH (after self.bin, the folder a test fills as an earlier step's $GITHUB_PATH would),
-        and the system folders, the one line of the install step that names them replaced."""
+        and the system folders, the one line of the install step that names them replaced.
+        `file_size_limit` (bytes) makes any longer write fail, as a full disk would."""
         with_ = {"api_key": KEY, "project_id": "proj_e2e", "job_id": "job_e2e", "api_url": self.api_url,
                  "poll_initial": "100ms", "timeout": "30s", **(with_ or {})}
         declared = ACTION["inputs"]
@@ -275,7 +278,9 @@ class ActionTest(unittest.TestCase):
                 process_env[key] = evaluate(value, inputs, steps)
             started = time.monotonic()
             run = subprocess.run([sh or self.SH, "-e", str(script)],  # the runner's arguments for `shell: sh`
-                                 cwd=self.workspace, env=process_env, capture_output=True, text=True, timeout=90)
+                                 cwd=self.workspace, env=process_env, capture_output=True, text=True, timeout=90,
+                                 preexec_fn=file_size_limit and (lambda: resource.setrlimit(
+                                     resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))))
             seconds = time.monotonic() - started
             outputs = parse_github_output(output.read_text())
             steps[step["id"]] = outputs
@@ -794,6 +799,38 @@ class ActionTest(unittest.TestCase):
         run = self.run_action()
         self.assertEqual(run.code, 0, run.log)
         self.assertIn("cannot be written to: keeping the gate in RUNNER_TEMP", run.step("install").stdout)
+
+    def test_a_runner_temp_that_cannot_be_written_or_is_full_is_named_in_one_line(self):
+        blocker = self.tmp / "not-a-directory"
+        blocker.write_text("")
+        run = self.run_action(env={"RUNNER_TEMP": str(blocker / "temp")})
+        self.assertEqual(run.code, 1, run.log)
+        out = run.step("install").stdout
+        self.assertEqual(len(out.splitlines()), 1, out)
+        self.assertRegex(out, rf"^::error title=mintlify-agent-gate::RUNNER_TEMP \({re.escape(str(blocker))}/temp\) cannot "
+                              r"be written to \(mktemp: .*Not a directory\), and the gate runs from a private folder "
+                              r"there: free space on the runner's disk, .* leave RUNNER_TEMP as the runner sets it\.$")
+        # A full RUNNER_TEMP (a file-size limit the binary is over): the cached binary is not
+        # downloaded again, nor called changed.
+        self.assertEqual(self.run_action().code, 0)
+        private_copies = set((self.tmp / "_temp").glob("mintlify-agent-gate*"))  # the run's, kept
+        run = self.run_action(file_size_limit=1 << 20)
+        self.assertEqual(run.code, 1, run.log)
+        out = run.step("install").stdout
+        self.assertIn("::error title=mintlify-agent-gate::Could not write the gate's private copy in RUNNER_TEMP (", out)
+        self.assertIn("is its disk full?", out)
+        self.assertNotIn("SHA-256", out)
+        self.assertEqual(len(self.downloads()), 1)
+        # A full disk under the download: said so, not blamed on the release, nothing left.
+        self.cached().unlink()
+        run = self.run_action(file_size_limit=1 << 20)
+        self.assertEqual(run.code, 1, run.log)
+        out = run.step("install").stdout
+        self.assertIn("::error title=mintlify-agent-gate::Could not write the download to ", out)
+        self.assertNotIn("SHA-256", out)
+        self.assertNotIn("cut short", out)
+        self.assertEqual(self.leftovers(), [])
+        self.assertEqual(set((self.tmp / "_temp").glob("mintlify-agent-gate*")), private_copies)
 
     def test_release_pins_two_hashes_for_one_asset_are_refused_and_case_is_ignored(self):
         pins = self.action_path / "release-pins.txt"
