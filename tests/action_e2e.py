@@ -103,15 +103,17 @@ def parse_github_output(text):
     return outputs
 
 
-SYSTEM_FOLDERS = re.compile(r"^system_path=.*$", re.M)
+SYSTEM_FOLDERS = re.compile(r"^(hasher_folders|system_folders)=.*$", re.M)
 
 
-def with_system_folders(script, path):
-    """The script of a step, with `path` as the system folders it trusts, if it names them."""
+def with_system_folders(script, path, hashers=None):
+    """The script of a step, with `path` as the system folders it trusts (for its checksum too,
+    unless `hashers` names others), if it names them."""
     if path is None or not SYSTEM_FOLDERS.search(script):
         return script
-    replaced, count = SYSTEM_FOLDERS.subn(lambda _: f"system_path='{path}'", script)
-    assert count == 1, "the install step names its system folders on one line"
+    folders = {"hasher_folders": hashers or path, "system_folders": path}
+    replaced, count = SYSTEM_FOLDERS.subn(lambda match: f"{match.group(1)}='{folders[match.group(1)]}'", script)
+    assert count == 2, "the install step names its system folders on two lines"
     return replaced
 
 
@@ -236,12 +238,13 @@ class ActionTest(unittest.TestCase):
     SH = "sh"
 
     def run_action(self, with_=None, env=None, runner_os="Linux", runner_arch=HOST_ARCH, path=None, sh=None,
-                   file_size_limit=None):
+                   file_size_limit=None, hashers=None):
         """Every step of the composite action, in order, stopping at the first that fails.
         `sh` is the shell that `shell: sh` finds: dash here, bash in sh mode on macOS and in Git
         for Windows. `path`, if given, holds the only tools of the machine simulated: the job's
         PATH (after self.bin, the folder a test fills as an earlier step's $GITHUB_PATH would),
-        and the system folders, the one line of the install step that names them replaced.
+        and the system folders, the two lines of the install step that name them replaced
+        (`hashers`, if given, for the folders of the checksum tool).
         `file_size_limit` (bytes) makes any longer write fail, as a full disk would."""
         with_ = {"api_key": KEY, "project_id": "proj_e2e", "job_id": "job_e2e", "api_url": self.api_url,
                  "poll_initial": "100ms", "timeout": "30s", **(with_ or {})}
@@ -272,7 +275,7 @@ class ActionTest(unittest.TestCase):
             output = temp / f"set_output_{number}"
             output.write_text("")
             script = temp / f"step_{number}.sh"
-            script.write_text(with_system_folders(step["run"], path))
+            script.write_text(with_system_folders(step["run"], path, hashers))
             process_env = dict(base, GITHUB_OUTPUT=str(output))
             for key, value in (step.get("env") or {}).items():
                 process_env[key] = evaluate(value, inputs, steps)
@@ -682,6 +685,10 @@ class ActionTest(unittest.TestCase):
         self.assertEqual(run.code, 1, run.log)
         self.assertIn("one found only on the job's PATH is not trusted", run.step("install").stdout)
         (self.bin / "sha256sum").unlink()
+        # Nor one in the system's other folders (/usr/local/bin, the user's on Intel Macs).
+        run = self.run_action(path=self.path_without(), hashers=self.path_without(*hashers))
+        self.assertEqual(run.code, 1, run.log)
+        self.assertIn("Nothing in this runner's system folders", run.step("install").stdout)
         for hasher in [("sha256sum",), ("sha256sum", "shasum"), ("sha256sum", "shasum", "openssl")]:
             self.tool_cache = self.tmp / ("_tool_" + "_".join(hasher))
             run = self.run_action(path=self.path_without(*hasher))
@@ -817,7 +824,7 @@ class ActionTest(unittest.TestCase):
         run = self.run_action(file_size_limit=1 << 20)
         self.assertEqual(run.code, 1, run.log)
         out = run.step("install").stdout
-        self.assertIn("::error title=mintlify-agent-gate::Could not write the gate's private copy in RUNNER_TEMP (", out)
+        self.assertIn("::error title=mintlify-agent-gate::Could not write in RUNNER_TEMP (", out)
         self.assertIn("is its disk full?", out)
         self.assertNotIn("SHA-256", out)
         self.assertEqual(len(self.downloads()), 1)
