@@ -161,7 +161,10 @@ class Served:
                     self.end_headers()
                     self.wfile.write(body)
                     return
-                super().do_GET()
+                try:
+                    super().do_GET()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # a client that stopped reading: a full disk, a size limit
 
             def log_message(self, *args):
                 pass
