@@ -685,17 +685,18 @@ class ActionTest(unittest.TestCase):
         self.assertIn("Neither curl, wget nor python3 is in this runner's system folders", run.step("install").stdout)
         self.assertIn("so the gate cannot be downloaded: install curl", run.step("install").stdout)
         hashers = ("sha256sum", "shasum", "openssl", "python3")
-        run = self.run_action(path=self.path_without(*hashers))
+        no_hasher = self.path_without(*hashers)
+        run = self.run_action(path=no_hasher)
         self.assertEqual(run.code, 1, run.log)
         self.assertIn("::error title=mintlify-agent-gate::Nothing in this runner's system folders", run.step("install").stdout)
         # One on the job's PATH only (an earlier step's $GITHUB_PATH) is not used either.
         (self.bin / "sha256sum").symlink_to(shutil.which("sha256sum"))
-        run = self.run_action(path=self.path_without(*hashers))
+        run = self.run_action(path=no_hasher)
         self.assertEqual(run.code, 1, run.log)
         self.assertIn("one found only on the job's PATH is not trusted", run.step("install").stdout)
         (self.bin / "sha256sum").unlink()
         # Nor one in the system's other folders (/usr/local/bin, the user's on Intel Macs).
-        run = self.run_action(path=self.path_without(), hashers=self.path_without(*hashers))
+        run = self.run_action(path=os.environ["PATH"], hashers=no_hasher)
         self.assertEqual(run.code, 1, run.log)
         self.assertIn("Nothing in this runner's system folders", run.step("install").stdout)
         for hasher in [("sha256sum",), ("sha256sum", "shasum"), ("sha256sum", "shasum", "openssl")]:
