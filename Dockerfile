@@ -3,7 +3,14 @@
 #
 #   docker build .                                    compiles the gate from this source
 #   docker build --build-arg BINARY_FROM=prebuilt .   assembles the image from the static
-#       binaries in dist/linux-$TARGETARCH/ (the release does this: no compiler, no emulation)
+#       binaries in dist/linux-$TARGETARCH/ and the third-party notices in
+#       dist/THIRD-PARTY-NOTICES.html (the release does this: no compiler, no emulation)
+#
+# Both carry the gate's own licenses in /usr/share/doc/mintlify-agent-gate/; the release's image
+# also carries the notices (every crate compiled in, with its license text), which the release
+# makes with cargo-about (.ci/notices.sh) before the image. A build from source has no notices:
+# making them here would mean building cargo-about in this stage, minutes for each cold build,
+# for an image one builds for oneself; run .ci/notices.sh and build from `prebuilt` to ship one.
 
 # Where the binary comes from: the stage `source` or the stage `prebuilt` below.
 ARG BINARY_FROM=source
@@ -29,13 +36,14 @@ COPY src ./src
 # COPY keeps the files' old times; touch them so cargo rebuilds the crate itself.
 RUN touch src/main.rs src/lib.rs \
     && cargo build --release --locked \
-    && mkdir /out \
+    && mkdir -p /out/doc \
     && cp target/release/mintlify-agent-gate /out/mintlify-agent-gate
 
 # The release's static binary for the platform being built (amd64 or arm64).
 FROM scratch AS prebuilt
 ARG TARGETARCH
 COPY dist/linux-${TARGETARCH}/mintlify-agent-gate /out/mintlify-agent-gate
+COPY dist/THIRD-PARTY-NOTICES.html /out/doc/
 
 # A stage of this file, chosen by BINARY_FROM, not an image to pin.
 # hadolint ignore=DL3006
@@ -51,4 +59,5 @@ LABEL org.opencontainers.image.source="${SOURCE}" \
       org.opencontainers.image.licenses="MIT OR Apache-2.0"
 COPY --from=binary --chmod=0755 /out/mintlify-agent-gate /usr/local/bin/mintlify-agent-gate
 COPY LICENSE-MIT LICENSE-APACHE /usr/share/doc/mintlify-agent-gate/
+COPY --from=binary /out/doc/ /usr/share/doc/mintlify-agent-gate/
 ENTRYPOINT ["/usr/local/bin/mintlify-agent-gate"]

@@ -22,6 +22,7 @@ import os
 import pathlib
 import platform
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -102,6 +103,20 @@ def parse_github_output(text):
     return outputs
 
 
+SYSTEM_FOLDERS = re.compile(r"^(hasher_folders|system_folders)=.*$", re.M)
+
+
+def with_system_folders(script, path, hashers=None):
+    """The script of a step, with `path` as the system folders it trusts (for its checksum too,
+    unless `hashers` names others), if it names them."""
+    if path is None or not SYSTEM_FOLDERS.search(script):
+        return script
+    folders = {"hasher_folders": hashers or path, "system_folders": path}
+    replaced, count = SYSTEM_FOLDERS.subn(lambda match: f"{match.group(1)}='{folders[match.group(1)]}'", script)
+    assert count == 2, "the install step names its system folders on two lines"
+    return replaced
+
+
 def evaluate(value, inputs, steps):
     """A step's env value as the runner evaluates it; any other expression is an error here."""
     value = str(value)
@@ -146,7 +161,10 @@ class Served:
                     self.end_headers()
                     self.wfile.write(body)
                     return
-                super().do_GET()
+                try:
+                    super().do_GET()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # a client that stopped reading: a full disk, a size limit
 
             def log_message(self, *args):
                 pass
@@ -222,10 +240,15 @@ class ActionTest(unittest.TestCase):
     # The shell that `shell: sh` finds; ActionOnBashTest below runs every test with bash as sh.
     SH = "sh"
 
-    def run_action(self, with_=None, env=None, runner_os="Linux", runner_arch=HOST_ARCH, path=None, sh=None):
+    def run_action(self, with_=None, env=None, runner_os="Linux", runner_arch=HOST_ARCH, path=None, sh=None,
+                   file_size_limit=None, hashers=None):
         """Every step of the composite action, in order, stopping at the first that fails.
         `sh` is the shell that `shell: sh` finds: dash here, bash in sh mode on macOS and in Git
-        for Windows."""
+        for Windows. `path`, if given, holds the only tools of the machine simulated: the job's
+        PATH (after self.bin, the folder a test fills as an earlier step's $GITHUB_PATH would),
+        and the system folders, the two lines of the install step that name them replaced
+        (`hashers`, if given, for the folders of the checksum tool).
+        `file_size_limit` (bytes) makes any longer write fail, as a full disk would."""
         with_ = {"api_key": KEY, "project_id": "proj_e2e", "job_id": "job_e2e", "api_url": self.api_url,
                  "poll_initial": "100ms", "timeout": "30s", **(with_ or {})}
         declared = ACTION["inputs"]
@@ -255,13 +278,15 @@ class ActionTest(unittest.TestCase):
             output = temp / f"set_output_{number}"
             output.write_text("")
             script = temp / f"step_{number}.sh"
-            script.write_text(step["run"])
+            script.write_text(with_system_folders(step["run"], path, hashers))
             process_env = dict(base, GITHUB_OUTPUT=str(output))
             for key, value in (step.get("env") or {}).items():
                 process_env[key] = evaluate(value, inputs, steps)
             started = time.monotonic()
             run = subprocess.run([sh or self.SH, "-e", str(script)],  # the runner's arguments for `shell: sh`
-                                 cwd=self.workspace, env=process_env, capture_output=True, text=True, timeout=90)
+                                 cwd=self.workspace, env=process_env, capture_output=True, text=True, timeout=90,
+                                 preexec_fn=file_size_limit and (lambda: resource.setrlimit(
+                                     resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))))
             seconds = time.monotonic() - started
             outputs = parse_github_output(output.read_text())
             steps[step["id"]] = outputs
@@ -507,6 +532,24 @@ class ActionTest(unittest.TestCase):
             self.assertEqual(run.code, 1, run.log)
             self.assertIn(f"redirected to {location}, which is not https", run.step("install").stdout)
 
+    def test_a_url_with_a_user_name_is_refused_before_any_request(self):
+        # http://localhost:1@HOST/ goes to HOST, not to loopback; HOST here is the release's
+        # own server, which would serve the binary if asked.
+        shutil.copy(self.gate, self.tmp / "site" / REPOSITORY / "elsewhere")
+        host = self.origin.url.removeprefix("http://")
+        for location in [f"http://localhost:1@{host}/{REPOSITORY}/elsewhere", "http://localhost@example.invalid/x",
+                         f"https://user:password@{host}/{REPOSITORY}/elsewhere",
+                         f"http://localhost\\@{host}/{REPOSITORY}/elsewhere"]:
+            self.origin.requests.clear()
+            for site in (self.site, self.origin):
+                site.answers[self.asset_path()] = [(302, {"Location": location}, b"")]
+            run = self.run_action()
+            self.assertEqual(run.code, 1, run.log)
+            out = run.step("install").stdout
+            self.assertIn(f"redirected to {location}, which has a user name or password in it, refused", out)
+            self.assertNotIn("trying again", out)
+            self.assertEqual(self.origin.requests, [self.asset_path()], "a request went past the user name")
+
     def test_transient_failures_are_retried_and_a_refused_connection_moves_to_the_next_source(self):
         self.site.answers[self.asset_path()] = [(503, {}, b"busy"), (429, {}, b"slow down")]
         run = self.run_action()
@@ -521,6 +564,36 @@ class ActionTest(unittest.TestCase):
         self.assertEqual(run.code, 0, run.log)
         self.assertEqual(run.step("install").stdout.count("trying again"), 2)
         self.assertEqual(len(self.downloads(self.origin)), 1)
+
+    def test_a_download_cut_short_is_tried_again_and_named_as_such(self):
+        body = self.gate_bytes()
+        cut = (200, {"Content-Type": "application/octet-stream", "Content-Length": str(len(body))},
+               lambda out: out.write(body[:len(body) // 2]))
+        for downloader, path in [("curl", None), ("python3", self.path_without("curl", "wget")),
+                                 ("wget", self.path_without("curl", "python3"))]:
+            with self.subTest(downloader):
+                self.cached().unlink(missing_ok=True)
+                self.site.requests.clear()
+                self.site.answers[self.asset_path()] = [cut]
+                run = self.run_action(path=path)
+                self.assertEqual(run.code, 0, run.log)
+                self.assertIn(f"Download of {self.site.url}{self.asset_path()} was cut short (HTTP 200",
+                              run.step("install").stdout)
+                self.assertIn("trying again in 1 s", run.step("install").stdout)
+                self.assertEqual(self.downloads(), [self.asset_path()] * 2)
+        # Cut short every time, from both servers: said so, and not blamed on the release.
+        self.cached().unlink()
+        for site in (self.site, self.origin):
+            site.answers[self.asset_path()] = [cut] * 3
+        run = self.run_action()
+        self.assertEqual(run.code, 1, run.log)
+        out = run.step("install").stdout
+        self.assertIn(f"{self.origin.url}{self.asset_path()}: the download was cut short (HTTP 200, then curl: (18) "
+                      "transfer closed with", out)
+        self.assertIn("The download was cut short: the network or a proxy", out)
+        self.assertNotIn("SHA-256", out)
+        self.assertNotIn("report it to the action's maintainers", out)
+        self.assertEqual(self.leftovers(), [])
 
     def test_a_download_over_the_size_limit_is_cut_off_and_nothing_is_left(self):
         def endless(out):
@@ -552,11 +625,12 @@ class ActionTest(unittest.TestCase):
         run = self.run_action(path=without)
         self.assertEqual(run.code, 1, run.log)
         self.assertIn("Sign-in required", run.step("install").stdout)
-        for site in (self.site, self.origin):
-            site.answers[self.asset_path()] = [(302, {"Location": "ftp://example.invalid/x"}, b"")]
-        run = self.run_action(path=without)
-        self.assertEqual(run.code, 1, run.log)
-        self.assertIn("redirected to ftp://example.invalid/x, which is not https", run.step("install").stdout)
+        for location in ["ftp://example.invalid/x", f"http://localhost:1@{self.origin.url.removeprefix('http://')}/elsewhere"]:
+            for site in (self.site, self.origin):
+                site.answers[self.asset_path()] = [(302, {"Location": location}, b"")]
+            run = self.run_action(path=without)
+            self.assertEqual(run.code, 1, run.log)
+            self.assertIn(f"redirected to {location}, which", run.step("install").stdout)
         self.assertEqual(self.leftovers(), [])
 
     def test_wget_downloads_when_there_is_no_curl_and_says_why_it_failed(self):
@@ -569,6 +643,15 @@ class ActionTest(unittest.TestCase):
         run = self.run_action(path=self.path_without("curl", "python3"))
         self.assertEqual(run.code, 1, run.log)
         self.assertIn("404", run.step("install").stdout)
+        # wget follows a redirect itself: one with a user name is refused after the fact.
+        shutil.copy(self.gate, self.tmp / "site" / "elsewhere")
+        location = f"http://localhost:1@{self.origin.url.removeprefix('http://')}/elsewhere"
+        for site in (self.site, self.origin):
+            site.answers[self.asset_path()] = [(302, {"Location": location}, b"")]
+        run = self.run_action(path=self.path_without("curl", "python3"))
+        self.assertEqual(run.code, 1, run.log)
+        self.assertIn(f"redirected to {location}, which has a user name or password in it", run.step("install").stdout)
+        self.assertFalse(self.cached().exists())
 
     @unittest.skipUnless(shutil.which("busybox"), "BusyBox is not installed")
     def test_an_alpine_like_container_with_busybox_alone_works(self):
@@ -579,10 +662,16 @@ class ActionTest(unittest.TestCase):
         for applet in applets:
             (tools / applet).symlink_to(busybox)
         self.assertFalse((tools / "curl").exists())
+        # A download cut short after its 200 (BusyBox wget: "connection closed prematurely") is
+        # tried again.
+        body = self.gate_bytes()
+        self.site.answers[self.asset_path()] = [
+            (200, {"Content-Length": str(len(body))}, lambda out: out.write(body[:len(body) // 2]))]
         run = self.run_action(path=str(tools), sh=str(tools / "sh"))
         self.assertEqual(run.code, 0, run.log)
         self.assertEqual(run.outputs["result"], "completed")
         self.assertTrue(self.cached().is_file())
+        self.assertIn("was cut short (HTTP 200", run.step("install").stdout)
         for site in (self.site, self.origin):
             site.answers[self.asset_path()] = [(302, {"Location": "/login?return_to=x"}, b"")]
         self.cached().unlink()
@@ -593,15 +682,78 @@ class ActionTest(unittest.TestCase):
     def test_a_missing_downloader_or_hasher_is_named_in_one_line(self):
         run = self.run_action(path=self.path_without("curl", "wget", "python3"))
         self.assertEqual(run.code, 1, run.log)
-        self.assertIn("Neither curl, wget nor python3 is on this runner, so the gate cannot be downloaded: install curl",
-                      run.step("install").stdout)
-        run = self.run_action(path=self.path_without("sha256sum", "shasum", "openssl", "python3"))
+        self.assertIn("Neither curl, wget nor python3 is in this runner's system folders", run.step("install").stdout)
+        self.assertIn("so the gate cannot be downloaded: install curl", run.step("install").stdout)
+        hashers = ("sha256sum", "shasum", "openssl", "python3")
+        no_hasher = self.path_without(*hashers)
+        run = self.run_action(path=no_hasher)
         self.assertEqual(run.code, 1, run.log)
-        self.assertIn("Nothing on this runner computes a SHA-256", run.step("install").stdout)
+        self.assertIn("::error title=mintlify-agent-gate::Nothing in this runner's system folders", run.step("install").stdout)
+        # One on the job's PATH only (an earlier step's $GITHUB_PATH) is not used either.
+        (self.bin / "sha256sum").symlink_to(shutil.which("sha256sum"))
+        run = self.run_action(path=no_hasher)
+        self.assertEqual(run.code, 1, run.log)
+        self.assertIn("one found only on the job's PATH is not trusted", run.step("install").stdout)
+        (self.bin / "sha256sum").unlink()
+        # Nor one in the system's other folders (/usr/local/bin, the user's on Intel Macs).
+        run = self.run_action(path=os.environ["PATH"], hashers=no_hasher)
+        self.assertEqual(run.code, 1, run.log)
+        self.assertIn("Nothing in this runner's system folders", run.step("install").stdout)
         for hasher in [("sha256sum",), ("sha256sum", "shasum"), ("sha256sum", "shasum", "openssl")]:
             self.tool_cache = self.tmp / ("_tool_" + "_".join(hasher))
             run = self.run_action(path=self.path_without(*hasher))
             self.assertEqual(run.code, 0, run.log)
+
+    def test_windows_certutil_checks_the_download_where_nothing_else_can(self):
+        # A Windows whose system folders have no other hasher: certutil's output (older versions
+        # print the digest in pairs, with CRLF), made here from this machine's sha256sum.
+        tools = pathlib.Path(self.path_without("sha256sum", "shasum", "openssl", "python3"))
+        certutil = tools / "certutil"
+        certutil.write_text(
+            "#!/bin/sh\n"
+            "[ \"$1 $3\" = '-hashfile SHA256' ] || exit 2\n"
+            "printf 'SHA256 hash of %s:\\r\\n' \"$2\"\n"
+            f"'{shutil.which('sha256sum')}' <\"$2\" | sed 's/ .*//; s/../& /g; s/ $/\\r/' | tr a-f A-F\n"
+            "printf 'CertUtil: -hashfile command completed successfully.\\r\\n'\n")
+        certutil.chmod(0o755)
+        run = self.run_action(path=str(tools), runner_os="Windows", runner_arch="X64")
+        self.assertEqual(run.code, 0, run.log)
+        self.assertTrue((self.tool_cache / "mintlify-agent-gate" / "1.2.3" / "x64" / "mintlify-agent-gate.exe").is_file())
+        # The same with a tampered asset: refused.
+        asset = self.assets / SUPPORTED[("Windows", "X64")]
+        asset.write_text("#!/bin/sh\nexit 0\n")
+        self.tool_cache = self.tmp / "_tool_tampered"
+        run = self.run_action(path=str(tools), runner_os="Windows", runner_arch="X64")
+        self.assertEqual(run.code, 1, run.log)
+        self.assertIn("but release v1.2.3 pins", run.step("install").stdout)
+        # certutil is Windows' own: elsewhere it is not a hasher.
+        run = self.run_action(path=str(tools))
+        self.assertEqual(run.code, 1, run.log)
+        self.assertIn("Nothing in this runner's system folders", run.step("install").stdout)
+
+    def test_tools_put_first_on_path_by_an_earlier_step_never_run_in_the_install_step(self):
+        # An earlier step's $GITHUB_PATH folder holding a hasher that approves anything, and
+        # every other tool the step uses, each leaving a mark if it runs.
+        asset = self.assets / SUPPORTED[("Linux", HOST_ARCH)]
+        want = hashlib.sha256(asset.read_bytes()).hexdigest()
+        ran = self.tmp / "tampered-binary-ran"
+        asset.write_text(f"#!/bin/sh\ntouch '{ran}'\n")
+        marks = self.tmp / "marks"
+        marks.mkdir()
+        for hasher in ["sha256sum", "shasum", "openssl", "python3", "certutil"]:
+            fake = self.bin / hasher
+            fake.write_text(f"#!/bin/sh\ntouch '{marks}/{hasher}'\necho '{want}  -'\n")
+            fake.chmod(0o755)
+        for tool in ["curl", "wget", "cp", "mv", "rm", "mkdir", "mktemp", "chmod", "cat", "head", "tail", "tr",
+                     "sed", "grep", "wc", "sleep"]:
+            fake = self.bin / tool
+            fake.write_text(f"#!/bin/sh\ntouch '{marks}/{tool}'\nexec '{shutil.which(tool)}' \"$@\"\n")
+            fake.chmod(0o755)
+        run = self.run_action()
+        self.assertEqual(run.code, 1, run.log)
+        self.assertIn("but release v1.2.3 pins", run.step("install").stdout)
+        self.assertFalse(ran.exists(), "the tampered binary was run")
+        self.assertEqual(sorted(p.name for p in marks.iterdir()), [], "a tool of the job's PATH ran")
 
     def test_parallel_jobs_sharing_a_tool_cache_and_a_temp_on_another_filesystem_all_pass(self):
         # Twelve install steps at once, one tool cache on this disk, one RUNNER_TEMP for all on
@@ -664,6 +816,38 @@ class ActionTest(unittest.TestCase):
         run = self.run_action()
         self.assertEqual(run.code, 0, run.log)
         self.assertIn("cannot be written to: keeping the gate in RUNNER_TEMP", run.step("install").stdout)
+
+    def test_a_runner_temp_that_cannot_be_written_or_is_full_is_named_in_one_line(self):
+        blocker = self.tmp / "not-a-directory"
+        blocker.write_text("")
+        run = self.run_action(env={"RUNNER_TEMP": str(blocker / "temp")})
+        self.assertEqual(run.code, 1, run.log)
+        out = run.step("install").stdout
+        self.assertEqual(len(out.splitlines()), 1, out)
+        self.assertRegex(out, rf"^::error title=mintlify-agent-gate::RUNNER_TEMP \({re.escape(str(blocker))}/temp\) cannot "
+                              r"be written to \(mktemp: .*Not a directory\), and the gate runs from a private folder "
+                              r"there: free space on the runner's disk, .* leave RUNNER_TEMP as the runner sets it\.$")
+        # A full RUNNER_TEMP (a file-size limit the binary is over): the cached binary is not
+        # downloaded again, nor called changed.
+        self.assertEqual(self.run_action().code, 0)
+        private_copies = set((self.tmp / "_temp").glob("mintlify-agent-gate*"))  # the run's, kept
+        run = self.run_action(file_size_limit=1 << 20)
+        self.assertEqual(run.code, 1, run.log)
+        out = run.step("install").stdout
+        self.assertIn("::error title=mintlify-agent-gate::Could not write in RUNNER_TEMP (", out)
+        self.assertIn("is its disk full?", out)
+        self.assertNotIn("SHA-256", out)
+        self.assertEqual(len(self.downloads()), 1)
+        # A full disk under the download: said so, not blamed on the release, nothing left.
+        self.cached().unlink()
+        run = self.run_action(file_size_limit=1 << 20)
+        self.assertEqual(run.code, 1, run.log)
+        out = run.step("install").stdout
+        self.assertIn("::error title=mintlify-agent-gate::Could not write the download to ", out)
+        self.assertNotIn("SHA-256", out)
+        self.assertNotIn("cut short", out)
+        self.assertEqual(self.leftovers(), [])
+        self.assertEqual(set((self.tmp / "_temp").glob("mintlify-agent-gate*")), private_copies)
 
     def test_release_pins_two_hashes_for_one_asset_are_refused_and_case_is_ignored(self):
         pins = self.action_path / "release-pins.txt"
