@@ -318,9 +318,13 @@ fn a_run_stopped_before_the_agents_preview_started_names_the_preview() {
     let (verdict, fields) = reported(&config, &progress, &outcome, |report| {
         (report.verdict(), report.fields())
     });
+    // The signal's name is the platform's: Ctrl-Break on Windows.
     assert_eq!(
         verdict,
-        "the preview of the agent's branch: cancelled by SIGTERM (last status: none)"
+        format!(
+            "the preview of the agent's branch: cancelled by {} (last status: none)",
+            Signal::Terminate.name()
+        )
     );
     assert_eq!(fields[0], ("status", "completed".to_owned()));
 }
