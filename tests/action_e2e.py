@@ -117,6 +117,17 @@ def with_system_folders(script, path, hashers=None):
     return replaced
 
 
+MAX_SECONDS = re.compile(r"^max_seconds=300$", re.M)
+NOBODY = 65534  # the user the steps run as where the tests run as root
+
+
+def with_max_seconds(script, seconds):
+    """The script of a step, with `seconds` as the install step's limit on one download attempt."""
+    if seconds is None or not MAX_SECONDS.search(script):
+        return script
+    return MAX_SECONDS.sub(f"max_seconds={seconds}", script)
+
+
 def evaluate(value, inputs, steps):
     """A step's env value as the runner evaluates it; any other expression is an error here."""
     value = str(value)
@@ -241,14 +252,17 @@ class ActionTest(unittest.TestCase):
     SH = "sh"
 
     def run_action(self, with_=None, env=None, runner_os="Linux", runner_arch=HOST_ARCH, path=None, sh=None,
-                   file_size_limit=None, hashers=None):
+                   file_size_limit=None, hashers=None, unprivileged=False, max_seconds=None):
         """Every step of the composite action, in order, stopping at the first that fails.
         `sh` is the shell that `shell: sh` finds: dash here, bash in sh mode on macOS and in Git
         for Windows. `path`, if given, holds the only tools of the machine simulated: the job's
         PATH (after self.bin, the folder a test fills as an earlier step's $GITHUB_PATH would),
         and the system folders, the two lines of the install step that name them replaced
         (`hashers`, if given, for the folders of the checksum tool).
-        `file_size_limit` (bytes) makes any longer write fail, as a full disk would."""
+        `file_size_limit` (bytes) makes any longer write fail, as a full disk would.
+        `unprivileged` runs the steps as a user other than root, as runners do: bash ignores a PS4
+        from the environment as root only. `max_seconds` replaces the install step's limit on one
+        download attempt."""
         with_ = {"api_key": KEY, "project_id": "proj_e2e", "job_id": "job_e2e", "api_url": self.api_url,
                  "poll_initial": "100ms", "timeout": "30s", **(with_ or {})}
         declared = ACTION["inputs"]
@@ -278,15 +292,27 @@ class ActionTest(unittest.TestCase):
             output = temp / f"set_output_{number}"
             output.write_text("")
             script = temp / f"step_{number}.sh"
-            script.write_text(with_system_folders(step["run"], path, hashers))
+            script.write_text(with_max_seconds(with_system_folders(step["run"], path, hashers), max_seconds))
             process_env = dict(base, GITHUB_OUTPUT=str(output))
             for key, value in (step.get("env") or {}).items():
                 process_env[key] = evaluate(value, inputs, steps)
+            user = None
+            if unprivileged and os.getuid() == 0:
+                user = NOBODY
+                for entry in [self.tmp, *self.tmp.rglob("*")]:
+                    os.chown(entry, NOBODY, NOBODY, follow_symlinks=False)
+
+            def limits():
+                if file_size_limit:
+                    resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
+                if user is not None:
+                    os.setgroups([])
+                    os.setgid(user)
+                    os.setuid(user)
             started = time.monotonic()
             run = subprocess.run([sh or self.SH, "-e", str(script)],  # the runner's arguments for `shell: sh`
                                  cwd=self.workspace, env=process_env, capture_output=True, text=True, timeout=90,
-                                 preexec_fn=file_size_limit and (lambda: resource.setrlimit(
-                                     resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))))
+                                 preexec_fn=limits)
             seconds = time.monotonic() - started
             outputs = parse_github_output(output.read_text())
             steps[step["id"]] = outputs
@@ -886,6 +912,19 @@ class ActionTest(unittest.TestCase):
         for sh in ["sh", str(bash_as_sh / "sh")]:
             run = self.run_action(env=hostile, sh=sh)
             self.assertEqual(run.code, 0, run.log)
+
+    def test_a_ps4_from_the_jobs_environment_cannot_print_the_key_or_the_token(self):
+        # bash (sh on macOS and Windows) takes SHELLOPTS, PS4 and BASH_XTRACEFD from the job's
+        # environment: the trace of the very line that turns tracing off expands PS4.
+        bash_as_sh = self.tmp / "bash-as-sh"
+        bash_as_sh.mkdir()
+        (bash_as_sh / "sh").symlink_to(shutil.which("bash"))
+        for xtracefd in ["1", "2"]:
+            hostile = {"SHELLOPTS": "xtrace", "BASH_XTRACEFD": xtracefd,
+                       "PS4": "+${GATE_INPUT_API_KEY}${GATE_GITHUB_TOKEN} "}
+            run = self.run_action(env=hostile, sh=str(bash_as_sh / "sh"), unprivileged=True)  # checks the key
+            self.assertEqual(run.code, 0, run.log)
+            self.assertNotIn(GITHUB_TOKEN, run.log)
 
     def test_only_the_actions_own_inputs_are_passed_on_and_a_long_prompt_is_refused(self):
         dotenv = self.tmp / "stray.env"
