@@ -659,6 +659,27 @@ class ActionTest(unittest.TestCase):
             self.assertIn(f"redirected to {location}, which", run.step("install").stdout)
         self.assertEqual(self.leftovers(), [])
 
+    def test_python_never_imports_the_workspaces_modules(self):
+        # Python imports first from the directory it runs in: the workspace, which a pull request
+        # fills. A socket.py there would run inside the downloader, a hashlib.py approve any file.
+        asset = self.assets / SUPPORTED[("Linux", HOST_ARCH)]
+        want = hashlib.sha256(asset.read_bytes()).hexdigest()
+        ran = self.tmp / "workspace-module-ran"
+        (self.workspace / "socket.py").write_text(f"open({str(ran)!r}, 'a').write('socket ')\nfrom _socket import *\n")
+        (self.workspace / "hashlib.py").write_text(
+            f"open({str(ran)!r}, 'a').write('hashlib ')\n"
+            f"class sha256:\n    def __init__(self, data=b''): pass\n    def hexdigest(self): return {want!r}\n")
+        run = self.run_action(path=self.path_without("curl", "wget"))  # Python downloads
+        self.assertEqual(run.code, 0, run.log)
+        self.assertFalse(ran.exists(), ran.exists() and ran.read_text())
+        # Python as the only hasher, and a tampered asset.
+        self.cached().unlink()
+        asset.write_text("#!/bin/sh\nexit 0\n")
+        run = self.run_action(path=self.path_without("sha256sum", "shasum", "openssl"))
+        self.assertEqual(run.code, 1, run.log)
+        self.assertIn("but release v1.2.3 pins", run.step("install").stdout)
+        self.assertFalse(ran.exists(), ran.exists() and ran.read_text())
+
     def test_wget_downloads_when_there_is_no_curl_and_says_why_it_failed(self):
         run = self.run_action(path=self.path_without("curl", "python3"))
         self.assertEqual(run.code, 0, run.log)
