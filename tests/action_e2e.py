@@ -621,6 +621,28 @@ class ActionTest(unittest.TestCase):
         self.assertNotIn("report it to the action's maintainers", out)
         self.assertEqual(self.leftovers(), [])
 
+    def test_a_download_that_drips_is_cut_at_the_time_limit_and_tried_again(self):
+        # A byte every 0.1 s: never a pause long enough for a read timeout, and 30 s for 300 bytes.
+        body = self.gate_bytes()
+
+        def drip(out):
+            try:
+                for byte in body[:300]:
+                    out.write(bytes([byte]))
+                    time.sleep(0.1)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+        for downloader, path in [("curl", None), ("python3", self.path_without("curl", "wget")),
+                                 ("wget", self.path_without("curl", "python3"))]:
+            with self.subTest(downloader):
+                self.cached().unlink(missing_ok=True)
+                self.site.answers[self.asset_path()] = [(200, {"Content-Length": str(len(body))}, drip)]
+                run = self.run_action(path=path, max_seconds=2)
+                self.assertEqual(run.code, 0, run.log)
+                self.assertIn(f"Download of {self.site.url}{self.asset_path()} was cut short (HTTP 200",
+                              run.step("install").stdout)
+                self.assertLess(run.step("install").seconds, 15, run.log)
+
     def test_a_download_over_the_size_limit_is_cut_off_and_nothing_is_left(self):
         def endless(out):
             chunk = b"\0" * (1 << 20)
