@@ -721,6 +721,25 @@ class ActionTest(unittest.TestCase):
         self.assertEqual(run.code, 1, run.log)
         self.assertIn(f"redirected to {location}, which has a user name or password in it", run.step("install").stdout)
         self.assertFalse(self.cached().exists())
+        # Redirects it may follow, as github.com's always does (to its storage): a relative one,
+        # then one to another host. GNU wget prints "Location: URL [following]" beside the headers.
+        # (This server speaks HTTP/1.0 and closes each connection: it says so, or wget may try to
+        # reuse it.)
+        self.site.requests.clear()
+        self.site.answers[self.asset_path()] = [(302, {"Location": "/moved", "Connection": "close"}, b"")]
+        self.site.answers["/moved"] = [(302, {"Location": f"{self.origin.url}/elsewhere", "Connection": "close"}, b"")]
+        run = self.run_action(path=self.path_without("curl", "python3"))
+        self.assertEqual(run.code, 0, run.log)
+        self.assertEqual(self.site.requests, [self.asset_path(), "/moved"])
+        self.assertEqual(self.origin.requests[-1], "/elsewhere")
+        # A redirect loop ends where wget stops following it.
+        self.cached().unlink()
+        for site in (self.site, self.origin):
+            site.answers[self.asset_path()] = [(302, {"Location": self.asset_path(), "Connection": "close"}, b"")] * 30
+        run = self.run_action(path=self.path_without("curl", "python3"))
+        self.assertEqual(run.code, 1, run.log)
+        self.assertIn("HTTP 302", run.step("install").stdout)
+        self.assertIn("redirections exceeded", run.step("install").stdout)
 
     @unittest.skipUnless(shutil.which("busybox"), "BusyBox is not installed")
     def test_an_alpine_like_container_with_busybox_alone_works(self):
