@@ -937,6 +937,20 @@ class ActionTest(unittest.TestCase):
         self.assertEqual(self.leftovers(), [])
         self.assertEqual(set((self.tmp / "_temp").glob("mintlify-agent-gate*")), private_copies)
 
+    def test_a_runner_temp_with_spaces_quotes_substitutions_or_a_line_break_is_only_data(self):
+        for name in ["a b'c\"d", "$(touch PWNED)`touch PWNED`\n-x"]:
+            temp = self.tmp / "runner temp" / name
+            temp.mkdir(parents=True)
+            for downloader, path in [("curl", None), ("python3", self.path_without("curl", "wget")),
+                                     ("wget", self.path_without("curl", "python3"))]:
+                with self.subTest(name=name, downloader=downloader):
+                    self.tool_cache = temp / f"tool cache {downloader}"  # with the same characters
+                    run = self.run_action(env={"RUNNER_TEMP": str(temp)}, path=path)
+                    self.assertEqual(run.code, 0, run.log)
+                    self.assertEqual(pathlib.Path(run.step("install").outputs["path"]).parent.parent, temp)
+                    self.assertEqual(run.outputs["result"], "completed")
+        self.assertEqual(list(self.tmp.rglob("PWNED")), [])
+
     def test_release_pins_two_hashes_for_one_asset_are_refused_and_case_is_ignored(self):
         pins = self.action_path / "release-pins.txt"
         text = pins.read_text()
