@@ -973,8 +973,11 @@ class ActionTest(unittest.TestCase):
         bash_env = self.tmp / "bash_env"
         bash_env.write_text("set -x\nGATE_INPUT_API_URL=http://127.0.0.1:9/\n")
         fake = f"() {{ echo '{want}  -'; }}"
+        # umask is a builtin any function replaces: it is called before the download.
+        umask_ran = self.tmp / "umask-function-ran"
         hostile = {"BASH_ENV": str(bash_env), "SHELLOPTS": "xtrace", "ENV": str(bash_env),
-                   "BASH_FUNC_sha256sum%%": fake, "BASH_FUNC_command%%": "() { \"$@\"; }"}
+                   "BASH_FUNC_sha256sum%%": fake, "BASH_FUNC_command%%": "() { \"$@\"; }",
+                   "BASH_FUNC_umask%%": f"() {{ touch '{umask_ran}'; }}"}
         bash_as_sh = self.tmp / "bash-as-sh"
         bash_as_sh.mkdir()
         (bash_as_sh / "sh").symlink_to(shutil.which("bash"))
@@ -983,6 +986,7 @@ class ActionTest(unittest.TestCase):
             self.assertEqual(run.code, 1, run.log)
             self.assertIn("but release v1.2.3 pins", run.step("install").stdout)
             self.assertFalse(ran.exists())
+            self.assertFalse(umask_ran.exists(), "a function from the job's environment ran")
         # With a good asset, the gate step runs with tracing off (run_action checks the key).
         shutil.copy(self.gate, asset)
         for sh in ["sh", str(bash_as_sh / "sh")]:
