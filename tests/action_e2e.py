@@ -993,6 +993,21 @@ class ActionTest(unittest.TestCase):
             run = self.run_action(env=hostile, sh=sh)
             self.assertEqual(run.code, 0, run.log)
 
+    @unittest.skipUnless(shutil.which("shasum"), "no shasum (Perl) here")
+    def test_perl_options_from_the_jobs_environment_cannot_fake_shasum(self):
+        # shasum, macOS's hasher, is a Perl script: PERL5OPT=-MFake loads Fake.pm from PERL5LIB
+        # before it runs, and Fake.pm can print any digest.
+        asset = self.assets / SUPPORTED[("Linux", HOST_ARCH)]
+        want = hashlib.sha256(asset.read_bytes()).hexdigest()
+        asset.write_text("#!/bin/sh\nexit 0\n")
+        modules = self.tmp / "perl"
+        modules.mkdir()
+        (modules / "Fake.pm").write_text(f'package Fake;\nBEGIN {{ print "{want}  -\\n"; exit 0 }}\n1;\n')
+        for variable in ["PERL5LIB", "PERLLIB"]:
+            run = self.run_action(env={variable: str(modules), "PERL5OPT": "-MFake"}, path=self.path_without("sha256sum"))
+            self.assertEqual(run.code, 1, run.log)
+            self.assertIn("but release v1.2.3 pins", run.step("install").stdout)
+
     def test_a_ps4_from_the_jobs_environment_cannot_print_the_key_or_the_token(self):
         # bash (sh on macOS and Windows) takes SHELLOPTS, PS4 and BASH_XTRACEFD from the job's
         # environment: the trace of the very line that turns tracing off expands PS4.
