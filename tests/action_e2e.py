@@ -558,6 +558,31 @@ class ActionTest(unittest.TestCase):
             self.assertEqual(run.code, 1, run.log)
             self.assertIn(f"redirected to {location}, which is not https", run.step("install").stdout)
 
+    def test_server_text_in_a_message_carries_no_control_bidirectional_or_invisible_character(self):
+        # A Location with an escape sequence, a right-to-left override, a zero-width space, a
+        # C1 control and a byte-order mark, as UTF-8 bytes on the wire, to curl, then to
+        # BusyBox's wget (alpine), which follows it itself.
+        hidden = "\x1b[2J\u202egnp.exe\u200b\u0085\ufeff"
+        wire = hidden.encode().decode("latin-1")  # http.server writes header values as Latin-1
+        runs = [(None, None)]
+        busybox = shutil.which("busybox")
+        if busybox:
+            tools = pathlib.Path(tempfile.mkdtemp(prefix="busybox-", dir=self.tmp))
+            for applet in subprocess.run([busybox, "--list"], capture_output=True, text=True, check=True).stdout.split():
+                (tools / applet).symlink_to(busybox)
+            runs.append((str(tools), str(tools / "sh")))
+        for path, sh in runs:
+            for site in (self.site, self.origin):
+                site.answers[self.asset_path()] = [(302, {"Location": f"ftp://example.invalid/{wire}"}, b"")]
+            run = self.run_action(path=path, sh=sh)
+            self.assertEqual(run.code, 1, run.log)
+            out = run.step("install").stdout
+            # (BusyBox prints the header cut at the escape.)
+            self.assertIn("redirected to ftp://example.invalid/[2J?gnp.exe???, which is not https" if path is None else
+                          "redirected to ftp://example.invalid/", out)
+            for character in ["\x1b", "\u202e", "\u200b", "\u0085", "\ufeff"]:
+                self.assertNotIn(character, out)
+
     def test_a_url_with_a_user_name_is_refused_before_any_request(self):
         # http://localhost:1@HOST/ goes to HOST, not to loopback; HOST here is the release's
         # own server, which would serve the binary if asked.
