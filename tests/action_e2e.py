@@ -340,6 +340,14 @@ class ActionTest(unittest.TestCase):
                 link.symlink_to(os.path.join(directory, entry))
         return str(tools)
 
+    def busybox_tools(self):
+        """A folder of every BusyBox applet, the tools of an alpine container."""
+        tools = pathlib.Path(tempfile.mkdtemp(prefix="busybox-", dir=self.tmp))
+        busybox = shutil.which("busybox")
+        for applet in subprocess.run([busybox, "--list"], capture_output=True, text=True, check=True).stdout.split():
+            (tools / applet).symlink_to(busybox)
+        return tools
+
     def leftovers(self):
         """Files a run left behind in the tool cache besides the binary and its marker."""
         return [p for p in self.tool_cache.rglob("*") if p.name.startswith(".mintlify-agent-gate")]
@@ -565,11 +573,8 @@ class ActionTest(unittest.TestCase):
         hidden = "\x1b[2J\u202egnp.exe\u200b\u0085\ufeff"
         wire = hidden.encode().decode("latin-1")  # http.server writes header values as Latin-1
         runs = [(None, None)]
-        busybox = shutil.which("busybox")
-        if busybox:
-            tools = pathlib.Path(tempfile.mkdtemp(prefix="busybox-", dir=self.tmp))
-            for applet in subprocess.run([busybox, "--list"], capture_output=True, text=True, check=True).stdout.split():
-                (tools / applet).symlink_to(busybox)
+        if shutil.which("busybox"):
+            tools = self.busybox_tools()
             runs.append((str(tools), str(tools / "sh")))
         for path, sh in runs:
             for site in (self.site, self.origin):
@@ -769,11 +774,7 @@ class ActionTest(unittest.TestCase):
     @unittest.skipUnless(shutil.which("busybox"), "BusyBox is not installed")
     def test_an_alpine_like_container_with_busybox_alone_works(self):
         # sh, wget, sha256sum and every other tool from BusyBox, as in an alpine container.
-        tools = pathlib.Path(tempfile.mkdtemp(prefix="busybox-", dir=self.tmp))
-        busybox = shutil.which("busybox")
-        applets = subprocess.run([busybox, "--list"], capture_output=True, text=True, check=True).stdout.split()
-        for applet in applets:
-            (tools / applet).symlink_to(busybox)
+        tools = self.busybox_tools()
         self.assertFalse((tools / "curl").exists())
         # A download cut short after its 200 (BusyBox wget: "connection closed prematurely") is
         # tried again.
