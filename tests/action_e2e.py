@@ -117,6 +117,17 @@ def with_system_folders(script, path, hashers=None):
     return replaced
 
 
+MAX_SECONDS = re.compile(r"^max_seconds=300$", re.M)
+NOBODY = 65534  # the user the steps run as where the tests run as root
+
+
+def with_max_seconds(script, seconds):
+    """The script of a step, with `seconds` as the install step's limit on one download attempt."""
+    if seconds is None or not MAX_SECONDS.search(script):
+        return script
+    return MAX_SECONDS.sub(f"max_seconds={seconds}", script)
+
+
 def evaluate(value, inputs, steps):
     """A step's env value as the runner evaluates it; any other expression is an error here."""
     value = str(value)
@@ -241,14 +252,17 @@ class ActionTest(unittest.TestCase):
     SH = "sh"
 
     def run_action(self, with_=None, env=None, runner_os="Linux", runner_arch=HOST_ARCH, path=None, sh=None,
-                   file_size_limit=None, hashers=None):
+                   file_size_limit=None, hashers=None, unprivileged=False, max_seconds=None):
         """Every step of the composite action, in order, stopping at the first that fails.
         `sh` is the shell that `shell: sh` finds: dash here, bash in sh mode on macOS and in Git
         for Windows. `path`, if given, holds the only tools of the machine simulated: the job's
         PATH (after self.bin, the folder a test fills as an earlier step's $GITHUB_PATH would),
         and the system folders, the two lines of the install step that name them replaced
         (`hashers`, if given, for the folders of the checksum tool).
-        `file_size_limit` (bytes) makes any longer write fail, as a full disk would."""
+        `file_size_limit` (bytes) makes any longer write fail, as a full disk would.
+        `unprivileged` runs the steps as a user other than root, as runners do: bash ignores a PS4
+        from the environment as root only. `max_seconds` replaces the install step's limit on one
+        download attempt."""
         with_ = {"api_key": KEY, "project_id": "proj_e2e", "job_id": "job_e2e", "api_url": self.api_url,
                  "poll_initial": "100ms", "timeout": "30s", **(with_ or {})}
         declared = ACTION["inputs"]
@@ -278,15 +292,27 @@ class ActionTest(unittest.TestCase):
             output = temp / f"set_output_{number}"
             output.write_text("")
             script = temp / f"step_{number}.sh"
-            script.write_text(with_system_folders(step["run"], path, hashers))
+            script.write_text(with_max_seconds(with_system_folders(step["run"], path, hashers), max_seconds))
             process_env = dict(base, GITHUB_OUTPUT=str(output))
             for key, value in (step.get("env") or {}).items():
                 process_env[key] = evaluate(value, inputs, steps)
+            user = None
+            if unprivileged and os.getuid() == 0:
+                user = NOBODY
+                for entry in [self.tmp, *self.tmp.rglob("*")]:
+                    os.chown(entry, NOBODY, NOBODY, follow_symlinks=False)
+
+            def limits():
+                if file_size_limit:
+                    resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
+                if user is not None:
+                    os.setgroups([])
+                    os.setgid(user)
+                    os.setuid(user)
             started = time.monotonic()
             run = subprocess.run([sh or self.SH, "-e", str(script)],  # the runner's arguments for `shell: sh`
                                  cwd=self.workspace, env=process_env, capture_output=True, text=True, timeout=90,
-                                 preexec_fn=file_size_limit and (lambda: resource.setrlimit(
-                                     resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))))
+                                 preexec_fn=limits)
             seconds = time.monotonic() - started
             outputs = parse_github_output(output.read_text())
             steps[step["id"]] = outputs
@@ -313,6 +339,14 @@ class ActionTest(unittest.TestCase):
                     continue
                 link.symlink_to(os.path.join(directory, entry))
         return str(tools)
+
+    def busybox_tools(self):
+        """A folder of every BusyBox applet, the tools of an alpine container."""
+        tools = pathlib.Path(tempfile.mkdtemp(prefix="busybox-", dir=self.tmp))
+        busybox = shutil.which("busybox")
+        for applet in subprocess.run([busybox, "--list"], capture_output=True, text=True, check=True).stdout.split():
+            (tools / applet).symlink_to(busybox)
+        return tools
 
     def leftovers(self):
         """Files a run left behind in the tool cache besides the binary and its marker."""
@@ -532,6 +566,28 @@ class ActionTest(unittest.TestCase):
             self.assertEqual(run.code, 1, run.log)
             self.assertIn(f"redirected to {location}, which is not https", run.step("install").stdout)
 
+    def test_server_text_in_a_message_carries_no_control_bidirectional_or_invisible_character(self):
+        # A Location with an escape sequence, a right-to-left override, a zero-width space, a
+        # C1 control and a byte-order mark, as UTF-8 bytes on the wire, to curl, then to
+        # BusyBox's wget (alpine), which follows it itself.
+        hidden = "\x1b[2J\u202egnp.exe\u200b\u0085\ufeff"
+        wire = hidden.encode().decode("latin-1")  # http.server writes header values as Latin-1
+        runs = [(None, None)]
+        if shutil.which("busybox"):
+            tools = self.busybox_tools()
+            runs.append((str(tools), str(tools / "sh")))
+        for path, sh in runs:
+            for site in (self.site, self.origin):
+                site.answers[self.asset_path()] = [(302, {"Location": f"ftp://example.invalid/{wire}"}, b"")]
+            run = self.run_action(path=path, sh=sh)
+            self.assertEqual(run.code, 1, run.log)
+            out = run.step("install").stdout
+            # (BusyBox prints the header cut at the escape.)
+            self.assertIn("redirected to ftp://example.invalid/[2J?gnp.exe???, which is not https" if path is None else
+                          "redirected to ftp://example.invalid/", out)
+            for character in ["\x1b", "\u202e", "\u200b", "\u0085", "\ufeff"]:
+                self.assertNotIn(character, out)
+
     def test_a_url_with_a_user_name_is_refused_before_any_request(self):
         # http://localhost:1@HOST/ goes to HOST, not to loopback; HOST here is the release's
         # own server, which would serve the binary if asked.
@@ -595,6 +651,28 @@ class ActionTest(unittest.TestCase):
         self.assertNotIn("report it to the action's maintainers", out)
         self.assertEqual(self.leftovers(), [])
 
+    def test_a_download_that_drips_is_cut_at_the_time_limit_and_tried_again(self):
+        # A byte every 0.1 s: never a pause long enough for a read timeout, and 30 s for 300 bytes.
+        body = self.gate_bytes()
+
+        def drip(out):
+            try:
+                for byte in body[:300]:
+                    out.write(bytes([byte]))
+                    time.sleep(0.1)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+        for downloader, path in [("curl", None), ("python3", self.path_without("curl", "wget")),
+                                 ("wget", self.path_without("curl", "python3"))]:
+            with self.subTest(downloader):
+                self.cached().unlink(missing_ok=True)
+                self.site.answers[self.asset_path()] = [(200, {"Content-Length": str(len(body))}, drip)]
+                run = self.run_action(path=path, max_seconds=2)
+                self.assertEqual(run.code, 0, run.log)
+                self.assertIn(f"Download of {self.site.url}{self.asset_path()} was cut short (HTTP 200",
+                              run.step("install").stdout)
+                self.assertLess(run.step("install").seconds, 15, run.log)
+
     def test_a_download_over_the_size_limit_is_cut_off_and_nothing_is_left(self):
         def endless(out):
             chunk = b"\0" * (1 << 20)
@@ -633,6 +711,27 @@ class ActionTest(unittest.TestCase):
             self.assertIn(f"redirected to {location}, which", run.step("install").stdout)
         self.assertEqual(self.leftovers(), [])
 
+    def test_python_never_imports_the_workspaces_modules(self):
+        # Python imports first from the directory it runs in: the workspace, which a pull request
+        # fills. A socket.py there would run inside the downloader, a hashlib.py approve any file.
+        asset = self.assets / SUPPORTED[("Linux", HOST_ARCH)]
+        want = hashlib.sha256(asset.read_bytes()).hexdigest()
+        ran = self.tmp / "workspace-module-ran"
+        (self.workspace / "socket.py").write_text(f"open({str(ran)!r}, 'a').write('socket ')\nfrom _socket import *\n")
+        (self.workspace / "hashlib.py").write_text(
+            f"open({str(ran)!r}, 'a').write('hashlib ')\n"
+            f"class sha256:\n    def __init__(self, data=b''): pass\n    def hexdigest(self): return {want!r}\n")
+        run = self.run_action(path=self.path_without("curl", "wget"))  # Python downloads
+        self.assertEqual(run.code, 0, run.log)
+        self.assertFalse(ran.exists(), ran.exists() and ran.read_text())
+        # Python as the only hasher, and a tampered asset.
+        self.cached().unlink()
+        asset.write_text("#!/bin/sh\nexit 0\n")
+        run = self.run_action(path=self.path_without("sha256sum", "shasum", "openssl"))
+        self.assertEqual(run.code, 1, run.log)
+        self.assertIn("but release v1.2.3 pins", run.step("install").stdout)
+        self.assertFalse(ran.exists(), ran.exists() and ran.read_text())
+
     def test_wget_downloads_when_there_is_no_curl_and_says_why_it_failed(self):
         run = self.run_action(path=self.path_without("curl", "python3"))
         self.assertEqual(run.code, 0, run.log)
@@ -652,15 +751,30 @@ class ActionTest(unittest.TestCase):
         self.assertEqual(run.code, 1, run.log)
         self.assertIn(f"redirected to {location}, which has a user name or password in it", run.step("install").stdout)
         self.assertFalse(self.cached().exists())
+        # Redirects it may follow, as github.com's always does (to its storage): a relative one,
+        # then one to another host. GNU wget prints "Location: URL [following]" beside the headers.
+        # (This server speaks HTTP/1.0 and closes each connection: it says so, or wget may try to
+        # reuse it.)
+        self.site.requests.clear()
+        self.site.answers[self.asset_path()] = [(302, {"Location": "/moved", "Connection": "close"}, b"")]
+        self.site.answers["/moved"] = [(302, {"Location": f"{self.origin.url}/elsewhere", "Connection": "close"}, b"")]
+        run = self.run_action(path=self.path_without("curl", "python3"))
+        self.assertEqual(run.code, 0, run.log)
+        self.assertEqual(self.site.requests, [self.asset_path(), "/moved"])
+        self.assertEqual(self.origin.requests[-1], "/elsewhere")
+        # A redirect loop ends where wget stops following it.
+        self.cached().unlink()
+        for site in (self.site, self.origin):
+            site.answers[self.asset_path()] = [(302, {"Location": self.asset_path(), "Connection": "close"}, b"")] * 30
+        run = self.run_action(path=self.path_without("curl", "python3"))
+        self.assertEqual(run.code, 1, run.log)
+        self.assertIn("HTTP 302", run.step("install").stdout)
+        self.assertIn("redirections exceeded", run.step("install").stdout)
 
     @unittest.skipUnless(shutil.which("busybox"), "BusyBox is not installed")
     def test_an_alpine_like_container_with_busybox_alone_works(self):
         # sh, wget, sha256sum and every other tool from BusyBox, as in an alpine container.
-        tools = pathlib.Path(tempfile.mkdtemp(prefix="busybox-", dir=self.tmp))
-        busybox = shutil.which("busybox")
-        applets = subprocess.run([busybox, "--list"], capture_output=True, text=True, check=True).stdout.split()
-        for applet in applets:
-            (tools / applet).symlink_to(busybox)
+        tools = self.busybox_tools()
         self.assertFalse((tools / "curl").exists())
         # A download cut short after its 200 (BusyBox wget: "connection closed prematurely") is
         # tried again.
@@ -849,6 +963,20 @@ class ActionTest(unittest.TestCase):
         self.assertEqual(self.leftovers(), [])
         self.assertEqual(set((self.tmp / "_temp").glob("mintlify-agent-gate*")), private_copies)
 
+    def test_a_runner_temp_with_spaces_quotes_substitutions_or_a_line_break_is_only_data(self):
+        for name in ["a b'c\"d", "$(touch PWNED)`touch PWNED`\n-x"]:
+            temp = self.tmp / "runner temp" / name
+            temp.mkdir(parents=True)
+            for downloader, path in [("curl", None), ("python3", self.path_without("curl", "wget")),
+                                     ("wget", self.path_without("curl", "python3"))]:
+                with self.subTest(name=name, downloader=downloader):
+                    self.tool_cache = temp / f"tool cache {downloader}"  # with the same characters
+                    run = self.run_action(env={"RUNNER_TEMP": str(temp)}, path=path)
+                    self.assertEqual(run.code, 0, run.log)
+                    self.assertEqual(pathlib.Path(run.step("install").outputs["path"]).parent.parent, temp)
+                    self.assertEqual(run.outputs["result"], "completed")
+        self.assertEqual(list(self.tmp.rglob("PWNED")), [])
+
     def test_release_pins_two_hashes_for_one_asset_are_refused_and_case_is_ignored(self):
         pins = self.action_path / "release-pins.txt"
         text = pins.read_text()
@@ -871,8 +999,11 @@ class ActionTest(unittest.TestCase):
         bash_env = self.tmp / "bash_env"
         bash_env.write_text("set -x\nGATE_INPUT_API_URL=http://127.0.0.1:9/\n")
         fake = f"() {{ echo '{want}  -'; }}"
+        # umask is a builtin any function replaces: it is called before the download.
+        umask_ran = self.tmp / "umask-function-ran"
         hostile = {"BASH_ENV": str(bash_env), "SHELLOPTS": "xtrace", "ENV": str(bash_env),
-                   "BASH_FUNC_sha256sum%%": fake, "BASH_FUNC_command%%": "() { \"$@\"; }"}
+                   "BASH_FUNC_sha256sum%%": fake, "BASH_FUNC_command%%": "() { \"$@\"; }",
+                   "BASH_FUNC_umask%%": f"() {{ touch '{umask_ran}'; }}"}
         bash_as_sh = self.tmp / "bash-as-sh"
         bash_as_sh.mkdir()
         (bash_as_sh / "sh").symlink_to(shutil.which("bash"))
@@ -881,11 +1012,40 @@ class ActionTest(unittest.TestCase):
             self.assertEqual(run.code, 1, run.log)
             self.assertIn("but release v1.2.3 pins", run.step("install").stdout)
             self.assertFalse(ran.exists())
+            self.assertFalse(umask_ran.exists(), "a function from the job's environment ran")
         # With a good asset, the gate step runs with tracing off (run_action checks the key).
         shutil.copy(self.gate, asset)
         for sh in ["sh", str(bash_as_sh / "sh")]:
             run = self.run_action(env=hostile, sh=sh)
             self.assertEqual(run.code, 0, run.log)
+
+    @unittest.skipUnless(shutil.which("shasum"), "no shasum (Perl) here")
+    def test_perl_options_from_the_jobs_environment_cannot_fake_shasum(self):
+        # shasum, macOS's hasher, is a Perl script: PERL5OPT=-MFake loads Fake.pm from PERL5LIB
+        # before it runs, and Fake.pm can print any digest.
+        asset = self.assets / SUPPORTED[("Linux", HOST_ARCH)]
+        want = hashlib.sha256(asset.read_bytes()).hexdigest()
+        asset.write_text("#!/bin/sh\nexit 0\n")
+        modules = self.tmp / "perl"
+        modules.mkdir()
+        (modules / "Fake.pm").write_text(f'package Fake;\nBEGIN {{ print "{want}  -\\n"; exit 0 }}\n1;\n')
+        for variable in ["PERL5LIB", "PERLLIB"]:
+            run = self.run_action(env={variable: str(modules), "PERL5OPT": "-MFake"}, path=self.path_without("sha256sum"))
+            self.assertEqual(run.code, 1, run.log)
+            self.assertIn("but release v1.2.3 pins", run.step("install").stdout)
+
+    def test_a_ps4_from_the_jobs_environment_cannot_print_the_key_or_the_token(self):
+        # bash (sh on macOS and Windows) takes SHELLOPTS, PS4 and BASH_XTRACEFD from the job's
+        # environment: the trace of the very line that turns tracing off expands PS4.
+        bash_as_sh = self.tmp / "bash-as-sh"
+        bash_as_sh.mkdir()
+        (bash_as_sh / "sh").symlink_to(shutil.which("bash"))
+        for xtracefd in ["1", "2"]:
+            hostile = {"SHELLOPTS": "xtrace", "BASH_XTRACEFD": xtracefd,
+                       "PS4": "+${GATE_INPUT_API_KEY}${GATE_GITHUB_TOKEN} "}
+            run = self.run_action(env=hostile, sh=str(bash_as_sh / "sh"), unprivileged=True)  # checks the key
+            self.assertEqual(run.code, 0, run.log)
+            self.assertNotIn(GITHUB_TOKEN, run.log)
 
     def test_only_the_actions_own_inputs_are_passed_on_and_a_long_prompt_is_refused(self):
         dotenv = self.tmp / "stray.env"
