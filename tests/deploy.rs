@@ -601,17 +601,30 @@ async fn a_trigger_rate_limited_is_sent_again_after_retry_after() {
 
 #[tokio::test]
 async fn a_trigger_that_may_have_arrived_is_never_sent_again() {
-    for (setting, value, path) in [
-        ("MINTLIFY_DEPLOY", "true", UPDATE_PATH),
-        ("MINTLIFY_PREVIEW_BRANCH", "main", PREVIEW_PATH),
-        ("MINTLIFY_AUTOMATION_ID", "auto_1", AUTOMATION_PATH),
+    // Each names the dashboard page that shows what it may have started.
+    for (setting, value, path, page) in [
+        ("MINTLIFY_DEPLOY", "true", UPDATE_PATH, "the deployments"),
+        (
+            "MINTLIFY_PREVIEW_BRANCH",
+            "main",
+            PREVIEW_PATH,
+            "the deployments",
+        ),
+        (
+            "MINTLIFY_AUTOMATION_ID",
+            "auto_1",
+            AUTOMATION_PATH,
+            "the Automation Runs page",
+        ),
     ] {
         let server = MockServer::start().await;
         script(&server, "POST", path, [ResponseTemplate::new(500)]).await;
         let run = gate(&server).env(setting, value).run();
         run.assert_code(5)
             .assert_logged("may or may not have reached Mintlify (the API answered HTTP 500)")
-            .assert_logged("check the deployments of project \"proj_1\" in the Mintlify dashboard");
+            .assert_logged(&format!(
+                "check {page} of project \"proj_1\" in the Mintlify dashboard"
+            ));
         assert_eq!(count(&server, "POST", path).await, 1, "{setting}");
         assert_eq!(run.outputs()["result"], "api_error");
     }

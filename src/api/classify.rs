@@ -1,6 +1,6 @@
-//! What an answer from the API means: a job, a failure worth another try, or a refusal. Every
-//! retry decision is made here (and in `client::unsent` for requests that got no answer), on
-//! answers already decoded and redacted, so it is tested and fuzzed without a server.
+//! What an answer from the API means: what was asked for, a failure worth another try, or a
+//! refusal. Every retry decision is made here (and in `client::unsent` for requests that got no
+//! answer), on answers already decoded and redacted, so it is tested and fuzzed without a server.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -48,6 +48,15 @@ impl Start {
             Start::Update => "a production deployment",
             Start::Preview => "a preview deployment",
             Start::Automation => "an automation run",
+        }
+    }
+
+    /// Where in the Mintlify dashboard a trigger whose fate is unknown shows what it started.
+    pub(crate) fn dashboard_page(self) -> &'static str {
+        match self {
+            Start::Automation => "the Automation Runs page",
+            Start::Create | Start::FollowUp => "the agent jobs",
+            Start::Update | Start::Preview => "the deployments",
         }
     }
 

@@ -25,7 +25,8 @@ use crate::settings::Config;
 use crate::text::redact::Redactor;
 use crate::text::sanitize::untrusted;
 
-/// Bodies above this are not a job, and reading them further would only cost memory.
+/// Bodies above this are no answer the gate reads, and reading them further would only cost
+/// memory.
 const BODY_LIMIT: usize = 1024 * 1024;
 
 /// Decides what a request that got no answer (or only part of one) means. A connection that

@@ -128,7 +128,7 @@ pub(crate) enum Trouble {
     ProxyCannotReach { status: u16 },
 }
 
-/// Who answered instead of the job asked about.
+/// Who answered instead of the job or deployment asked about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Answered {
     Named(Subject, String),
@@ -336,8 +336,9 @@ pub(crate) enum Refusal {
         problem: String,
     },
     #[error(
-        "the request to trigger {} may or may not have reached Mintlify ({reason}): check the deployments of project {} in the Mintlify dashboard before running this again",
+        "the request to trigger {} may or may not have reached Mintlify ({reason}): check {} of project {} in the Mintlify dashboard before running this again",
         start.what(),
+        start.dashboard_page(),
         quoted(project_id)
     )]
     TriggerUncertain {
@@ -346,8 +347,9 @@ pub(crate) enum Refusal {
         reason: Trouble,
     },
     #[error(
-        "the request to trigger {} was answered with a redirect (HTTP {status}) to {location}, which is not followed so the key cannot travel elsewhere; it may have been queued all the same: check the deployments of project {} in the Mintlify dashboard before running this again; then check {}",
+        "the request to trigger {} was answered with a redirect (HTTP {status}) to {location}, which is not followed so the key cannot travel elsewhere; it may have been queued all the same: check {} of project {} in the Mintlify dashboard before running this again; then check {}",
         start.what(),
+        start.dashboard_page(),
         quoted(project_id),
         Var::ApiUrl
     )]

@@ -1,5 +1,6 @@
-//! Logs go to stderr, so stdout holds only the job's JSON line. Only this crate logs below
-//! `warn`: dependencies' debug output is noise in a CI log and has no business near the key.
+//! Logs go to stderr, so stdout holds only the last answer's JSON line. Only this crate logs
+//! below `warn`: dependencies' debug output is noise in a CI log and has no business near the
+//! key.
 //!
 //! Nothing written to stdout or stderr may panic (`println!` does on a closed pipe), carry the
 //! key, or carry `##[`, which the runner takes as a command anywhere in a line. Nor may a

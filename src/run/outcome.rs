@@ -68,10 +68,10 @@ impl Exit {
     }
 }
 
-/// Why a run stopped waiting before the job ended.
+/// Why a run stopped waiting before what it waited on ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Timeout {
-    /// The deadline passed while the job was still running.
+    /// The deadline passed while what the run waited on was still running.
     Deadline,
     /// The deadline passed and no connection to the API was ever made.
     Unreachable,

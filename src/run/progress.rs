@@ -168,7 +168,8 @@ impl Progress {
     }
 }
 
-/// How long after a create a 404 on the new job is taken as "not readable yet".
+/// How long after a create or a trigger a 404 on what it started is taken as "not readable
+/// yet".
 pub(crate) const CREATED_NOT_FOUND_GRACE: Duration = Duration::from_secs(30);
 
 /// Where what is asked about came from, by when this run started it (a job it created, a

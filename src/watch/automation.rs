@@ -2,7 +2,6 @@
 //! read a run's status.
 
 use serde_json::json;
-use tracing::warn;
 
 use crate::api::classify::Start;
 use crate::api::client::Client;
@@ -131,9 +130,8 @@ pub(crate) async fn trigger(
     let deadline = settings.deadline;
     let send = async |_: &Progress| client.trigger_automation(automation_id, deadline).await;
     let run = send_until_answered(send, Start::Automation, settings, progress).await?;
-    // Read once: each note is said once without `warn_once`, which names the job or deployment.
     for note in &run.notes {
-        warn!("automation {}: {note}", quoted(automation_id));
+        progress.warn_once(note.to_string());
     }
     // The verdict names the run and its job: no status of it can be read to wait on.
     Watch::started(progress, run);

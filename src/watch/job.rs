@@ -135,11 +135,6 @@ pub(crate) async fn start(
     progress: &mut Progress,
 ) -> Result<Option<Status>, Ending> {
     let job: Job = match task {
-        // Only the agent is started here.
-        Task::Watch { .. }
-        | Task::Deploy(_)
-        | Task::WatchDeployment { .. }
-        | Task::Automation { .. } => return Ok(None),
         Task::Create { prompt } => {
             let create = async |_: &Progress| client.create_job(prompt, settings.deadline).await;
             let job = send_until_answered(create, Start::Create, settings, progress).await?;
@@ -168,6 +163,8 @@ pub(crate) async fn start(
             );
             job
         }
+        // Only the agent is started here: a job given by its id, or another kind, is not.
+        _ => return Ok(None),
     };
     let status = job.status.clone();
     observe(progress, job);
