@@ -6,6 +6,7 @@ pub(crate) mod classify;
 pub(crate) mod client;
 pub(crate) mod deployment;
 pub(crate) mod failure;
+pub(crate) mod fields;
 pub(crate) mod job;
 pub(crate) mod resource;
 pub(crate) mod tls;

@@ -10,7 +10,8 @@ use crate::api::classify::{
 };
 use crate::api::deployment::{self, AutomationRun, Deployment, Triggered};
 use crate::api::failure::Failure;
-use crate::api::job::{self, Job, check_id};
+use crate::api::fields::{self, check_id};
+use crate::api::job::Job;
 use crate::api::resource::{Identity, Reading as _};
 use crate::report;
 use crate::runner;
@@ -184,7 +185,7 @@ pub fn status_object(value: serde_json::Value) {
             assert!(!summary.contains(KEY), "the key leaked: {summary:?}");
         }
         if let Some(id) = &deployment.id {
-            assert!(id.len() <= job::ID_LIMIT);
+            assert!(id.len() <= fields::ID_LIMIT);
         }
     }
     if let Ok(triggered) = Triggered::read(value) {
@@ -193,7 +194,7 @@ pub fn status_object(value: serde_json::Value) {
         }
         if let Some(url) = &triggered.preview_url {
             assert_eq!(
-                job::plain_http_link(url).as_deref(),
+                fields::plain_http_link(url).as_deref(),
                 Ok(url.as_str()),
                 "{url:?}"
             );
@@ -213,7 +214,7 @@ pub fn job(value: serde_json::Value) {
         assert_one_clean_line(&note.to_string());
     }
     if let Some(link) = &job.pr_link {
-        assert!(link.chars().count() <= job::PR_LINK_LIMIT, "{link:?}");
+        assert!(link.chars().count() <= fields::PR_LINK_LIMIT, "{link:?}");
         assert!(
             !link.chars().any(|c| c.is_whitespace() || is_hidden(c)),
             "{link:?}"
@@ -225,9 +226,9 @@ pub fn job(value: serde_json::Value) {
         );
     }
     for (value, limit) in [
-        (&job.id, job::ID_LIMIT),
-        (&job.repository, job::REPOSITORY_LIMIT),
-        (&job.git_ref, job::REF_LIMIT),
+        (&job.id, fields::ID_LIMIT),
+        (&job.repository, fields::REPOSITORY_LIMIT),
+        (&job.git_ref, fields::REF_LIMIT),
     ] {
         assert!(value.as_ref().is_none_or(|v| v.chars().count() <= limit));
     }

@@ -9,7 +9,7 @@ use tracing::warn;
 
 use crate::api::classify::Start;
 use crate::api::failure::Var;
-use crate::api::job;
+use crate::api::fields;
 use crate::run::outcome::{Outcome, Timeout};
 use crate::run::progress::Progress;
 use crate::settings::Config;
@@ -20,11 +20,11 @@ use crate::watch::Watching;
 /// The most bytes an output value may take, escaped.
 fn output_limit(name: &str) -> usize {
     match name {
-        "pr_link" => job::PR_LINK_LIMIT,
+        "pr_link" => fields::PR_LINK_LIMIT,
         "preview_url" => crate::api::deployment::PREVIEW_URL_LIMIT,
         "deployment_status" => 128,
-        "repository" => job::REPOSITORY_LIMIT,
-        "job_id" | "deployment_id" | "automation_run_id" => job::ID_LIMIT,
+        "repository" => fields::REPOSITORY_LIMIT,
+        "job_id" | "deployment_id" | "automation_run_id" => fields::ID_LIMIT,
         _ => 256,
     }
 }

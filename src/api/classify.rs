@@ -9,9 +9,9 @@ use std::time::{Duration, SystemTime};
 use serde_json::Value;
 
 use crate::api::failure::{Answered, Failure, NotAJob, Refusal, Trouble, Words};
+use crate::api::fields::check_id;
 #[cfg(any(test, fuzzing))]
 use crate::api::job::Job;
-use crate::api::job::check_id;
 use crate::api::resource::{Identity, Reading, Subject};
 use crate::text::redact::Redactor;
 use crate::text::sanitize::{quoted, truncated, untrusted};

@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use crate::api::failure::NotAJob;
-use crate::api::job::{Fields, ID_LIMIT, Note, REF_LIMIT, REPLACEMENT, STATUS_LIMIT, check_id};
+use crate::api::fields::{Fields, ID_LIMIT, Note, REF_LIMIT, REPLACEMENT, STATUS_LIMIT, check_id};
 use crate::text::redact::REDACTED;
 use crate::text::sanitize::{is_hidden, truncated};
 
@@ -204,7 +204,7 @@ fn logs(reader: &mut Fields<'_>) -> Vec<String> {
 pub(crate) struct Triggered {
     pub status_id: Option<String>,
     pub unusable_id: bool,
-    /// Only a plain http(s) link, under the rules of a `prLink` ([`crate::api::job::plain_http_link`]).
+    /// Only a plain http(s) link, under the rules of a `prLink` ([`crate::api::fields::plain_http_link`]).
     pub preview_url: Option<String>,
     pub raw: Value,
     pub notes: Vec<Note>,

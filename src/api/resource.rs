@@ -8,7 +8,8 @@ use serde_json::Value;
 
 use crate::api::deployment::{AutomationRun, Deployment, Triggered};
 use crate::api::failure::NotAJob;
-use crate::api::job::{Job, no_status};
+use crate::api::fields::no_status;
+use crate::api::job::Job;
 
 /// What an answer is about, as messages name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,7 +17,7 @@ use reqwest::Url;
 use tracing::level_filters::LevelFilter;
 
 use super::{Command, ConfigError, Setting, is_blank, without_bom};
-use crate::api::job::{IdProblem, check_id};
+use crate::api::fields::{IdProblem, check_id};
 use crate::run::outcome::Exit;
 use crate::settings::duration;
 

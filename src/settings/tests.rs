@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 
 use super::*;
-use crate::api::job::IdProblem;
+use crate::api::fields::IdProblem;
 
 const KEY: &str = "mint_test_0123456789";
 

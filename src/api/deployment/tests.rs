@@ -214,7 +214,7 @@ fn an_undecodable_status_is_no_status_and_a_link_with_userinfo_is_no_preview() {
     assert_eq!(
         triggered.notes,
         [Note::NotAPreviewUrl(
-            crate::api::job::PrLinkProblem::Userinfo
+            crate::api::fields::PrLinkProblem::Userinfo
         )]
     );
 }

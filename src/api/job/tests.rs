@@ -1,4 +1,5 @@
 use super::*;
+use crate::api::fields::{IdProblem, PrLinkProblem, check_id};
 
 fn read(body: &str) -> Job {
     Job::read(serde_json::from_str(body).unwrap()).unwrap()
@@ -68,9 +69,9 @@ fn statuses_are_read_after_trimming_and_ignoring_ascii_case() {
         assert_eq!(job.status, Some(status.clone()));
         assert_eq!(
             job.notes,
-            [Note::StatusNormalized {
+            [Note::Normalized {
                 sent: sent.into(),
-                read: status
+                read: status.as_str().to_owned()
             }]
         );
     }
@@ -180,16 +181,6 @@ fn only_an_object_is_a_job() {
 }
 
 #[test]
-fn ids_that_cannot_be_a_path_segment_are_refused() {
-    assert_eq!(check_id("job_1"), Ok(()));
-    assert_eq!(check_id(""), Err(IdProblem::Empty));
-    assert_eq!(check_id(".."), Err(IdProblem::DotSegment));
-    assert_eq!(check_id("a\nb"), Err(IdProblem::HiddenCharacter));
-    assert_eq!(check_id("a\u{202E}b"), Err(IdProblem::HiddenCharacter));
-    assert_eq!(check_id(&"j".repeat(ID_LIMIT + 1)), Err(IdProblem::TooLong));
-}
-
-#[test]
 fn a_character_that_could_not_be_decoded_is_noted_once_where_it_is_read() {
     let job = read(
         r#"{"id":"j\ufffd","status":"active\ufffd","source":{"repository":"r\ufffd","ref":"\ufffd"},"model":"\ufffd"}"#,
@@ -207,52 +198,4 @@ fn a_character_that_could_not_be_decoded_is_noted_once_where_it_is_read() {
     assert_eq!(job.status, None);
     assert_eq!(job.git_ref.as_deref(), Some("\u{fffd}"));
     assert_eq!(check_id("j\u{fffd}"), Err(IdProblem::Undecodable));
-}
-
-#[test]
-fn a_link_url_readers_read_differently_is_no_link() {
-    for (bad, problem) in [
-        (
-            "https://github.com\\@evil.example/o/r/pull/1",
-            PrLinkProblem::Backslash,
-        ),
-        ("https://github.com/o\\r/pull/1", PrLinkProblem::Backslash),
-        ("https://@evil.example/o/r/pull/1", PrLinkProblem::Userinfo),
-        ("https://:@evil.example/o/r/pull/1", PrLinkProblem::Userinfo),
-        ("https:github.com/o/r/pull/1", PrLinkProblem::NotHttpUrl),
-        ("https:/github.com/o/r/pull/1", PrLinkProblem::NotHttpUrl),
-        ("https:///github.com/o/r/pull/1", PrLinkProblem::NotHttpUrl),
-        (
-            "https://github.com/o/r/pull/1\u{034F}",
-            PrLinkProblem::HiddenCharacters,
-        ),
-        (
-            "https://github.com/o/r/pull/1\u{3164}",
-            PrLinkProblem::HiddenCharacters,
-        ),
-        (
-            "https://github.com/o/r/pull/1\u{FFFC}",
-            PrLinkProblem::HiddenCharacters,
-        ),
-    ] {
-        assert_eq!(plain_http_link(bad), Err(problem), "{bad:?}");
-    }
-    for good in [
-        "HTTPS://GitHub.com/o/r/pull/1",
-        "https://github.com:8443/o/r/../r/pull/1?x=<y>",
-        "https://github.com",
-    ] {
-        assert_eq!(plain_http_link(good).as_deref(), Ok(good));
-    }
-    for bad in [
-        "https://github.com:443/o/r/pull/1",
-        "https://g\u{0456}thub.com/o/r/pull/1",
-        "http://0x7f.1/o/r/pull/1",
-    ] {
-        assert_eq!(
-            plain_http_link(bad),
-            Err(PrLinkProblem::HostNotPlain),
-            "{bad}"
-        );
-    }
 }
