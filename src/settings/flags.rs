@@ -16,7 +16,8 @@ use clap::{FromArgMatches as _, Parser, ValueHint};
 use reqwest::Url;
 use tracing::level_filters::LevelFilter;
 
-use super::{Command, ConfigError, Setting, is_blank, without_bom};
+use super::refusal::{ConfigError, Setting};
+use super::{Command, is_blank, without_bom};
 use crate::api::fields::{IdProblem, check_id};
 use crate::run::outcome::Exit;
 use crate::settings::duration;

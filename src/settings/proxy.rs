@@ -6,7 +6,7 @@ use std::ffi::OsString;
 
 use reqwest::Url;
 
-use super::ConfigError;
+use super::refusal::ConfigError;
 
 /// Why the proxy an https API would go through cannot serve.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,5 +1,7 @@
 use std::collections::HashMap;
 
+use super::flags::ValueProblem;
+use super::proxy::ProxyProblem;
 use super::*;
 use crate::api::fields::IdProblem;
 
