@@ -487,6 +487,29 @@ fn help_and_version_need_no_settings() {
     ] {
         assert!(help.contains(var), "{var} missing from --help");
     }
+    // A job id is required only where nothing else says what the run is about: its help names
+    // each setting that does without one.
+    let words = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    let unless: Vec<&str> = words
+        .split("--job-id <ID>")
+        .nth(1)
+        .and_then(|rest| rest.split("--prompt <TEXT>").next())
+        .and_then(|entry| entry.split("required unless").nth(1))
+        .expect("--help says when --job-id is required")
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .collect();
+    for other in [
+        "prompt",
+        "deploy",
+        "preview-branch",
+        "deployment-id",
+        "automation-id",
+    ] {
+        assert!(
+            unless.contains(&other),
+            "--job-id's help does not say {other} does without it: {unless:?}"
+        );
+    }
     let output = assert_cmd::Command::cargo_bin("mintlify-agent-gate")
         .unwrap()
         .env_clear()

@@ -43,7 +43,8 @@ pub(crate) struct Flags {
     #[arg(long, env = "MINTLIFY_PROJECT_ID", value_name = "ID", value_parser = id)]
     pub(crate) project_id: Option<String>,
 
-    /// Job to wait on; with a prompt, the job to send it to [required unless a prompt is set]
+    /// Job to wait on; with a prompt, the job to send it to [required unless a prompt, deploy,
+    /// preview-branch, deployment-id or automation-id is set]
     #[arg(long, env = "MINTLIFY_JOB_ID", value_name = "ID", value_parser = id)]
     pub(crate) job_id: Option<String>,
 
