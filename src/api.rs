@@ -2,6 +2,7 @@
 //! (an agent job, a deployment's status, a trigger's answer), and the one classifier that
 //! decides what each answer or failure means (retried, refused, trusted).
 
+pub(crate) mod body;
 pub(crate) mod classify;
 pub(crate) mod client;
 pub(crate) mod deployment;

@@ -5,8 +5,9 @@
 
 use std::time::{Duration, SystemTime};
 
+use crate::api::body::Body;
 use crate::api::classify::{
-    Answer, Body, Call, Origin, Start, Target, classify, classify_as, parse_retry_after,
+    Answer, Call, Origin, Start, Target, classify, classify_as, parse_retry_after,
 };
 use crate::api::deployment::{self, AutomationRun, Deployment, Triggered};
 use crate::api::failure::Failure;

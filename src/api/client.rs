@@ -13,8 +13,9 @@ use reqwest::{RequestBuilder, Response, Url, redirect};
 use tokio::time::Instant;
 
 use self::connect::{Phase, connect_timeout, pinned, tunnel_status};
+use crate::api::body::Body;
 use crate::api::classify::{
-    Answer, Body, Call, Origin, Start, Target, classify_as, parse_retry_after, uncertain,
+    Answer, Call, Origin, Start, Target, classify_as, parse_retry_after, uncertain,
 };
 use crate::api::deployment::{AutomationRun, Deployment, Triggered};
 use crate::api::failure::{Failure, NotAJob, Refusal, Trouble, Var};
