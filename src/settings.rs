@@ -160,7 +160,10 @@ impl Config {
         let prompt = match (flags.prompt.take(), flags.prompt_file.take()) {
             (Some(_), Some(_)) => return Err(ConfigError::PromptTwice),
             (Some(prompt), None) => Some(prompt),
-            (None, Some(path)) => Some(read_prompt_file(&path, flags.prompt_file_from.take())?),
+            (None, Some(path)) => Some(read_prompt_file(
+                &path,
+                flags.source("prompt_file").cloned(),
+            )?),
             (None, None) => None,
         };
         let task = task(prompt, &flags)?;
@@ -236,15 +239,32 @@ impl Config {
 /// What the run is about: the agent settings, `deploy`, `preview_branch`, `deployment_id` and
 /// `automation_id` each choose it, so two of them are a contradiction, not a priority.
 fn task(prompt: Option<String>, flags: &Flags) -> Result<Task, ConfigError> {
-    let chosen: Vec<&'static str> = [
+    // Each named as it was given: its flag or its variable.
+    let named = |ids: &[&str]| -> Vec<String> {
+        ids.iter()
+            .filter_map(|id| flags.source(id))
+            .map(|setting| setting.name().to_owned())
+            .collect()
+    };
+    let agent = named(&["job_id", "prompt", "prompt_file"]);
+    let chosen: Vec<String> = [
         (
             flags.job_id.is_some() || prompt.is_some(),
-            "the agent job (MINTLIFY_JOB_ID, MINTLIFY_PROMPT, MINTLIFY_PROMPT_FILE)",
+            format!("the agent job ({})", agent.join(", ")),
         ),
-        (flags.deploy, "MINTLIFY_DEPLOY"),
-        (flags.preview_branch.is_some(), "MINTLIFY_PREVIEW_BRANCH"),
-        (flags.deployment_id.is_some(), "MINTLIFY_DEPLOYMENT_ID"),
-        (flags.automation_id.is_some(), "MINTLIFY_AUTOMATION_ID"),
+        (flags.deploy, named(&["deploy"]).concat()),
+        (
+            flags.preview_branch.is_some(),
+            named(&["preview_branch"]).concat(),
+        ),
+        (
+            flags.deployment_id.is_some(),
+            named(&["deployment_id"]).concat(),
+        ),
+        (
+            flags.automation_id.is_some(),
+            named(&["automation_id"]).concat(),
+        ),
     ]
     .into_iter()
     .filter_map(|(given, name)| given.then_some(name))

@@ -479,7 +479,7 @@ async fn each_setting_chooses_what_the_run_is_about_and_two_are_refused() {
     let refusals: [(&[(&str, &str)], &str); 8] = [
         (
             &[("MINTLIFY_JOB_ID", "job_1"), ("MINTLIFY_DEPLOY", "true")],
-            "the agent job (MINTLIFY_JOB_ID, MINTLIFY_PROMPT, MINTLIFY_PROMPT_FILE) and MINTLIFY_DEPLOY each choose what the run is about: keep one",
+            "the agent job (MINTLIFY_JOB_ID) and MINTLIFY_DEPLOY each choose what the run is about: keep one",
         ),
         (
             &[("MINTLIFY_DEPLOY", "1"), ("MINTLIFY_DEPLOYMENT_ID", "st_1")],
@@ -537,8 +537,15 @@ async fn each_setting_chooses_what_the_run_is_about_and_two_are_refused() {
     let run = gate(&server)
         .args(&["--deploy", "--deployment-id=st_1"])
         .run();
+    // Named as given: the flags as flags, a variable as a variable.
     run.assert_code(2)
-        .assert_logged("each choose what the run is about");
+        .assert_logged("--deploy and --deployment-id each choose what the run is about");
+    let run = gate(&server)
+        .env("MINTLIFY_PROMPT", "Document it")
+        .args(&["--job-id=job_1", "--automation-id=auto_1"])
+        .run();
+    run.assert_code(2)
+        .assert_logged("the agent job (--job-id, MINTLIFY_PROMPT) and --automation-id each choose");
     assert_eq!(all_requests(&server).await, Vec::<String>::new());
 }
 

@@ -127,9 +127,10 @@ pub(crate) struct Flags {
     #[arg(skip)]
     pub(crate) empty_subjects: Vec<Setting>,
 
-    /// Where the prompt file's path came from, for a refusal of the file to name.
+    /// Where each value given came from (its flag or its variable), by the setting's id, for
+    /// a refusal to name the input as it was given.
     #[arg(skip)]
-    pub(crate) prompt_file_from: Option<Setting>,
+    pub(crate) sources: Vec<(String, Setting)>,
 }
 
 /// The settings that choose what the run is about, by their ids, beside `deploy`, which
@@ -144,6 +145,14 @@ const SUBJECTS: [&str; 6] = [
 ];
 
 impl Flags {
+    /// Where the setting `id` was given: its flag or its variable; `None` when its default
+    /// applies.
+    pub(crate) fn source(&self, id: &str) -> Option<&Setting> {
+        self.sources
+            .iter()
+            .find_map(|(given, setting)| (given == id).then_some(setting))
+    }
+
     /// The definition as `--help` shows it.
     pub(crate) fn command_for_help() -> clap::Command {
         <Flags as clap::CommandFactory>::command().mut_args(|arg| arg.hide_env_values(true))
@@ -204,15 +213,13 @@ impl Flags {
                 .unwrap_or(usize::MAX)
         });
         let mut resolved = Vec::new();
-        let mut prompt_file_from = None;
+        let mut sources = Vec::new();
         for arg in settings {
             let (Some(long), Some((setting, value))) = (arg.get_long(), given(arg, &as_given, env))
             else {
                 continue;
             };
-            if arg.get_id() == "prompt_file" {
-                prompt_file_from = Some(setting.clone());
-            }
+            sources.push((arg.get_id().to_string(), setting.clone()));
             let mut assignment = OsString::from(format!("--{long}="));
             assignment.push(&value);
             resolved.push((setting, value, assignment));
@@ -233,7 +240,7 @@ impl Flags {
         };
         let mut flags = Flags::from_arg_matches(&matches).map_err(usage)?;
         flags.empty_subjects = empty_subjects;
-        flags.prompt_file_from = prompt_file_from;
+        flags.sources = sources;
         Ok(Command::Run(Box::new(flags)))
     }
 }

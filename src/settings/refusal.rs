@@ -19,7 +19,7 @@ pub(crate) enum Setting {
 
 impl Setting {
     /// The flag or the variable, as a sentence names it.
-    fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         match self {
             Setting::Flag(name) | Setting::Variable(name) => name,
         }
@@ -108,7 +108,7 @@ pub(crate) enum ConfigError {
     )]
     NoJob { empty: Option<Setting> },
     #[error("{} each choose what the run is about: keep one", .0.join(" and "))]
-    SeveralSubjects(Vec<&'static str>),
+    SeveralSubjects(Vec<String>),
     #[error(
         "{} is set but empty or blank beside {}, which chooses what the run is about: {} {}{} if the run is about {}; if {} should hold a value, the expression that fills it came out empty",
         empty.name(),

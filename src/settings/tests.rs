@@ -1133,11 +1133,27 @@ fn a_subject_set_to_nothing_alone_is_named_by_the_refusal_that_nothing_is_set() 
 fn two_subjects_or_a_preview_without_an_agent_job_are_refused() {
     assert_eq!(
         refused(&["--automation-id=a"], &[("MINTLIFY_DEPLOY", "yes")]),
-        ConfigError::SeveralSubjects(vec![
-            "the agent job (MINTLIFY_JOB_ID, MINTLIFY_PROMPT, MINTLIFY_PROMPT_FILE)",
-            "MINTLIFY_DEPLOY",
-            "MINTLIFY_AUTOMATION_ID",
-        ])
+        ConfigError::SeveralSubjects(
+            [
+                "the agent job (MINTLIFY_JOB_ID)",
+                "MINTLIFY_DEPLOY",
+                "--automation-id"
+            ]
+            .map(str::to_owned)
+            .to_vec()
+        )
+    );
+    // Each named as it was given, the agent's settings too.
+    assert_eq!(
+        refused(
+            &["--job-id=job_2", "--deploy"],
+            &[("MINTLIFY_PROMPT", "Go")]
+        ),
+        ConfigError::SeveralSubjects(
+            ["the agent job (--job-id, MINTLIFY_PROMPT)", "--deploy"]
+                .map(str::to_owned)
+                .to_vec()
+        )
     );
     let no_job = NO_JOB;
     assert_eq!(
