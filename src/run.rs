@@ -192,7 +192,7 @@ async fn agent(
         return Ok(Outcome::Ended(Verdict::Job(verdict)));
     };
     progress.begin(Watching::Deployment(deployment::Watch::agent_preview()));
-    let Some(branch) = git_ref.filter(|r| crate::api::deployment::is_branch(r)) else {
+    let Some(branch) = git_ref.filter(|r| crate::api::deployment::is_agent_branch(r)) else {
         return Ok(Outcome::ApiError(Refusal::PreviewWithoutBranch));
     };
     let deploy = Deploy::Preview { branch };

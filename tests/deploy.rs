@@ -130,6 +130,21 @@ async fn preview_branch_sends_the_branch_and_reports_the_url() {
     assert_eq!(outputs["result"], "deployed");
 }
 
+/// Only the agent's branch is redacted before it is checked: a branch the user names is sent
+/// as named, whatever text it holds.
+#[tokio::test]
+async fn a_user_branch_that_reads_like_a_redaction_is_still_a_branch() {
+    let server = deployment([status("success")]).await;
+    script(&server, "POST", PREVIEW_PATH, [preview_triggered()]).await;
+    let run = gate(&server)
+        .env("MINTLIFY_PREVIEW_BRANCH", "docs/<redacted>")
+        .run();
+    run.assert_code(0);
+    let posts = received(&server, "POST", PREVIEW_PATH).await;
+    let body: serde_json::Value = serde_json::from_slice(&posts[0].body).unwrap();
+    assert_eq!(body, json!({ "branch": "docs/<redacted>" }));
+}
+
 #[tokio::test]
 async fn a_failure_exits_8_with_its_summary_and_last_logs_everywhere_redacted() {
     let logs: Vec<String> = (1..=8).map(|n| format!("step {n}")).collect();

@@ -60,16 +60,20 @@ pub(crate) const SUMMARY_LIMIT: usize = 500;
 pub(crate) const PREVIEW_URL_LIMIT: usize = 512;
 
 /// A branch name as the gate sends it for a preview: what no git branch holds (whitespace,
-/// control or invisible characters) or what is longer than any ref is refused, whether the
-/// user gave it or the agent's job named it. So is a name redaction changed: the job's answer
-/// is redacted as it is decoded, and a branch named with 8 or more characters of the key comes
-/// out holding [`REDACTED`], the name of no branch (a preview of it would build nothing, or
-/// another branch that happens to have that name).
-pub(crate) fn is_branch(branch: &str) -> bool {
+/// control or invisible characters) or what is longer than any ref is refused.
+pub(crate) fn is_branch_name(branch: &str) -> bool {
     !branch.is_empty()
         && branch.len() <= REF_LIMIT
         && !branch.chars().any(|c| c.is_whitespace() || is_hidden(c))
-        && !branch.contains(REDACTED)
+}
+
+/// The branch the agent's job names, as a preview is built from it: a branch name, and not one
+/// redaction changed. The job's answer is redacted as it is decoded, so a branch named with 8 or
+/// more characters of the key comes out holding [`REDACTED`], the name of no branch (a preview
+/// of it would build nothing, or another branch that happens to have that name). A branch the
+/// user gives is not redacted before it is checked, so only [`is_branch_name`] applies to it.
+pub(crate) fn is_agent_branch(branch: &str) -> bool {
+    is_branch_name(branch) && !branch.contains(REDACTED)
 }
 
 /// A deployment's status object.

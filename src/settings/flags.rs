@@ -530,7 +530,7 @@ fn branch(text: &str) -> Result<String, ValueProblem> {
     let branch = text.trim();
     if branch.is_empty() {
         Err(ValueProblem::Blank)
-    } else if crate::api::deployment::is_branch(branch) {
+    } else if crate::api::deployment::is_branch_name(branch) {
         Ok(branch.to_owned())
     } else {
         Err(ValueProblem::NotABranch)

@@ -222,7 +222,7 @@ fn an_undecodable_status_is_no_status_and_a_link_with_userinfo_is_no_preview() {
 #[test]
 fn a_branch_is_no_branch_with_whitespace_hidden_characters_or_redacted() {
     for branch in ["main", "docs/new-page", "mintlify/a<b>c", "ü-branch"] {
-        assert!(is_branch(branch), "{branch:?}");
+        assert!(is_agent_branch(branch), "{branch:?}");
     }
     let redacted = crate::text::redact::Redactor::new("mint_0123456789abcdef");
     let named_with_the_key = redacted.text("docs/0123456789-update");
@@ -235,6 +235,9 @@ fn a_branch_is_no_branch_with_whitespace_hidden_characters_or_redacted() {
         &"x".repeat(REF_LIMIT + 1),
         &named_with_the_key,
     ] {
-        assert!(!is_branch(branch), "{branch:?}");
+        assert!(!is_agent_branch(branch), "{branch:?}");
     }
+    // A branch the user gives is not redacted first: whatever it holds is its name.
+    assert!(is_branch_name("docs/<redacted>-update"));
+    assert!(!is_branch_name("a b"));
 }
