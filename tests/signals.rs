@@ -11,9 +11,12 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
+/// What the log says once the job's first answer was read.
+const ACTIVE: &str = ": active";
+
 async fn cancel_with(signal: &str, expected_code: i32) {
     let server = api([ok(job("active", None))]).await;
-    let (run, code) = cancelled(&server, &[signal], &[], &[]).await;
+    let (run, code) = cancelled(&server, &[signal], &[], &[], Some(ACTIVE)).await;
     assert_eq!(code, Some(expected_code));
     let outputs = run.outputs();
     assert_eq!(
@@ -24,13 +27,15 @@ async fn cancel_with(signal: &str, expected_code: i32) {
 }
 
 /// Runs the gate against `server` (through the command `under`, if any: `nohup`), sends
-/// `signals` in turn once the server has seen a request, and returns the run and its exit code.
-/// A setting in `settings` given as "" is unset.
+/// `signals` in turn once the server has seen a request and, if `seen` is given, once the gate
+/// has logged it (the answer read, not only sent), and returns the run and its exit code. A
+/// setting in `settings` given as "" is unset.
 async fn cancelled(
     server: &wiremock::MockServer,
     signals: &[&str],
     settings: &[(&str, &str)],
     under: &[&str],
+    seen: Option<&str>,
 ) -> (Run, Option<i32>) {
     let dir = tempfile::tempdir().unwrap();
     let gate = assert_cmd::cargo::cargo_bin("mintlify-agent-gate");
@@ -61,14 +66,38 @@ async fn cancelled(
         }
     }
     let mut child = command.spawn().unwrap();
-    // Signal it while it waits between polls, once the job has been seen.
-    let seen = Instant::now();
+    // stderr is read as it comes, so the test knows when an answer has been read.
+    let stderr = child.stderr.take().unwrap();
+    let (lines, logged) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)) {
+            let Ok(line) = line else { break };
+            all.push_str(&line);
+            all.push('\n');
+            let _ = lines.send(line);
+        }
+        all
+    });
+    // Signal it while it waits between polls, once the request was sent and its answer read:
+    // the server seeing the request says nothing about when the gate reads the answer.
+    let started = Instant::now();
+    let in_time = || started.elapsed() < Duration::from_secs(10);
     while server.received_requests().await.unwrap().is_empty() {
-        assert!(
-            seen.elapsed() < Duration::from_secs(10),
-            "the gate sent no request"
-        );
+        assert!(in_time(), "the gate sent no request");
         tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    if let Some(seen) = seen {
+        loop {
+            match logged.try_recv() {
+                Ok(line) if line.contains(seen) => break,
+                Ok(_) => {}
+                Err(_) => {
+                    assert!(in_time(), "the gate never logged {seen:?}");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            }
+        }
     }
     for signal in signals {
         let status = Command::new("kill")
@@ -78,7 +107,8 @@ async fn cancelled(
         assert!(status.success());
     }
     let exited = exit_within(&mut child, Duration::from_secs(1));
-    let output = child.wait_with_output().unwrap();
+    let mut output = child.wait_with_output().unwrap();
+    output.stderr = reader.join().unwrap().into_bytes();
     (Run::new(output, dir), exited.code())
 }
 
@@ -98,7 +128,7 @@ async fn sighup_exits_129_with_outputs() {
 #[tokio::test]
 async fn under_nohup_sighup_stays_ignored() {
     let server = api([ok(job("active", None))]).await;
-    let (run, code) = cancelled(&server, &["HUP", "TERM"], &[], &["nohup"]).await;
+    let (run, code) = cancelled(&server, &["HUP", "TERM"], &[], &["nohup"], Some(ACTIVE)).await;
     assert_eq!(code, Some(143), "{}", run.stderr);
     run.assert_logged("cancelled by SIGTERM (last status: active)");
 }
@@ -110,7 +140,7 @@ async fn under_nohup_sighup_stays_ignored() {
 async fn started_with_sigint_ignored_it_stays_ignored() {
     let server = api([ok(job("active", None))]).await;
     let ignoring = ["sh", "-c", "trap '' INT; exec \"$0\""];
-    let (run, code) = cancelled(&server, &["INT", "TERM"], &[], &ignoring).await;
+    let (run, code) = cancelled(&server, &["INT", "TERM"], &[], &ignoring, Some(ACTIVE)).await;
     assert_eq!(code, Some(143), "{}", run.stderr);
     run.assert_logged("cancelled by SIGTERM (last status: active)");
 }
@@ -130,6 +160,7 @@ async fn sigterm_during_a_create_says_a_job_may_exist() {
         &["TERM"],
         &[("MINTLIFY_JOB_ID", ""), ("MINTLIFY_PROMPT", "Go")],
         &[],
+        None,
     )
     .await;
     assert_eq!(code, Some(143));
@@ -250,7 +281,14 @@ async fn a_signal_while_a_deployment_is_waited_on_reports_its_last_status() {
     )
     .await;
     let settings = [("MINTLIFY_JOB_ID", ""), ("MINTLIFY_DEPLOYMENT_ID", "st_1")];
-    let (run, code) = cancelled(&server, &["TERM"], &settings, &[]).await;
+    let (run, code) = cancelled(
+        &server,
+        &["TERM"],
+        &settings,
+        &[],
+        Some("st_1: in_progress"),
+    )
+    .await;
     assert_eq!(code, Some(143));
     run.assert_logged("deployment st_1: cancelled by SIGTERM (last status: in_progress)");
     let outputs = run.outputs();
