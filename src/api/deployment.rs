@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use crate::api::failure::NotAJob;
-use crate::api::fields::{Fields, ID_LIMIT, Note, REF_LIMIT, REPLACEMENT, STATUS_LIMIT, check_id};
+use crate::api::fields::{self, Fields, ID_LIMIT, Note, REF_LIMIT, Statuses, check_id};
 use crate::text::redact::REDACTED;
 use crate::text::sanitize::{is_hidden, truncated};
 
@@ -46,6 +46,22 @@ impl DeployStatus {
             DeployStatus::Failure => Some(false),
             DeployStatus::Queued | DeployStatus::InProgress | DeployStatus::Other(_) => None,
         }
+    }
+}
+
+impl Statuses for DeployStatus {
+    fn known(normal: &str) -> Option<DeployStatus> {
+        DeployStatus::KNOWN
+            .into_iter()
+            .find(|status| status.as_str() == normal)
+    }
+
+    fn unknown(sent: String) -> DeployStatus {
+        DeployStatus::Other(sent)
+    }
+
+    fn spelled(&self) -> &str {
+        self.as_str()
     }
 }
 
@@ -93,35 +109,17 @@ pub(crate) struct Deployment {
     pub notes: Vec<Note>,
 }
 
-/// Reads `raw` strictly in shape (a JSON object) and leniently in detail: `read` takes each
-/// field it needs on its own; what was odd is returned as notes, beside the answer as sent.
-fn object<T>(
-    raw: Value,
-    read: impl FnOnce(&mut Fields<'_>) -> T,
-) -> Result<(T, Value, Vec<Note>), NotAJob> {
-    let Value::Object(object) = &raw else {
-        return Err(NotAJob::NotAnObject);
-    };
-    let mut notes = Vec::new();
-    let read = read(&mut Fields {
-        object,
-        notes: &mut notes,
-    });
-    Ok((read, raw, notes))
-}
-
 impl Deployment {
     pub(crate) fn read(raw: Value) -> Result<Deployment, NotAJob> {
-        let ((id, unusable_id, status, summary, logs), raw, notes) = object(raw, |reader| {
-            let status = reader
-                .string("status", usize::MAX)
-                .and_then(|sent| read_status(sent, reader.notes));
-            let (id, unusable_id) = id(reader, "_id");
-            let summary = reader
-                .string("summary", usize::MAX)
-                .map(|summary| truncated(summary.trim(), SUMMARY_LIMIT));
-            (id, unusable_id, status, summary, logs(reader))
-        })?;
+        let ((id, unusable_id, status, summary, logs), raw, notes) =
+            fields::object(raw, |reader| {
+                let status = reader.status();
+                let (id, unusable_id) = reader.id("_id");
+                let summary = reader
+                    .string("summary", usize::MAX)
+                    .map(|summary| truncated(summary.trim(), SUMMARY_LIMIT));
+                (id, unusable_id, status, summary, logs(reader))
+            })?;
         Ok(Deployment {
             id,
             unusable_id,
@@ -132,49 +130,6 @@ impl Deployment {
             notes,
         })
     }
-}
-
-/// An id field, and whether one was given that is no usable id.
-fn id(reader: &mut Fields<'_>, field: &'static str) -> (Option<String>, bool) {
-    let id = reader.text(field, ID_LIMIT);
-    let unusable = id.is_none() && reader.object.get(field).is_some_and(|id| !id.is_null());
-    (id, unusable)
-}
-
-/// Known statuses are recognised after trimming whitespace and ignoring ASCII case, as a job's.
-/// One with a character that could not be decoded is no status, as a job's is not.
-fn read_status(sent: String, notes: &mut Vec<Note>) -> Option<DeployStatus> {
-    if sent.contains(REPLACEMENT) {
-        notes.push(Note::Undecodable {
-            field: "status",
-            kept: false,
-        });
-        return None;
-    }
-    let normal = sent.trim().to_ascii_lowercase();
-    let status = match DeployStatus::KNOWN
-        .into_iter()
-        .find(|status| status.as_str() == normal)
-    {
-        Some(status) if status.as_str() == sent => status,
-        Some(status) => {
-            notes.push(Note::Normalized {
-                sent,
-                read: status.as_str().to_owned(),
-            });
-            status
-        }
-        None => {
-            if sent.len() > STATUS_LIMIT {
-                notes.push(Note::TooLong {
-                    field: "status",
-                    limit: STATUS_LIMIT,
-                });
-            }
-            DeployStatus::Other(truncated(&sent, STATUS_LIMIT))
-        }
-    };
-    Some(status)
 }
 
 /// The last lines of `logs`: entries that are not strings are skipped, with one note.
@@ -216,8 +171,8 @@ pub(crate) struct Triggered {
 
 impl Triggered {
     pub(crate) fn read(raw: Value) -> Result<Triggered, NotAJob> {
-        let ((status_id, unusable_id, preview_url), raw, notes) = object(raw, |reader| {
-            let (status_id, unusable_id) = id(reader, "statusId");
+        let ((status_id, unusable_id, preview_url), raw, notes) = fields::object(raw, |reader| {
+            let (status_id, unusable_id) = reader.id("statusId");
             let preview_url = reader.link("previewUrl", PREVIEW_URL_LIMIT, Note::NotAPreviewUrl);
             (status_id, unusable_id, preview_url)
         })?;
@@ -243,7 +198,7 @@ pub(crate) struct AutomationRun {
 
 impl AutomationRun {
     pub(crate) fn read(raw: Value) -> Result<AutomationRun, NotAJob> {
-        let ((instance_id, unusable_id, job_id), raw, notes) = object(raw, |reader| {
+        let ((instance_id, unusable_id, job_id), raw, notes) = fields::object(raw, |reader| {
             // An id a later step could not use names no run: blank, with a line break or another
             // hidden character, or redacted for holding part of the key (reported as
             // `<redacted>`, a later step would look for a run of that name).
@@ -252,7 +207,7 @@ impl AutomationRun {
                     check_id(id).is_ok() && !id.trim().is_empty() && !id.contains(REDACTED)
                 })
             };
-            let (instance_id, unusable_id) = id(reader, "instanceId");
+            let (instance_id, unusable_id) = reader.id("instanceId");
             let instance_id = named(instance_id);
             let job_id = named(reader.string("jobId", ID_LIMIT));
             reader.string("schemaId", ID_LIMIT);

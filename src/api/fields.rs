@@ -8,7 +8,7 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use crate::api::failure::NotAJob;
-use crate::text::sanitize::{is_hidden, quoted};
+use crate::text::sanitize::{is_hidden, quoted, truncated};
 
 /// Bounds, in bytes, on what the server may put in a field that reaches an output or a log
 /// line. GitLab caps a whole dotenv report at 5,120 bytes, and a longer value is not a real one
@@ -209,32 +209,23 @@ fn not_a_link(
     problem: PrLinkProblem,
     read_as: &str,
 ) -> fmt::Result {
-    match problem {
-        PrLinkProblem::NotHttpUrl => write!(
-            f,
-            "{field} is not written as http:// or https:// and a host; read as {read_as}"
-        ),
-        PrLinkProblem::HiddenCharacters => write!(
-            f,
-            "{field} holds whitespace, control or invisible characters; read as {read_as}"
-        ),
-        PrLinkProblem::Userinfo => write!(
-            f,
-            "{field} holds a user name or password before its host (user@host), so it may lead elsewhere than it seems; read as {read_as}"
-        ),
-        PrLinkProblem::Backslash => write!(
-            f,
-            "{field} holds a backslash, which URL readers take differently (one reads the host another does not); read as {read_as}"
-        ),
-        PrLinkProblem::HostNotPlain => write!(
-            f,
-            "{field}'s host is not written as URL readers read it (letters of another script, a default port, an address in an odd form), so it may lead elsewhere than it seems; read as {read_as}"
-        ),
-        PrLinkProblem::Undecodable => write!(
-            f,
-            "{field} holds a character that could not be decoded (a lone UTF-16 surrogate escape or a byte that is not UTF-8); read as {read_as}"
-        ),
-    }
+    let why = match problem {
+        PrLinkProblem::NotHttpUrl => " is not written as http:// or https:// and a host",
+        PrLinkProblem::HiddenCharacters => " holds whitespace, control or invisible characters",
+        PrLinkProblem::Userinfo => {
+            " holds a user name or password before its host (user@host), so it may lead elsewhere than it seems"
+        }
+        PrLinkProblem::Backslash => {
+            " holds a backslash, which URL readers take differently (one reads the host another does not)"
+        }
+        PrLinkProblem::HostNotPlain => {
+            "'s host is not written as URL readers read it (letters of another script, a default port, an address in an odd form), so it may lead elsewhere than it seems"
+        }
+        PrLinkProblem::Undecodable => {
+            " holds a character that could not be decoded (a lone UTF-16 surrogate escape or a byte that is not UTF-8)"
+        }
+    };
+    write!(f, "{field}{why}; read as {read_as}")
 }
 
 /// Why an answer with these notes, and no status, is not a job or a deployment's status:
@@ -256,6 +247,33 @@ pub(crate) fn no_status(notes: &[Note]) -> NotAJob {
     }
 }
 
+/// Reads `raw` strictly in shape (a JSON object) and leniently in detail: `read` takes each
+/// field it needs on its own; what was odd is returned as notes, beside the answer as sent.
+pub(crate) fn object<T>(
+    raw: Value,
+    read: impl FnOnce(&mut Fields<'_>) -> T,
+) -> Result<(T, Value, Vec<Note>), NotAJob> {
+    let Value::Object(object) = &raw else {
+        return Err(NotAJob::NotAnObject);
+    };
+    let mut notes = Vec::new();
+    let read = read(&mut Fields {
+        object,
+        notes: &mut notes,
+    });
+    Ok((read, raw, notes))
+}
+
+/// A kind of answer's statuses: the ones this version knows, and any other as sent.
+pub(crate) trait Statuses: Sized {
+    /// The known status written `normal` (trimmed and in ASCII lower case), if it is one.
+    fn known(normal: &str) -> Option<Self>;
+    /// A status this version does not know, as sent (bounded).
+    fn unknown(sent: String) -> Self;
+    /// How the API writes it.
+    fn spelled(&self) -> &str;
+}
+
 /// One object's fields, each read on its own, with what was odd noted. Every kind of answer
 /// (a job, a deployment's status, a trigger's answer) is read through it.
 pub(crate) struct Fields<'a> {
@@ -264,6 +282,45 @@ pub(crate) struct Fields<'a> {
 }
 
 impl Fields<'_> {
+    /// An id field, and whether one was given that is no usable id: an answer with one may be
+    /// about anything.
+    pub(crate) fn id(&mut self, field: &'static str) -> (Option<String>, bool) {
+        let id = self.text(field, ID_LIMIT);
+        let unusable = id.is_none() && self.object.get(field).is_some_and(|id| !id.is_null());
+        (id, unusable)
+    }
+
+    /// The `status` field, any length: a known status is recognised after trimming whitespace
+    /// and ignoring ASCII case (with a note when it was written otherwise), another is kept
+    /// short. One with a character that could not be decoded is no status: read as unknown, it
+    /// would be waited on until the deadline as if it were still running.
+    pub(crate) fn status<S: Statuses>(&mut self) -> Option<S> {
+        let sent = self.string("status", usize::MAX)?;
+        if sent.contains(REPLACEMENT) {
+            self.notes.push(Note::Undecodable {
+                field: "status",
+                kept: false,
+            });
+            return None;
+        }
+        let Some(status) = S::known(&sent.trim().to_ascii_lowercase()) else {
+            if sent.len() > STATUS_LIMIT {
+                self.notes.push(Note::TooLong {
+                    field: "status",
+                    limit: STATUS_LIMIT,
+                });
+            }
+            return Some(S::unknown(truncated(&sent, STATUS_LIMIT)));
+        };
+        if status.spelled() != sent {
+            self.notes.push(Note::Normalized {
+                read: status.spelled().to_owned(),
+                sent,
+            });
+        }
+        Some(status)
+    }
+
     /// A string field; `null`, absent and `""` are all absent, another type is noted.
     pub(crate) fn string(&mut self, field: &'static str, limit: usize) -> Option<String> {
         self.string_in(self.object, field, field, limit)

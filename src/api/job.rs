@@ -6,9 +6,8 @@ use serde_json::Value;
 
 use crate::api::failure::NotAJob;
 use crate::api::fields::{
-    Fields, ID_LIMIT, Note, PR_LINK_LIMIT, REF_LIMIT, REPLACEMENT, REPOSITORY_LIMIT, STATUS_LIMIT,
+    self, Fields, Note, PR_LINK_LIMIT, REF_LIMIT, REPOSITORY_LIMIT, Statuses,
 };
-use crate::text::sanitize::truncated;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Status {
@@ -28,15 +27,6 @@ impl Status {
         Status::Archived,
     ];
 
-    /// Known statuses are recognised after trimming whitespace and ignoring ASCII case.
-    fn read(text: &str) -> Status {
-        let normal = text.trim().to_ascii_lowercase();
-        Status::KNOWN
-            .into_iter()
-            .find(|status| status.as_str() == normal)
-            .unwrap_or_else(|| Status::Other(truncated(text, STATUS_LIMIT)))
-    }
-
     pub(crate) fn as_str(&self) -> &str {
         match self {
             Status::Active => "active",
@@ -55,6 +45,22 @@ impl Status {
             Status::Archived => Some(Final::Archived),
             Status::Active | Status::Other(_) => None,
         }
+    }
+}
+
+impl Statuses for Status {
+    fn known(normal: &str) -> Option<Status> {
+        Status::KNOWN
+            .into_iter()
+            .find(|status| status.as_str() == normal)
+    }
+
+    fn unknown(sent: String) -> Status {
+        Status::Other(sent)
+    }
+
+    fn spelled(&self) -> &str {
+        self.as_str()
     }
 }
 
@@ -96,25 +102,17 @@ impl Job {
 
     /// Reads a decoded answer. Only the shape is required: a JSON object.
     pub(crate) fn read(raw: Value) -> Result<Job, NotAJob> {
-        let Value::Object(object) = &raw else {
-            return Err(NotAJob::NotAnObject);
-        };
-        let mut notes = Vec::new();
-        let mut reader = Fields {
-            object,
-            notes: &mut notes,
-        };
-        // Any length: a long status is unknown, and kept short when shown.
-        let status = reader
-            .string("status", usize::MAX)
-            .and_then(|text| reader.status(text));
-        let id = reader.text("id", ID_LIMIT);
-        let unusable_id = id.is_none() && object.get("id").is_some_and(|id| !id.is_null());
-        let pr_link = reader.pr_link();
-        let (repository, git_ref) = reader.source();
-        for field in ["model", "createdAt", "archivedAt"] {
-            reader.string(field, usize::MAX);
-        }
+        let ((status, id, unusable_id, pr_link, (repository, git_ref)), raw, notes) =
+            fields::object(raw, |reader| {
+                let status = reader.status();
+                let (id, unusable_id) = reader.id("id");
+                let pr_link = reader.pr_link();
+                let source = reader.source();
+                for field in ["model", "createdAt", "archivedAt"] {
+                    reader.string(field, usize::MAX);
+                }
+                (status, id, unusable_id, pr_link, source)
+            })?;
         Ok(Job {
             id,
             unusable_id,
@@ -130,31 +128,6 @@ impl Job {
 
 /// The fields only a job has.
 impl Fields<'_> {
-    /// A status with a character that could not be decoded is no status: read as unknown, it
-    /// would be waited on until the deadline as if the job were running.
-    fn status(&mut self, sent: String) -> Option<Status> {
-        if sent.contains(REPLACEMENT) {
-            self.notes.push(Note::Undecodable {
-                field: "status",
-                kept: false,
-            });
-            return None;
-        }
-        let status = Status::read(&sent);
-        if !matches!(status, Status::Other(_)) && status.as_str() != sent {
-            self.notes.push(Note::Normalized {
-                sent,
-                read: status.as_str().to_owned(),
-            });
-        } else if sent.len() > STATUS_LIMIT {
-            self.notes.push(Note::TooLong {
-                field: "status",
-                limit: STATUS_LIMIT,
-            });
-        }
-        Some(status)
-    }
-
     /// A link only if a person and a later step can trust it to be what it looks like.
     fn pr_link(&mut self) -> Option<String> {
         self.link("prLink", PR_LINK_LIMIT, Note::NotAPrLink)

@@ -1,4 +1,5 @@
 use super::*;
+use crate::api::fields::STATUS_LIMIT;
 
 fn read(body: serde_json::Value) -> Deployment {
     Deployment::read(body).unwrap()

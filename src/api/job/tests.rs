@@ -1,5 +1,5 @@
 use super::*;
-use crate::api::fields::{IdProblem, PrLinkProblem, check_id};
+use crate::api::fields::{IdProblem, PrLinkProblem, STATUS_LIMIT, check_id};
 
 fn read(body: &str) -> Job {
     Job::read(serde_json::from_str(body).unwrap()).unwrap()
